@@ -1,0 +1,18 @@
+/**
+ * The vesc2mqtt library. The protocol layer is pure and stable (see README "Library API");
+ * transports, the session/poller and the simulator are exported for programs that talk to
+ * devices themselves.
+ */
+export * from "./protocol/index.js";
+export type {
+  BmsReading,
+  BmsValues,
+  CanNodeKind,
+  CanNodeReading,
+  CellStats,
+  DeviceInfo,
+  DeviceStatus,
+  LinkState,
+  MotorValues,
+  Reading,
+} from "./model/reading.js";

@@ -1,0 +1,154 @@
+/**
+ * The reading model: what one poll of a device yields, in the field names of the JSON
+ * contract (shared/design.md). Every sink (MQTT/HA, web, history, metrics, alerts) consumes
+ * these types; nothing here knows about bytes or sockets.
+ * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
+ */
+
+/** Identity of a device as told by its COMM_FW_VERSION reply. */
+export interface DeviceInfo {
+  /** "6.5" — major.minor. */
+  readonly firmware: string;
+  /** Hardware name, e.g. "VESC Express T". */
+  readonly hardware: string;
+  /** 12-byte UUID as 24 lower-case hex chars (Express: 6-byte MAC + 6 zero bytes). */
+  readonly uuid: string;
+  /** CAN id this device was reached through (absent for the directly connected device). */
+  readonly canId?: number;
+  /** HW_TYPE enum: 0 VESC, 1 VESC BMS, 2 custom module (Express). */
+  readonly hwType?: number;
+  /** Firmware name set by a Lisp script, when non-empty. */
+  readonly fwName?: string;
+  /** Beta/test build number, 0 for a release. */
+  readonly testVersion?: number;
+}
+
+/** min/max/average/delta over the cells; cell numbers are 1-based; ties take the lowest number. */
+export interface CellStats {
+  readonly cellMin: number;
+  readonly cellMinNumber: number;
+  readonly cellMax: number;
+  readonly cellMaxNumber: number;
+  readonly cellAverage: number;
+  readonly cellDelta: number;
+}
+
+/** COMM_BMS_GET_VALUES decoded. Optional fields are omitted when the firmware does not send them. */
+export interface BmsValues {
+  readonly packVoltage: number;
+  readonly chargeVoltage: number;
+  /** Pack current, A (positive = charging, as the BMS reports it). */
+  readonly current: number;
+  readonly currentIc: number;
+  readonly ampHours: number;
+  readonly wattHours: number;
+  /** Cell voltages, V; index 0 is cell 1. */
+  readonly cells: readonly number[];
+  readonly balancing: readonly boolean[];
+  /** NTC sensors, °C, in the order the BMS reports them. */
+  readonly temperatures: readonly number[];
+  readonly icTemperature: number;
+  readonly humidityTemperature: number;
+  /** %RH */
+  readonly humidity: number;
+  readonly maxCellTemperature: number;
+  /** percent 0–100 */
+  readonly soc?: number;
+  /** percent 0–100 */
+  readonly soh?: number;
+  /** CAN id of the BMS; 255 = none heard yet. */
+  readonly canId?: number;
+  readonly ampHoursChargedTotal?: number;
+  readonly wattHoursChargedTotal?: number;
+  readonly ampHoursDischargedTotal?: number;
+  readonly wattHoursDischargedTotal?: number;
+  /** Pa */
+  readonly pressure?: number;
+  readonly dataVersion?: number;
+  readonly status?: string;
+}
+
+export interface BmsReading extends BmsValues {
+  /** Absent when the BMS reports zero cells. */
+  readonly stats?: CellStats;
+}
+
+/** COMM_GET_VALUES / COMM_GET_VALUES_SELECTIVE decoded (motor controller). Fields a mask left out are absent. */
+export interface MotorValues {
+  readonly tempFet?: number;
+  readonly tempMotor?: number;
+  readonly currentMotor?: number;
+  readonly currentInput?: number;
+  readonly currentD?: number;
+  readonly currentQ?: number;
+  /** fraction −1..1 */
+  readonly dutyCycle?: number;
+  /** electrical RPM */
+  readonly erpm?: number;
+  readonly inputVoltage?: number;
+  readonly ampHours?: number;
+  readonly ampHoursCharged?: number;
+  readonly wattHours?: number;
+  readonly wattHoursCharged?: number;
+  readonly tachometer?: number;
+  readonly tachometerAbs?: number;
+  /** mc_fault_code number */
+  readonly fault?: number;
+  /** mc_fault_code name, e.g. "FAULT_CODE_NONE" */
+  readonly faultName?: string;
+  /** degrees */
+  readonly pidPosition?: number;
+  readonly controllerId?: number;
+  readonly tempMos1?: number;
+  readonly tempMos2?: number;
+  readonly tempMos3?: number;
+  readonly voltageD?: number;
+  readonly voltageQ?: number;
+  /** bit0 has_timeout, bit1 kill switch active */
+  readonly status?: number;
+}
+
+export type CanNodeKind = "bms" | "motor";
+
+/** One CAN node read through COMM_FORWARD_CAN, only for ids the user listed. */
+export interface CanNodeReading {
+  readonly canId: number;
+  readonly kind: CanNodeKind;
+  readonly device?: DeviceInfo;
+  readonly bms?: BmsReading;
+  readonly values?: MotorValues;
+  /** Set when this node did not answer this poll; the other fields are then absent. */
+  readonly error?: string;
+}
+
+/** One poll of one configured device. */
+export interface Reading {
+  /** Configured device id (slug, [a-z0-9_-]), stable across restarts. */
+  readonly deviceId: string;
+  /** ISO-8601 UTC time the reading completed. */
+  readonly time: string;
+  readonly device: DeviceInfo;
+  readonly bms?: BmsReading;
+  /** Keyed by CAN id as a decimal string. */
+  readonly can?: Readonly<Record<string, CanNodeReading>>;
+  /** Round-trip time of this poll, ms. */
+  readonly latencyMs?: number;
+}
+
+/** Link state of one configured device, as the poller sees it. */
+export type LinkState = "connecting" | "online" | "stale" | "offline" | "yielded";
+
+export interface DeviceStatus {
+  readonly deviceId: string;
+  readonly link: LinkState;
+  /** Transport URL without secrets, e.g. "hub://127.0.0.1:65101/express1". */
+  readonly url: string;
+  readonly reconnects: number;
+  readonly lastError?: string;
+  /** ISO time of the last good reading. */
+  readonly lastReadingTime?: string;
+  /** Counters from the frame decoder of the current and past connections. */
+  readonly crcErrors: number;
+  readonly discardedBytes: number;
+  readonly framesReceived: number;
+}

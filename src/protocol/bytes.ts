@@ -1,0 +1,187 @@
+/**
+ * Bounds-checked big-endian cursor reader/writer for VESC payloads (bldc `util/buffer.c`).
+ * Every read past the end throws ProtocolError("Truncated"); nothing else is thrown.
+ * "float16"/"float32" here are VESC's scaled fixed-point values, not IEEE halves:
+ * int16/int32 divided by a scale. float32Auto is VESC's portable IEEE-754 binary32.
+ */
+import { ProtocolError } from "./errors.js";
+
+export class ByteReader {
+  private offset: number;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    offset = 0,
+  ) {
+    this.offset = offset;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get position(): number {
+    return this.offset;
+  }
+
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  private take(n: number, what: string): number {
+    if (this.remaining < n) {
+      throw new ProtocolError(
+        "Truncated",
+        `payload ends at byte ${this.bytes.length} while reading ${what} (${n} bytes at offset ${this.offset})`,
+      );
+    }
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
+  uint8(what = "uint8"): number {
+    return this.view.getUint8(this.take(1, what));
+  }
+  int8(what = "int8"): number {
+    return this.view.getInt8(this.take(1, what));
+  }
+  uint16(what = "uint16"): number {
+    return this.view.getUint16(this.take(2, what), false);
+  }
+  int16(what = "int16"): number {
+    return this.view.getInt16(this.take(2, what), false);
+  }
+  uint32(what = "uint32"): number {
+    return this.view.getUint32(this.take(4, what), false);
+  }
+  int32(what = "int32"): number {
+    return this.view.getInt32(this.take(4, what), false);
+  }
+  bool(what = "bool"): boolean {
+    return this.uint8(what) !== 0;
+  }
+  /** int16 / scale (buffer_get_float16). */
+  float16(scale: number, what = "float16"): number {
+    return this.int16(what) / scale;
+  }
+  /** int32 / scale (buffer_get_float32). */
+  float32(scale: number, what = "float32"): number {
+    return this.int32(what) / scale;
+  }
+  /** VESC float32_auto: bit-identical to IEEE binary32 for every value the firmware encodes. */
+  float32Auto(what = "float32_auto"): number {
+    const bits = this.uint32(what);
+    const e = (bits >>> 23) & 0xff;
+    const m = bits & 0x7fffff;
+    if (e === 0 && m === 0) return 0;
+    // buffer_get_float32_auto: ldexp(m / 2^24 + 0.5, e - 126); NaN/Inf bit patterns decode as
+    // large finite numbers, like the firmware, so a corrupt field can never publish NaN.
+    const value = (m / 0x1000000 + 0.5) * 2 ** (e - 126);
+    return bits >>> 31 ? -value : value;
+  }
+  bytesN(n: number, what = "bytes"): Uint8Array {
+    const at = this.take(n, what);
+    return this.bytes.subarray(at, at + n);
+  }
+  /** NUL-terminated string; a missing NUL is a truncated payload. */
+  string(what = "string"): string {
+    const end = this.bytes.indexOf(0, this.offset);
+    if (end < 0) {
+      throw new ProtocolError("Truncated", `payload ends inside ${what} (no NUL terminator)`);
+    }
+    const text = new TextDecoder("utf-8", { fatal: false }).decode(this.bytes.subarray(this.offset, end));
+    this.offset = end + 1;
+    return text;
+  }
+  rest(): Uint8Array {
+    return this.bytesN(this.remaining, "rest");
+  }
+}
+
+function checkInt(value: number, min: number, max: number, what: string): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ProtocolError("ValueOutOfRange", `${what} ${value} does not fit in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** Growable big-endian writer; scaled values are rounded to the nearest step. */
+export class ByteWriter {
+  private buf = new Uint8Array(64);
+  private view = new DataView(this.buf.buffer);
+  private length = 0;
+
+  // Callers must call ensure() before reading this.view: it may replace the buffer.
+  private ensure(n: number): number {
+    if (this.length + n > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    const at = this.length;
+    this.length += n;
+    return at;
+  }
+
+  uint8(v: number): this {
+    const at = this.ensure(1);
+    this.view.setUint8(at, checkInt(v, 0, 0xff, "uint8"));
+    return this;
+  }
+  int8(v: number): this {
+    const at = this.ensure(1);
+    this.view.setInt8(at, checkInt(v, -0x80, 0x7f, "int8"));
+    return this;
+  }
+  uint16(v: number): this {
+    const at = this.ensure(2);
+    this.view.setUint16(at, checkInt(v, 0, 0xffff, "uint16"), false);
+    return this;
+  }
+  int16(v: number): this {
+    const at = this.ensure(2);
+    this.view.setInt16(at, checkInt(v, -0x8000, 0x7fff, "int16"), false);
+    return this;
+  }
+  uint32(v: number): this {
+    const at = this.ensure(4);
+    this.view.setUint32(at, checkInt(v, 0, 0xffffffff, "uint32"), false);
+    return this;
+  }
+  int32(v: number): this {
+    const at = this.ensure(4);
+    this.view.setInt32(at, checkInt(v, -0x80000000, 0x7fffffff, "int32"), false);
+    return this;
+  }
+  bool(v: boolean): this {
+    return this.uint8(v ? 1 : 0);
+  }
+  float16(v: number, scale: number): this {
+    return this.int16(Math.round(v * scale));
+  }
+  float32(v: number, scale: number): this {
+    return this.int32(Math.round(v * scale));
+  }
+  /** IEEE binary32 big-endian; subnormals flushed to 0 like buffer_append_float32_auto. */
+  float32Auto(v: number): this {
+    if (!Number.isFinite(v)) throw new ProtocolError("ValueOutOfRange", `float32_auto ${v} is not finite`);
+    const x = Math.abs(v) < 1.5e-38 ? 0 : v;
+    const at = this.ensure(4);
+    this.view.setFloat32(at, x, false);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    const at = this.ensure(b.length);
+    this.buf.set(b, at);
+    return this;
+  }
+  string(s: string): this {
+    const encoded = new TextEncoder().encode(s);
+    if (encoded.includes(0)) throw new ProtocolError("ValueOutOfRange", "string contains a NUL byte");
+    this.bytes(encoded);
+    return this.uint8(0);
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}

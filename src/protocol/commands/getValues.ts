@@ -1,0 +1,185 @@
+/**
+ * COMM_GET_VALUES (4) and COMM_GET_VALUES_SELECTIVE (50), motor controller telemetry.
+ * Layout per bldc `comm/commands.c`; one table drives decode and encode so the two can't
+ * drift. Plain GET_VALUES is mask 0xFFFFFFFF; like VESC Tool, fields from bit 16 on are
+ * optional there (older firmware stops after the fault code).
+ */
+import type { MotorValues } from "../../model/reading.js";
+import { ByteReader, ByteWriter } from "../bytes.js";
+import { type CommandCodec, expectCommand } from "../codec.js";
+import { CommandId } from "../commandId.js";
+import { ProtocolError } from "../errors.js";
+import { faultCodeName } from "../faultCode.js";
+
+type Field = keyof Omit<MotorValues, "faultName">;
+type Kind = { readonly type: "f16" | "f32"; readonly scale: number } | { readonly type: "i32" | "u8" };
+
+/** One mask bit: the fields it carries (bit 18 carries three MOS temperatures). */
+interface BitLayout {
+  readonly bit: number;
+  readonly fields: readonly Field[];
+  readonly kind: Kind;
+  /** Bytes this bit occupies on the wire. */
+  readonly size: number;
+}
+
+const f16 = (scale: number): Kind => ({ type: "f16", scale });
+const f32 = (scale: number): Kind => ({ type: "f32", scale });
+const I32: Kind = { type: "i32" };
+const U8: Kind = { type: "u8" };
+const sizeOf = (k: Kind): number => (k.type === "f16" ? 2 : k.type === "u8" ? 1 : 4);
+
+const layout = (bit: number, fields: Field[], kind: Kind): BitLayout => ({
+  bit,
+  fields,
+  kind,
+  size: sizeOf(kind) * fields.length,
+});
+
+export const VALUES_LAYOUT: readonly BitLayout[] = [
+  layout(0, ["tempFet"], f16(10)), // °C
+  layout(1, ["tempMotor"], f16(10)), // °C
+  layout(2, ["currentMotor"], f32(100)), // A
+  layout(3, ["currentInput"], f32(100)), // A
+  layout(4, ["currentD"], f32(100)), // A
+  layout(5, ["currentQ"], f32(100)), // A
+  layout(6, ["dutyCycle"], f16(1000)), // fraction
+  layout(7, ["erpm"], f32(1)), // ERPM
+  layout(8, ["inputVoltage"], f16(10)), // V
+  layout(9, ["ampHours"], f32(10000)), // Ah
+  layout(10, ["ampHoursCharged"], f32(10000)), // Ah
+  layout(11, ["wattHours"], f32(10000)), // Wh
+  layout(12, ["wattHoursCharged"], f32(10000)), // Wh
+  layout(13, ["tachometer"], I32),
+  layout(14, ["tachometerAbs"], I32),
+  layout(15, ["fault"], U8),
+  layout(16, ["pidPosition"], f32(1e6)), // degrees
+  layout(17, ["controllerId"], U8),
+  layout(18, ["tempMos1", "tempMos2", "tempMos3"], f16(10)), // °C
+  layout(19, ["voltageD"], f32(1000)), // V
+  layout(20, ["voltageQ"], f32(1000)), // V
+  layout(21, ["status"], U8),
+];
+
+export const ALL_VALUES_MASK = 0xffffffff;
+/** Fields older firmware may leave out of a plain GET_VALUES reply. */
+const FIRST_OPTIONAL_BIT = 16;
+
+function readField(r: ByteReader, kind: Kind, what: string): number {
+  switch (kind.type) {
+    case "f16":
+      return r.float16(kind.scale, what);
+    case "f32":
+      return r.float32(kind.scale, what);
+    case "i32":
+      return r.int32(what);
+    case "u8":
+      return r.uint8(what);
+  }
+}
+
+function writeField(w: ByteWriter, kind: Kind, value: number): void {
+  switch (kind.type) {
+    case "f16":
+      w.float16(value, kind.scale);
+      return;
+    case "f32":
+      w.float32(value, kind.scale);
+      return;
+    case "i32":
+      w.int32(Math.trunc(value));
+      return;
+    case "u8":
+      w.uint8(value);
+      return;
+  }
+}
+
+function decodeFields(r: ByteReader, mask: number, tailOptional: boolean): MotorValues {
+  const out: Partial<Record<Field, number>> = {};
+  for (const entry of VALUES_LAYOUT) {
+    if (!((mask >>> entry.bit) & 1)) continue;
+    if (tailOptional && entry.bit >= FIRST_OPTIONAL_BIT && r.remaining < entry.size) break;
+    for (const field of entry.fields) out[field] = readField(r, entry.kind, field);
+  }
+  const values: MotorValues = out;
+  return out.fault === undefined ? values : { ...values, faultName: faultCodeName(out.fault) };
+}
+
+function encodeFields(w: ByteWriter, values: MotorValues, mask: number, tailOptional: boolean): void {
+  for (const entry of VALUES_LAYOUT) {
+    if (!((mask >>> entry.bit) & 1)) continue;
+    const present = entry.fields.every((f) => values[f] !== undefined);
+    if (!present) {
+      if (tailOptional && entry.bit >= FIRST_OPTIONAL_BIT) return;
+      throw new ProtocolError("ValueOutOfRange", `COMM_GET_VALUES field ${entry.fields.join("/")} missing`);
+    }
+    for (const f of entry.fields) writeField(w, entry.kind, values[f] ?? 0);
+  }
+}
+
+export function decodeValues(payload: Uint8Array): MotorValues {
+  const r = new ByteReader(payload);
+  expectCommand(r, CommandId.GetValues, "COMM_GET_VALUES");
+  return decodeFields(r, ALL_VALUES_MASK, true);
+}
+
+/** Plain GET_VALUES reply; fields from bit 16 on are written up to the first absent one. */
+export function encodeValuesResponse(values: MotorValues): Uint8Array {
+  const w = new ByteWriter().uint8(CommandId.GetValues);
+  encodeFields(w, values, ALL_VALUES_MASK, true);
+  return w.finish();
+}
+
+export interface SelectiveValues {
+  readonly mask: number;
+  readonly values: MotorValues;
+}
+
+export function decodeValuesSelective(payload: Uint8Array): SelectiveValues {
+  const r = new ByteReader(payload);
+  expectCommand(r, CommandId.GetValuesSelective, "COMM_GET_VALUES_SELECTIVE");
+  const mask = r.uint32("mask");
+  return { mask, values: decodeFields(r, mask, false) };
+}
+
+export function encodeValuesSelectiveResponse(response: SelectiveValues): Uint8Array {
+  const w = new ByteWriter().uint8(CommandId.GetValuesSelective).uint32(response.mask >>> 0);
+  encodeFields(w, response.values, response.mask >>> 0, false);
+  return w.finish();
+}
+
+export const getValues: CommandCodec<void, MotorValues> = {
+  id: CommandId.GetValues,
+  name: "COMM_GET_VALUES",
+  encodeRequest: () => Uint8Array.of(CommandId.GetValues),
+  decodeRequest: (payload) => {
+    expectCommand(new ByteReader(payload), CommandId.GetValues, "COMM_GET_VALUES");
+  },
+  encodeResponse: encodeValuesResponse,
+  decodeResponse: decodeValues,
+};
+
+export const getValuesSelective: CommandCodec<number, SelectiveValues> = {
+  id: CommandId.GetValuesSelective,
+  name: "COMM_GET_VALUES_SELECTIVE",
+  encodeRequest: (mask) =>
+    new ByteWriter()
+      .uint8(CommandId.GetValuesSelective)
+      .uint32(mask >>> 0)
+      .finish(),
+  decodeRequest: (payload) => {
+    const r = new ByteReader(payload);
+    expectCommand(r, CommandId.GetValuesSelective, "COMM_GET_VALUES_SELECTIVE");
+    return r.uint32("mask");
+  },
+  encodeResponse: encodeValuesSelectiveResponse,
+  decodeResponse: decodeValuesSelective,
+};
+
+/** The mask selecting the named fields. */
+export function valuesMask(fields: readonly Field[]): number {
+  let mask = 0;
+  for (const entry of VALUES_LAYOUT) if (entry.fields.some((f) => fields.includes(f))) mask |= 1 << entry.bit;
+  return mask >>> 0;
+}

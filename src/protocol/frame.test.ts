@@ -1,0 +1,274 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { fixtureFrame, fixtureRequests, hex } from "../../test/helpers/hex.js";
+import { type DecodeEvent, encodeFrame, FrameDecoder } from "./frame.js";
+
+const frames = (events: DecodeEvent[]): Uint8Array[] =>
+  events.flatMap((e) => (e.kind === "frame" ? [e.payload] : []));
+const discarded = (events: DecodeEvent[]): number =>
+  events.reduce((n, e) => n + (e.kind === "discarded" ? e.bytes.length : 0), 0);
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Feeds `stream` in pieces cut at `cuts` (sorted offsets). */
+function feed(decoder: FrameDecoder, stream: Uint8Array, cuts: number[]): DecodeEvent[] {
+  const events: DecodeEvent[] = [];
+  let last = 0;
+  for (const c of [...cuts, stream.length]) {
+    events.push(...decoder.push(stream.subarray(last, c)));
+    last = c;
+  }
+  return events;
+}
+
+const payloadArb = fc.uint8Array({ minLength: 1, maxLength: 700 });
+
+describe("encodeFrame", () => {
+  it("reproduces every real request frame byte for byte", () => {
+    for (const [name, frame] of fixtureRequests()) {
+      const len = frame[1] as number;
+      expect(encodeFrame(frame.subarray(2, 2 + len)), name).toEqual(frame);
+    }
+  });
+
+  it("picks the length form by payload size", () => {
+    expect(encodeFrame(new Uint8Array(255))[0]).toBe(2);
+    expect(encodeFrame(new Uint8Array(256)).subarray(0, 3)).toEqual(Uint8Array.of(3, 1, 0));
+    expect(encodeFrame(new Uint8Array(65535)).subarray(0, 3)).toEqual(Uint8Array.of(3, 0xff, 0xff));
+    expect(encodeFrame(new Uint8Array(65536)).subarray(0, 4)).toEqual(Uint8Array.of(4, 1, 0, 0));
+    expect(encodeFrame(new Uint8Array(300)).length).toBe(3 + 300 + 3);
+  });
+
+  it("refuses an empty payload", () => {
+    expect(() => encodeFrame(new Uint8Array(0))).toThrowError(/empty/);
+  });
+});
+
+describe("FrameDecoder: serialport's checklist", () => {
+  const bms = fixtureFrame("bmsGetValues-express-fw65-20s.hex");
+  const fw = fixtureFrame("fwVersion-express-fw65.hex");
+
+  it("decodes a single real frame (171-byte BMS reply: 8-bit length ≥ 128)", () => {
+    const d = new FrameDecoder();
+    const out = frames(d.push(bms));
+    expect(out).toHaveLength(1);
+    expect(out[0]?.length).toBe(166);
+    expect(out[0]?.[0]).toBe(0x60);
+    expect(d.stats.framesDecoded).toBe(1);
+    expect(d.stats.bytesDiscarded).toBe(0);
+  });
+
+  it("decodes two frames in one chunk", () => {
+    const d = new FrameDecoder();
+    const out = frames(d.push(concat(fw, bms)));
+    expect(out.map((p) => p[0])).toEqual([0x00, 0x60]);
+  });
+
+  it("decodes a frame split byte by byte", () => {
+    const d = new FrameDecoder();
+    const events: DecodeEvent[] = [];
+    for (const b of bms) events.push(...d.push(Uint8Array.of(b)));
+    expect(frames(events)).toEqual([bms.subarray(2, 168)]);
+  });
+
+  it("skips a garbage prefix and counts it", () => {
+    const d = new FrameDecoder();
+    const garbage = hex("ff 00 13 37 56 45 53 43 0a 00");
+    const events = d.push(concat(garbage, fw));
+    expect(frames(events)).toHaveLength(1);
+    expect(discarded(events)).toBe(garbage.length);
+    expect(d.stats.bytesDiscarded).toBe(garbage.length);
+  });
+
+  it("drops a frame with a bad CRC and finds the good frame after it", () => {
+    const bad = fw.slice();
+    bad[10] = (bad[10] as number) ^ 0x01;
+    const d = new FrameDecoder();
+    const events = d.push(concat(bad, bms));
+    expect(frames(events)).toEqual([bms.subarray(2, 168)]);
+    expect(d.stats.crcErrors).toBeGreaterThanOrEqual(1);
+    expect(events.find((e) => e.kind === "discarded")).toMatchObject({ reason: "badCrc" });
+    expect(discarded(events)).toBe(bad.length);
+  });
+
+  it("drops a frame with a bad stop byte", () => {
+    const bad = fw.slice();
+    bad[bad.length - 1] = 0x04;
+    const d = new FrameDecoder();
+    const events = d.push(concat(bad, fw));
+    expect(frames(events)).toEqual([fw.subarray(2, 2 + 0x2b)]);
+    expect(events[0]).toMatchObject({ kind: "discarded", reason: "badEnd" });
+  });
+
+  it("rejects zero and non-minimal lengths", () => {
+    const d = new FrameDecoder();
+    const events = d.push(concat(hex("02 00"), hex("03 00 10"), hex("04 00 00 10"), fw));
+    expect(frames(events)).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: "discarded", reason: "badLength" });
+  });
+
+  it("accepts the 16-bit form with length 255 like packet.c", () => {
+    const payload = new Uint8Array(255).fill(7);
+    const short = encodeFrame(payload);
+    const long = concat(Uint8Array.of(3, 0, 255), short.subarray(2));
+    expect(frames(new FrameDecoder().push(long))).toEqual([payload]);
+  });
+
+  it("rejects lengths above maxPayload without waiting for them", () => {
+    const d = new FrameDecoder({ maxPayload: 512 });
+    const big = encodeFrame(new Uint8Array(513).fill(1));
+    const events = d.push(concat(big, fw));
+    expect(frames(events)).toEqual([fw.subarray(2, 2 + 0x2b)]);
+    expect(events[0]).toMatchObject({ kind: "discarded", reason: "tooLong" });
+  });
+
+  it("decodes the maximum length and each length form", () => {
+    for (const size of [1, 255, 256, 10_000]) {
+      const payload = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
+      expect(frames(new FrameDecoder().push(encodeFrame(payload)))).toEqual([payload]);
+    }
+    const huge = Uint8Array.from({ length: 70_000 }, (_, i) => i & 0xff);
+    expect(frames(new FrameDecoder({ maxPayload: 100_000 }).push(encodeFrame(huge)))).toEqual([huge]);
+  });
+
+  it("holds a truncated frame, then reports it on reset()", () => {
+    const d = new FrameDecoder();
+    expect(d.push(bms.subarray(0, 100))).toEqual([]);
+    expect(d.pendingBytes).toBe(100);
+    const events = d.reset();
+    expect(events).toEqual([{ kind: "discarded", reason: "truncated", bytes: bms.subarray(0, 100) }]);
+    expect(frames(d.push(fw))).toHaveLength(1);
+  });
+
+  it("does not let a garbage start byte promising a long frame hold back a good frame", () => {
+    const d = new FrameDecoder();
+    // 0x03 0x27 0x00 promises 9984 bytes; the firmware would wait for them all.
+    const events = d.push(concat(hex("03 27 00"), fw));
+    expect(frames(events)).toEqual([fw.subarray(2, 2 + 0x2b)]);
+    expect(events[0]).toMatchObject({ kind: "discarded", reason: "truncated", bytes: hex("03 27 00") });
+    expect(d.pendingBytes).toBe(0);
+  });
+
+  it("skipPending() drops a stalled partial frame (called on reply timeout)", () => {
+    const d = new FrameDecoder();
+    expect(d.push(hex("03 27 00 aa bb"))).toEqual([]);
+    expect(d.pendingBytes).toBe(5);
+    const events = d.skipPending();
+    expect(discarded(events)).toBe(5);
+    expect(d.pendingBytes).toBe(0);
+    expect(frames(d.push(fw))).toHaveLength(1);
+  });
+});
+
+describe("FrameDecoder: properties", () => {
+  it("every split point of a multi-frame stream yields the same frames", () => {
+    const payloads = [
+      Uint8Array.of(0),
+      hex("3e 54"),
+      fixtureFrame("bmsGetValues-express-fw65-20s.hex").subarray(2, 168),
+    ];
+    const stream = concat(...payloads.map(encodeFrame));
+    for (let i = 0; i <= stream.length; i++) {
+      for (const j of [i, Math.min(stream.length, i + 1), Math.min(stream.length, i + 37)]) {
+        const out = frames(feed(new FrameDecoder(), stream, [i, j]));
+        expect(out).toEqual(payloads);
+      }
+    }
+  });
+
+  it("random chunkings of random frames give back exactly those frames", () => {
+    fc.assert(
+      fc.property(
+        fc.array(payloadArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (payloads, rawCuts) => {
+          const stream = concat(...payloads.map(encodeFrame));
+          const cuts = [...new Set(rawCuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const d = new FrameDecoder();
+          const events = feed(d, stream, cuts);
+          expect(frames(events)).toEqual(payloads);
+          expect(discarded(events)).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it("never throws on arbitrary bytes and accounts for every byte", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 10 }), (chunks) => {
+        const d = new FrameDecoder({ maxPayload: 512 });
+        let frameBytes = 0;
+        let dropped = 0;
+        let total = 0;
+        for (const c of chunks) {
+          total += c.length;
+          for (const e of d.push(c)) {
+            if (e.kind === "frame") frameBytes += e.payload.length + (e.payload.length <= 255 ? 5 : 6);
+            else dropped += e.bytes.length;
+          }
+        }
+        for (const e of d.reset()) dropped += e.kind === "discarded" ? e.bytes.length : 0;
+        expect(frameBytes + dropped).toBe(total);
+      }),
+    );
+  });
+
+  it("garbage between valid frames: resynchronises on the next good frame, no wrong frame accepted", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }), payloadArb), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (pairs, rawCuts) => {
+          const stream = concat(...pairs.flatMap(([garbage, p]) => [garbage, encodeFrame(p)]));
+          const cuts = [...new Set(rawCuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const out = frames(feed(new FrameDecoder(), stream, cuts));
+          const sent = pairs.map(([, p]) => p);
+          // Garbage may by chance contain a valid frame (astronomically rare with CRC16 + stop byte,
+          // but possible); every sent frame must still come out, in order.
+          let k = 0;
+          for (const f of out) if (k < sent.length && equalBytes(f, sent[k] as Uint8Array)) k++;
+          expect(k).toBe(sent.length);
+        },
+      ),
+    );
+  });
+
+  it("a corrupted byte loses at most the frame it hit", () => {
+    fc.assert(
+      fc.property(
+        fc.array(payloadArb, { minLength: 2, maxLength: 5 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (payloads, at, flip) => {
+          const encoded = payloads.map(encodeFrame);
+          const stream = concat(...encoded);
+          const pos = at % stream.length;
+          stream[pos] = (stream[pos] as number) ^ flip;
+          const out = frames(new FrameDecoder().push(stream));
+          let hit = 0;
+          for (let i = 0, start = 0; i < encoded.length; start += (encoded[i] as Uint8Array).length, i++) {
+            if (pos >= start && pos < start + (encoded[i] as Uint8Array).length) hit = i;
+          }
+          const expected = payloads.filter((_, i) => i !== hit);
+          for (const p of expected) expect(out.some((f) => equalBytes(f, p))).toBe(true);
+          // A corrupted frame is never accepted as-is with wrong content passing CRC (except by the 1/65536 chance).
+          expect(out.length).toBeLessThanOrEqual(payloads.length + 1);
+        },
+      ),
+    );
+  });
+});
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

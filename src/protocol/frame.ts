@@ -1,0 +1,246 @@
+/**
+ * VESC packet framing (bldc `comm/packet.c`, vesc_tool `packet.cpp`):
+ *   0x02 len8 | 0x03 len16 | 0x04 len24, payload, CRC16-XMODEM(payload) big-endian, 0x03.
+ * FrameDecoder is incremental and total: any byte sequence, split anywhere, yields frames and
+ * "discarded" events, never an exception. Like the firmware it resynchronises by sliding one
+ * byte past a start byte whose frame turns out invalid, so a good frame right after garbage
+ * or a corrupt frame is still found.
+ */
+import { crc16 } from "./crc16.js";
+import { ProtocolError } from "./errors.js";
+
+export type DiscardReason =
+  | "noStart" // bytes before any start byte
+  | "badLength" // zero or non-minimal length field
+  | "tooLong" // length above maxPayload
+  | "badEnd" // stop byte is not 0x03
+  | "badCrc"
+  | "truncated"; // a partial frame abandoned: a complete frame follows it, or reset()/skipPending()
+
+export type DecodeEvent =
+  | { readonly kind: "frame"; readonly payload: Uint8Array }
+  | { readonly kind: "discarded"; readonly reason: DiscardReason; readonly bytes: Uint8Array };
+
+export interface FrameDecoderOptions {
+  /** Longest payload accepted (default 10,000 like VESC Tool; firmware itself uses 512). */
+  readonly maxPayload?: number;
+}
+
+export interface FrameDecoderStats {
+  framesDecoded: number;
+  bytesDiscarded: number;
+  crcErrors: number;
+  /** Discard events by reason. */
+  discards: Record<DiscardReason, number>;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 10_000;
+const STOP_BYTE = 0x03;
+const MAX_24BIT = 0xffffff;
+
+/** Frames a payload, choosing the shortest length form like packet_send_packet. */
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  const len = payload.length;
+  if (len === 0) throw new ProtocolError("ValueOutOfRange", "a frame cannot carry an empty payload");
+  if (len > MAX_24BIT)
+    throw new ProtocolError("ValueOutOfRange", `payload of ${len} bytes exceeds 24-bit length`);
+  const header = len <= 0xff ? 2 : len <= 0xffff ? 3 : 4;
+  const out = new Uint8Array(header + len + 3);
+  out[0] = header;
+  if (header === 2) {
+    out[1] = len;
+  } else if (header === 3) {
+    out[1] = len >> 8;
+    out[2] = len & 0xff;
+  } else {
+    out[1] = len >> 16;
+    out[2] = (len >> 8) & 0xff;
+    out[3] = len & 0xff;
+  }
+  out.set(payload, header);
+  const crc = crc16(payload);
+  out[header + len] = crc >> 8;
+  out[header + len + 1] = crc & 0xff;
+  out[header + len + 2] = STOP_BYTE;
+  return out;
+}
+
+type Attempt = { kind: "need" } | { kind: "invalid"; reason: DiscardReason } | { kind: "frame"; end: number };
+
+export class FrameDecoder {
+  readonly maxPayload: number;
+  readonly stats: FrameDecoderStats = {
+    framesDecoded: 0,
+    bytesDiscarded: 0,
+    crcErrors: 0,
+    discards: { noStart: 0, badLength: 0, tooLong: 0, badEnd: 0, badCrc: 0, truncated: 0 },
+  };
+  private buf: Uint8Array;
+  private start = 0;
+  private end = 0;
+  // The current run of discarded bytes, merged into one event; its reason is the first one seen.
+  private discardFrom = -1;
+  private discardReason: DiscardReason = "noStart";
+
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.maxPayload = Number.isInteger(max) && max >= 1 && max <= MAX_24BIT ? max : DEFAULT_MAX_PAYLOAD;
+    this.buf = new Uint8Array(Math.min(this.maxPayload + 8, 4096));
+  }
+
+  /** Bytes held while waiting for the rest of a frame. */
+  get pendingBytes(): number {
+    return this.end - this.start;
+  }
+
+  push(chunk: Uint8Array): DecodeEvent[] {
+    const events: DecodeEvent[] = [];
+    this.append(chunk);
+    const buf = this.buf;
+    let pos = this.start;
+    while (pos < this.end) {
+      const b = buf[pos] as number;
+      if (b < 2 || b > 4) {
+        this.markDiscard(pos, "noStart");
+        pos++;
+        continue;
+      }
+      const attempt = this.tryFrame(pos);
+      if (attempt.kind === "need") {
+        // The firmware would wait here for as many bytes as the length field promises, so a
+        // garbage start byte could hold back good frames for kilobytes. If a complete, valid
+        // frame already sits further on, the pending one is garbage: drop up to that frame.
+        const next = this.findCompleteFrameAfter(pos);
+        if (next < 0) break;
+        this.markDiscard(pos, "truncated");
+        pos = next;
+        continue;
+      }
+      if (attempt.kind === "invalid") {
+        this.markDiscard(pos, attempt.reason);
+        if (attempt.reason === "badCrc") this.stats.crcErrors++;
+        pos++;
+        continue;
+      }
+      this.flushDiscard(pos, events);
+      const headerLen = b;
+      events.push({ kind: "frame", payload: buf.slice(pos + headerLen, attempt.end - 3) });
+      this.stats.framesDecoded++;
+      pos = attempt.end;
+    }
+    this.flushDiscard(pos, events);
+    this.start = pos;
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      // Give back memory a one-off huge chunk made us take.
+      if (this.buf.length > 65536) this.buf = new Uint8Array(4096);
+    }
+    return events;
+  }
+
+  /**
+   * Drops the partial frame being waited for (its first byte) and rescans what follows.
+   * The session calls this when a reply times out: a garbage start byte with a large length
+   * would otherwise hold back good frames until that many bytes arrived.
+   */
+  skipPending(): DecodeEvent[] {
+    if (this.start === this.end) return [];
+    const dropped = this.buf.slice(this.start, this.start + 1);
+    this.start++;
+    this.count("truncated", 1);
+    const events: DecodeEvent[] = [{ kind: "discarded", reason: "truncated", bytes: dropped }];
+    return events.concat(this.push(new Uint8Array(0)));
+  }
+
+  /** Forgets buffered bytes (on reconnect); they are reported as discarded. */
+  reset(): DecodeEvent[] {
+    const events: DecodeEvent[] = [];
+    if (this.end > this.start) {
+      const bytes = this.buf.slice(this.start, this.end);
+      this.count("truncated", bytes.length);
+      events.push({ kind: "discarded", reason: "truncated", bytes });
+    }
+    this.start = this.end = 0;
+    this.discardFrom = -1;
+    return events;
+  }
+
+  private findCompleteFrameAfter(pos: number): number {
+    const buf = this.buf;
+    for (let q = pos + 1; q < this.end; q++) {
+      const b = buf[q] as number;
+      if (b >= 2 && b <= 4 && this.tryFrame(q).kind === "frame") return q;
+    }
+    return -1;
+  }
+
+  private tryFrame(pos: number): Attempt {
+    const buf = this.buf;
+    const headerLen = buf[pos] as number; // 2, 3 or 4: the start byte is also the header length
+    if (this.end - pos < headerLen) return { kind: "need" };
+    let len: number;
+    let minLen: number;
+    if (headerLen === 2) {
+      len = buf[pos + 1] as number;
+      minLen = 1;
+    } else if (headerLen === 3) {
+      len = ((buf[pos + 1] as number) << 8) | (buf[pos + 2] as number);
+      minLen = 255; // packet.c accepts 255 in the long form, though senders never use it
+    } else {
+      len = ((buf[pos + 1] as number) << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number);
+      minLen = 65535;
+    }
+    if (len < minLen) return { kind: "invalid", reason: "badLength" };
+    if (len > this.maxPayload) return { kind: "invalid", reason: "tooLong" };
+    const frameEnd = pos + headerLen + len + 3;
+    if (frameEnd > this.end) return { kind: "need" };
+    // Stop byte before CRC, in the firmware's order.
+    if (buf[frameEnd - 1] !== STOP_BYTE) return { kind: "invalid", reason: "badEnd" };
+    const payloadStart = pos + headerLen;
+    const crc = ((buf[frameEnd - 3] as number) << 8) | (buf[frameEnd - 2] as number);
+    if (crc16(buf, payloadStart, payloadStart + len) !== crc) return { kind: "invalid", reason: "badCrc" };
+    return { kind: "frame", end: frameEnd };
+  }
+
+  // A run of discards is always contiguous (a frame or the end of push() flushes it), so it
+  // spans [discardFrom, pos) and keeps the reason of its first byte.
+  private markDiscard(pos: number, reason: DiscardReason): void {
+    if (this.discardFrom < 0) {
+      this.discardFrom = pos;
+      this.discardReason = reason;
+    }
+  }
+
+  private flushDiscard(pos: number, events: DecodeEvent[]): void {
+    if (this.discardFrom < 0) return;
+    const bytes = this.buf.slice(this.discardFrom, pos);
+    this.discardFrom = -1;
+    if (bytes.length === 0) return;
+    this.count(this.discardReason, bytes.length);
+    events.push({ kind: "discarded", reason: this.discardReason, bytes });
+  }
+
+  private count(reason: DiscardReason, n: number): void {
+    this.stats.bytesDiscarded += n;
+    this.stats.discards[reason]++;
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.end + chunk.length > this.buf.length) {
+      const live = this.end - this.start;
+      const needed = live + chunk.length;
+      if (needed > this.buf.length) {
+        const next = new Uint8Array(Math.max(needed, this.buf.length * 2));
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      } else {
+        this.buf.copyWithin(0, this.start, this.end);
+      }
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+}

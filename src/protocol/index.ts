@@ -1,0 +1,57 @@
+/** The pure VESC protocol layer: framing, CRC, byte cursor, one codec per command. */
+export { ByteReader, ByteWriter } from "./bytes.js";
+export { cellStats } from "./cellStats.js";
+export type { CommandCodec } from "./codec.js";
+export { CommandId, commandName } from "./commandId.js";
+export { alive } from "./commands/alive.js";
+export {
+  BMS_MAX_CELLS,
+  BMS_MAX_TEMPS,
+  bmsGetValues,
+  decodeBmsValues,
+  encodeBmsValuesResponse,
+} from "./commands/bmsGetValues.js";
+export {
+  type CustomConfigRedacted,
+  decodeCustomConfigRedacted,
+  decodeCustomConfigRequest,
+  type ExpressMainConfig,
+  encodeCustomConfigRequest,
+  encodeCustomConfigResponse,
+  getCustomConfig,
+  MAIN_CONFIG_T_SIGNATURE,
+} from "./commands/customConfig.js";
+export { type ForwardCan, forwardCan, unwrapForwardCan, wrapForwardCan } from "./commands/forwardCan.js";
+export {
+  decodeFwVersion,
+  deviceInfoFromFwVersion,
+  encodeFwVersionResponse,
+  type FwVersion,
+  fwVersion,
+} from "./commands/fwVersion.js";
+export {
+  ALL_VALUES_MASK,
+  decodeValues,
+  decodeValuesSelective,
+  encodeValuesResponse,
+  encodeValuesSelectiveResponse,
+  getValues,
+  getValuesSelective,
+  type SelectiveValues,
+  VALUES_LAYOUT,
+  valuesMask,
+} from "./commands/getValues.js";
+export { decodePingCan, pingCan } from "./commands/pingCan.js";
+export { crc16 } from "./crc16.js";
+export { isProtocolError, ProtocolError, type ProtocolErrorCode } from "./errors.js";
+export { FAULT_CODE_NAMES, faultCodeName } from "./faultCode.js";
+export {
+  DEFAULT_MAX_PAYLOAD,
+  type DecodeEvent,
+  type DiscardReason,
+  encodeFrame,
+  FrameDecoder,
+  type FrameDecoderOptions,
+  type FrameDecoderStats,
+} from "./frame.js";
+export { type DecodedReply, decodeReply, KNOWN_REPLY_IDS, tryDecodeReply } from "./registry.js";

@@ -1,0 +1,42 @@
+/**
+ * Options and events of the poller (one per configured device), shared by the session
+ * layer and everything that composes pollers (bridge, CLI, benchmarks).
+ */
+import type { CanNodeKind, DeviceStatus, Reading } from "../model/reading.js";
+import type { TransportFactory } from "../transport/transport.js";
+
+export interface CanNodeSpec {
+  readonly id: number;
+  readonly kind: CanNodeKind;
+}
+
+export interface PollerOptions {
+  readonly deviceId: string;
+  readonly transport: TransportFactory;
+  /** Transport URL without secrets, for status and logs. */
+  readonly url: string;
+  /** Time between the starts of two polls, ms (default 5000, minimum 100). */
+  readonly intervalMs?: number;
+  /** Per-request reply timeout, ms (default 2000; PING_CAN uses at least 5000). */
+  readonly requestTimeoutMs?: number;
+  /** CAN nodes to read through COMM_FORWARD_CAN. Never anything else. */
+  readonly can?: readonly CanNodeSpec[];
+  /** Send COMM_GET_CUSTOM_CONFIG(0) once after FW_VERSION (reply discarded unread). Default: true for hub, false otherwise. */
+  readonly customConfigHandshake?: boolean;
+  /** Read the device's own BMS values (default true). */
+  readonly readBms?: boolean;
+  /** A reading older than this many intervals marks the device stale (default 3). */
+  readonly staleAfterIntervals?: number;
+  /** How long to stay away after another client took the device, ms (default 600000). */
+  readonly yieldMs?: number;
+  /** Reconnect backoff: first delay and cap, ms (defaults 1000 and 60000). */
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+export interface PollerEvents {
+  reading: [reading: Reading];
+  status: [status: DeviceStatus];
+  /** Not fatal: the poller keeps going (reconnects with backoff). */
+  error: [error: Error];
+}

@@ -1,0 +1,116 @@
+/**
+ * Real TCP peers for hub tests: a device that registers like a VESC Express (line + NUL)
+ * and answers framed requests, and a client that logs in like VESC Tool. Loopback only.
+ */
+import { connect, type Socket } from "node:net";
+import { HubServer, type HubServerOptions } from "../../src/hub/hubServer.js";
+import { encodeFrame, FrameDecoder } from "../../src/protocol/frame.js";
+import { waitFor } from "./waitFor.js";
+
+export interface TestHub {
+  readonly hub: HubServer;
+  readonly port: number;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestHub(options: HubServerOptions = {}): Promise<TestHub> {
+  const logs: string[] = [];
+  const hub = new HubServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger: (level, message) => logs.push(`${level}: ${message}`),
+    ...options,
+  });
+  const { port } = await hub.start();
+  return { hub, port, logs, stop: () => hub.stop() };
+}
+
+export interface Peer {
+  readonly socket: Socket;
+  /** Every byte received so far. */
+  bytes(): Buffer;
+  readonly closed: Promise<void>;
+  isClosed(): boolean;
+  write(bytes: Uint8Array | string): void;
+  close(): Promise<void>;
+}
+
+/** Opens a socket, sends `first` (if any) and records what comes back. */
+export async function openPeer(port: number, first?: Uint8Array | string): Promise<Peer> {
+  const socket = connect({ host: "127.0.0.1", port });
+  socket.on("error", () => {}); // a hub closing on us may surface as ECONNRESET
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("error", reject);
+  });
+  const chunks: Buffer[] = [];
+  let closed = false;
+  socket.on("data", (c: Buffer) => chunks.push(c));
+  const closedP = new Promise<void>((resolve) =>
+    socket.once("close", () => {
+      closed = true;
+      resolve();
+    }),
+  );
+  if (first !== undefined) socket.write(first);
+  return {
+    socket,
+    bytes: () => Buffer.concat(chunks),
+    closed: closedP,
+    isClosed: () => closed,
+    write: (b) => {
+      socket.write(b);
+    },
+    close: async () => {
+      socket.destroy();
+      await closedP;
+    },
+  };
+}
+
+export interface TestDevice extends Peer {
+  /** Request payloads the device has decoded. */
+  readonly requests: Uint8Array[];
+}
+
+/** Reply payload for a request: default echoes the command id, then `tag`, then a counter. */
+export type Answer = (request: Uint8Array, n: number) => Uint8Array | undefined;
+
+export function tagAnswer(tag: string): Answer {
+  return (req, n) => Uint8Array.from([req[0] ?? 0, ...Buffer.from(tag), n & 0xff]);
+}
+
+/** A device that registers with `VESC:<id>:<pw>\n\0` and answers frames with `answer`. */
+export async function registerDevice(
+  hubPort: number,
+  id: string,
+  password: string,
+  answer: Answer = tagAnswer(id),
+): Promise<TestDevice> {
+  const peer = await openPeer(
+    hubPort,
+    Buffer.concat([Buffer.from(`VESC:${id}:${password}\n`), Buffer.of(0)]),
+  );
+  const requests: Uint8Array[] = [];
+  const decoder = new FrameDecoder();
+  peer.socket.on("data", (chunk: Buffer) => {
+    for (const ev of decoder.push(chunk)) {
+      if (ev.kind !== "frame") continue;
+      requests.push(ev.payload);
+      const reply = answer(ev.payload, requests.length);
+      if (reply !== undefined && !peer.socket.destroyed) peer.socket.write(encodeFrame(reply));
+    }
+  });
+  return { ...peer, requests };
+}
+
+/** Waits until the hub lists `id` as registered. */
+export async function waitRegistered(hub: HubServer, id: string): Promise<void> {
+  await waitFor(() => hub.isRegistered(id), { what: `device ${id} registered` });
+}
+
+/** Decodes all frames in a byte buffer (payloads only). */
+export function framesIn(bytes: Uint8Array): Uint8Array[] {
+  return new FrameDecoder().push(bytes).flatMap((ev) => (ev.kind === "frame" ? [ev.payload] : []));
+}
