@@ -30,6 +30,8 @@ export interface Peer {
   readonly socket: Socket;
   /** Every byte received so far. */
   bytes(): Buffer;
+  /** How many bytes were received (cheap, for polling big transfers). */
+  received(): number;
   readonly closed: Promise<void>;
   isClosed(): boolean;
   write(bytes: Uint8Array | string): void;
@@ -45,8 +47,12 @@ export async function openPeer(port: number, first?: Uint8Array | string): Promi
     socket.once("error", reject);
   });
   const chunks: Buffer[] = [];
+  let size = 0;
   let closed = false;
-  socket.on("data", (c: Buffer) => chunks.push(c));
+  socket.on("data", (c: Buffer) => {
+    chunks.push(c);
+    size += c.length;
+  });
   const closedP = new Promise<void>((resolve) =>
     socket.once("close", () => {
       closed = true;
@@ -57,6 +63,7 @@ export async function openPeer(port: number, first?: Uint8Array | string): Promi
   return {
     socket,
     bytes: () => Buffer.concat(chunks),
+    received: () => size,
     closed: closedP,
     isClosed: () => closed,
     write: (b) => {

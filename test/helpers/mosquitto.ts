@@ -122,6 +122,33 @@ export class Recorder {
     await this.client?.publishAsync(topic, payload, { qos: 1 });
   }
 
+  /** What a newly connecting client gets as retained on `topic` (undefined: nothing within waitMs). */
+  static async retained(
+    url: string,
+    topic: string,
+    waitMs = 1000,
+  ): Promise<{ payload: Buffer; retain: boolean } | undefined> {
+    const client = await mqtt.connectAsync(url, {
+      clientId: `retained-${process.pid}-${Date.now()}`,
+      reconnectPeriod: 0,
+    });
+    try {
+      const got = new Promise<{ payload: Buffer; retain: boolean }>((resolve) => {
+        client.on("message", (_t, payload, packet) => resolve({ payload, retain: packet.retain }));
+      });
+      await client.subscribeAsync(topic, { qos: 1 });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), waitMs);
+      });
+      const result = await Promise.race([got, timeout]);
+      clearTimeout(timer);
+      return result;
+    } finally {
+      await client.endAsync(true);
+    }
+  }
+
   async stop(): Promise<void> {
     await this.client?.endAsync(true);
     this.client = undefined;

@@ -19,6 +19,13 @@ export const BMS_MAX_TEMPS = 50;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+// Field labels for error messages, built once: a template string per cell per reply was the
+// decoder's main source of garbage (bench/decoder.ts profile).
+const label = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}[${i}]`);
+const CELL_LABELS = label("v_cell", BMS_MAX_CELLS);
+const BAL_LABELS = label("bal_state", BMS_MAX_CELLS);
+const TEMP_LABELS = label("temps_adc", BMS_MAX_TEMPS);
+
 export function decodeBmsValues(payload: Uint8Array): BmsValues {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.BmsGetValues, NAME);
@@ -42,9 +49,9 @@ export function decodeBmsValues(payload: Uint8Array): BmsValues {
     );
   }
   const cells: number[] = [];
-  for (let i = 0; i < cellCount; i++) cells.push(r.float16(1e3, `v_cell[${i}]`)); // V
+  for (let i = 0; i < cellCount; i++) cells.push(r.float16(1e3, CELL_LABELS[i])); // V
   const balancing: boolean[] = [];
-  for (let i = 0; i < cellCount; i++) balancing.push(r.bool(`bal_state[${i}]`));
+  for (let i = 0; i < cellCount; i++) balancing.push(r.bool(BAL_LABELS[i]));
   const tempCount = r.uint8("temp_adc_num");
   if (tempCount > BMS_MAX_TEMPS) {
     throw new ProtocolError(
@@ -53,7 +60,7 @@ export function decodeBmsValues(payload: Uint8Array): BmsValues {
     );
   }
   const temperatures: number[] = [];
-  for (let i = 0; i < tempCount; i++) temperatures.push(r.float16(1e2, `temps_adc[${i}]`)); // °C
+  for (let i = 0; i < tempCount; i++) temperatures.push(r.float16(1e2, TEMP_LABELS[i])); // °C
   const out: Mutable<BmsValues> = {
     packVoltage,
     chargeVoltage,

@@ -1,0 +1,405 @@
+/**
+ * The MQTT / Home Assistant sink: bus readings and statuses → retained state documents,
+ * device availability, link diagnostics and HA discovery. Discovery is re-published on
+ * every broker (re)connect, when the entity set changes, and when HA's birth message
+ * (`<prefix>/status` = online) arrives. The mapping itself is pure (mqtt/homeassistant);
+ * this class only keeps per-device memory and publishes.
+ */
+import type { Alert, Bus, Sink } from "../model/bus.js";
+import type { DeviceStatus, Reading } from "../model/reading.js";
+import {
+  type DevicePresence,
+  type DeviceDescription,
+  EMPTY_PRESENCE,
+  haDevices,
+  updatePresence,
+} from "../mqtt/homeassistant/devices.js";
+import {
+  type DiscoveryMessage,
+  type DiscoveryOptions,
+  type Origin,
+  type PublishedComponents,
+  discoveryMessages,
+  haObjectId,
+  removalMessages,
+} from "../mqtt/homeassistant/discovery.js";
+import { alertsDoc, alertsTopic } from "../mqtt/homeassistant/alerts.js";
+import { planCleanup, type RetainedConfig, scanTopics } from "../mqtt/homeassistant/cleanup.js";
+import { type ConnectFn, Publisher, type PublisherStats } from "../mqtt/publisher.js";
+import { availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
+import {
+  bridgeStateTopic,
+  canStateTopic,
+  deviceAvailabilityTopic,
+  deviceConnectionTopic,
+  deviceStateTopic,
+  haStatusTopic,
+} from "../mqtt/topics.js";
+import { type Log, silentLog } from "./log.js";
+
+export interface HaSinkMqtt {
+  readonly url: string;
+  readonly clientId: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly baseTopic: string;
+  readonly discoveryPrefix: string;
+  readonly discoveryMode: "device" | "entity";
+  readonly discovery: boolean;
+  readonly publishOnChange: boolean;
+  readonly heartbeatS: number;
+}
+
+export interface HaSinkDevice extends DeviceDescription {
+  /** No reading for this long → availability offline, even if the poller says nothing. */
+  readonly staleAfterMs: number;
+}
+
+export interface HaSinkOptions {
+  readonly bus: Bus;
+  readonly mqtt: HaSinkMqtt;
+  readonly devices: readonly HaSinkDevice[];
+  readonly origin: Origin;
+  /** Delay before re-publishing after HA's birth message; default random 1–3 s so bridges do not stampede. */
+  readonly birthDelayMs?: () => number;
+  readonly reconnectPeriodMs?: number;
+  /** How long to collect retained discovery configs at the first connect (default 2000; 0 = skip the cleanup). */
+  readonly retainedScanMs?: number;
+  readonly log?: Log;
+  readonly connect?: ConnectFn;
+}
+
+interface DeviceMemory {
+  readonly desc: HaSinkDevice;
+  presence: DevicePresence;
+  /** objectId → components last published. */
+  published: Map<string, PublishedComponents>;
+  /** Discovery input last published, to skip identical re-publishes per reading. */
+  shapeKey: string;
+  status?: DeviceStatus;
+  availability?: "online" | "offline";
+  lastReadingAt: number;
+  /** topic → last state payload, its change key and when it was sent. */
+  states: Map<string, { payload: string; changeKey: string; sentAt: number }>;
+  /** Active alerts by rule (from the bus, emitted by the alerts sink). */
+  alerts: Map<string, Alert>;
+}
+
+export class HaSink implements Sink {
+  readonly name = "mqtt";
+  readonly #mem = new Map<string, DeviceMemory>();
+  #publisher: Publisher | undefined;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #staleTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #log: Log;
+  /** Until the first retained scan is done, discovery waits (it needs to know what is out there). */
+  #scan: "pending" | "running" | "done" = "pending";
+  readonly #retained: RetainedConfig[] = [];
+
+  readonly #onReading = (r: Reading) => this.#reading(r);
+  readonly #onStatus = (s: DeviceStatus) => this.#status(s);
+  readonly #onRemoved = (id: string) => this.#removed(id);
+  readonly #onAlert = (a: Alert) => this.#alert(a);
+
+  constructor(readonly options: HaSinkOptions) {
+    this.#log = options.log ?? silentLog;
+  }
+
+  get stats(): PublisherStats | undefined {
+    return this.#publisher?.stats;
+  }
+
+  get connected(): boolean {
+    return this.#publisher?.connected ?? false;
+  }
+
+  get #discovery(): DiscoveryOptions {
+    const m = this.options.mqtt;
+    return {
+      prefix: m.discoveryPrefix,
+      mode: m.discoveryMode,
+      origin: this.options.origin,
+      bridgeTopic: bridgeStateTopic(m.baseTopic),
+    };
+  }
+
+  async start(): Promise<void> {
+    const m = this.options.mqtt;
+    for (const d of this.options.devices) {
+      this.#mem.set(d.id, {
+        desc: d,
+        presence: EMPTY_PRESENCE,
+        published: new Map(),
+        shapeKey: "",
+        lastReadingAt: 0,
+        states: new Map(),
+        alerts: new Map(),
+      });
+    }
+    const pub = new Publisher({
+      url: m.url,
+      clientId: m.clientId,
+      username: m.username,
+      password: m.password,
+      stateTopic: bridgeStateTopic(m.baseTopic),
+      ...(this.options.reconnectPeriodMs !== undefined
+        ? { reconnectPeriodMs: this.options.reconnectPeriodMs }
+        : {}),
+      ...(this.options.connect ? { connect: this.options.connect } : {}),
+    });
+    this.#publisher = pub;
+    pub.on("connect", () => {
+      this.#log.info(`mqtt: connected to ${redactUrl(m.url)}`);
+      if (this.#scan === "pending" && m.discovery && (this.options.retainedScanMs ?? 2000) > 0)
+        void this.#scanRetained();
+      else if (this.#scan !== "running") {
+        this.#scan = "done";
+        this.#republishAll();
+      }
+    });
+    // MQTT.js retries silently (ECONNREFUSED is no "error" event): say once that we are down.
+    let down = false;
+    pub.on("disconnect", () => {
+      if (!down && this.#publisher === pub)
+        this.#log.warn(`mqtt: not connected to ${redactUrl(m.url)} (retrying every few seconds)`);
+      down = true;
+    });
+    pub.on("connect", () => {
+      down = false;
+    });
+    // MQTT.js error messages carry the broker's reason, never our credentials. Retries
+    // repeat the same error every few seconds: log each distinct one once per outage.
+    let lastError = "";
+    pub.on("error", (e) => {
+      if (e.message !== lastError) this.#log.warn(`mqtt: ${e.message} (retrying)`);
+      lastError = e.message;
+    });
+    pub.on("connect", () => {
+      lastError = "";
+    });
+    pub.on("message", (topic, payload) => {
+      if (topic === haStatusTopic(m.discoveryPrefix)) {
+        if (payload.toString() === "online") this.#haBirth();
+      } else if (this.#scan === "running") this.#retained.push({ topic, payload: payload.toString() });
+    });
+    if (m.discovery) void pub.subscribe(haStatusTopic(m.discoveryPrefix));
+    this.options.bus.on("reading", this.#onReading);
+    this.options.bus.on("status", this.#onStatus);
+    this.options.bus.on("deviceRemoved", this.#onRemoved);
+    this.options.bus.on("alert", this.#onAlert);
+    this.#staleTimer = setInterval(() => this.#checkStale(), 1000);
+    pub.start();
+  }
+
+  async stop(): Promise<void> {
+    this.options.bus.off("reading", this.#onReading);
+    this.options.bus.off("status", this.#onStatus);
+    this.options.bus.off("deviceRemoved", this.#onRemoved);
+    this.options.bus.off("alert", this.#onAlert);
+    clearInterval(this.#staleTimer);
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#pending]);
+    const pub = this.#publisher;
+    this.#publisher = undefined; // first: the disconnect of a clean stop is not an outage
+    await pub?.stop();
+  }
+
+  /** Collects retained discovery configs, then removes stale ones and seeds `published`. */
+  async #scanRetained(): Promise<void> {
+    const pub = this.#publisher;
+    if (!pub) return;
+    this.#scan = "running";
+    const m = this.options.mqtt;
+    const topics = scanTopics(m.discoveryPrefix);
+    for (const t of topics) await pub.subscribe(t);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        resolve();
+      }, this.options.retainedScanMs ?? 2000);
+      this.#timers.add(t);
+    });
+    if (this.#publisher !== pub) return; // stopped meanwhile
+    for (const t of topics) await pub.unsubscribe(t);
+    const plan = planCleanup(
+      m.discoveryPrefix,
+      m.baseTopic,
+      m.discoveryMode,
+      [...this.#mem.values()].map((d) => ({ id: d.desc.id, canIds: d.desc.can.map((c) => c.id) })),
+      this.#retained.splice(0),
+    );
+    if (plan.removals.length > 0)
+      this.#log.info(`home assistant: removing ${plan.removals.length} stale discovery config(s)`);
+    this.#sendAll(plan.removals);
+    for (const mem of this.#mem.values()) {
+      for (const objectId of this.#objectIds(mem)) {
+        const comps = plan.published.get(objectId);
+        if (comps) mem.published.set(objectId, comps);
+      }
+    }
+    this.#scan = "done";
+    this.#republishAll();
+  }
+
+  /** The Express's HA object id and those of its configured CAN nodes. */
+  #objectIds(mem: DeviceMemory): string[] {
+    const base = this.options.mqtt.baseTopic;
+    return [haObjectId(base, mem.desc.id), ...mem.desc.can.map((c) => haObjectId(base, mem.desc.id, c.id))];
+  }
+
+  // ── publishing ─────────────────────────────────────────────────────────────
+
+  #send(topic: string, payload: string, retain: boolean, qos: 0 | 1): void {
+    const p = this.#publisher;
+    if (!p) return;
+    const done = p.publish(topic, payload, { retain, qos });
+    this.#pending.add(done);
+    void done.finally(() => this.#pending.delete(done));
+  }
+
+  #sendAll(msgs: readonly DiscoveryMessage[]): void {
+    for (const m of msgs) this.#send(m.topic, m.payload, m.retain, m.qos);
+  }
+
+  #publishDiscovery(mem: DeviceMemory, force: boolean): void {
+    if (!this.options.mqtt.discovery || this.#scan !== "done") return;
+    const devices = haDevices(this.options.mqtt.baseTopic, mem.desc, mem.presence);
+    const shapeKey = JSON.stringify(devices);
+    if (!force && shapeKey === mem.shapeKey) return;
+    // Only count it as published when it actually went out: otherwise the next connect redoes it.
+    if (!this.#publisher?.connected) return;
+    mem.shapeKey = shapeKey;
+    // Configured CAN nodes that have not answered yet keep their entities (no churn at startup).
+    const live = new Set([...devices.map((d) => d.objectId), ...this.#objectIds(mem)]);
+    for (const d of devices) {
+      const r = discoveryMessages(this.#discovery, d, mem.published.get(d.objectId));
+      this.#sendAll(r.messages);
+      mem.published.set(d.objectId, r.published);
+    }
+    for (const [objectId, prev] of mem.published) {
+      if (live.has(objectId)) continue;
+      this.#sendAll(removalMessages(this.#discovery, objectId, prev));
+      mem.published.delete(objectId);
+    }
+  }
+
+  #publishAvailability(mem: DeviceMemory, force: boolean): void {
+    const fresh = Date.now() - mem.lastReadingAt <= mem.desc.staleAfterMs;
+    const a =
+      availabilityOf(mem.status) === "online" && (fresh || mem.lastReadingAt === 0) ? "online" : "offline";
+    if (!force && a === mem.availability) return;
+    if (!this.#publisher?.connected) return;
+    mem.availability = a;
+    this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a, true, 1);
+  }
+
+  #publishState(topic: string, payload: string, changeKey: string, mem: DeviceMemory): void {
+    const now = Date.now();
+    const prev = mem.states.get(topic);
+    const heartbeatDue = !prev || now - prev.sentAt >= this.options.mqtt.heartbeatS * 1000;
+    if (this.options.mqtt.publishOnChange && prev && prev.changeKey === changeKey && !heartbeatDue) return;
+    mem.states.set(topic, { payload, changeKey, sentAt: now });
+    this.#send(topic, payload, true, 0);
+  }
+
+  #republishAll(): void {
+    for (const mem of this.#mem.values()) {
+      this.#publishDiscovery(mem, true);
+      this.#publishAvailability(mem, true);
+      if (mem.status)
+        this.#send(
+          deviceConnectionTopic(this.options.mqtt.baseTopic, mem.desc.id),
+          connectionDoc(mem.status),
+          true,
+          1,
+        );
+      for (const [topic, s] of mem.states) this.#send(topic, s.payload, true, 0);
+    }
+  }
+
+  #haBirth(): void {
+    const delay = this.options.birthDelayMs?.() ?? 1000 + Math.random() * 2000;
+    this.#log.info(`home assistant came online: re-publishing discovery in ${Math.round(delay)} ms`);
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.#republishAll();
+    }, delay);
+    this.#timers.add(t);
+  }
+
+  // ── bus events ─────────────────────────────────────────────────────────────
+
+  #reading(r: Reading): void {
+    const mem = this.#mem.get(r.deviceId);
+    if (!mem) return;
+    mem.lastReadingAt = Date.now();
+    mem.presence = updatePresence(mem.presence, r);
+    this.#publishDiscovery(mem, false);
+    const base = this.options.mqtt.baseTopic;
+    const doc = deviceStateDoc(r);
+    this.#publishState(deviceStateTopic(base, r.deviceId), doc.payload, doc.changeKey, mem);
+    const listed = new Set(mem.desc.can.map((c) => c.id));
+    for (const c of canStateDocs(r)) {
+      if (c.canId !== undefined && listed.has(c.canId))
+        this.#publishState(canStateTopic(base, r.deviceId, c.canId), c.payload, c.changeKey, mem);
+    }
+    this.#publishAvailability(mem, false);
+  }
+
+  #status(s: DeviceStatus): void {
+    const mem = this.#mem.get(s.deviceId);
+    if (!mem) return;
+    const prev = mem.status;
+    mem.status = s;
+    if (prev?.link !== s.link) {
+      // Going online/offline is news; the connecting ↔ offline churn of a retry loop is not.
+      const news =
+        s.link === "online" || prev?.link === "online" || prev === undefined || s.link === "yielded";
+      const line = `device ${s.deviceId}: ${s.link}${s.lastError ? ` (${s.lastError})` : ""}`;
+      if (news) this.#log.info(line);
+      else this.#log.debug(line);
+    }
+    this.#send(deviceConnectionTopic(this.options.mqtt.baseTopic, s.deviceId), connectionDoc(s), true, 1);
+    this.#publishAvailability(mem, false);
+  }
+
+  #alert(a: Alert): void {
+    const mem = this.#mem.get(a.deviceId);
+    if (!mem) return;
+    if (a.active) mem.alerts.set(a.rule, a);
+    else mem.alerts.delete(a.rule);
+    this.#publishAlerts(mem);
+  }
+
+  #publishAlerts(mem: DeviceMemory): void {
+    const doc = JSON.stringify(alertsDoc([...mem.alerts.values()]));
+    this.#send(alertsTopic(this.options.mqtt.baseTopic, mem.desc.id), doc, true, 1);
+  }
+
+  #removed(id: string): void {
+    const mem = this.#mem.get(id);
+    if (!mem) return;
+    for (const [objectId, prev] of mem.published)
+      this.#sendAll(removalMessages(this.#discovery, objectId, prev));
+    const base = this.options.mqtt.baseTopic;
+    // Empty retained payloads clear what a broker would otherwise replay forever.
+    for (const topic of [
+      ...mem.states.keys(),
+      deviceAvailabilityTopic(base, id),
+      deviceConnectionTopic(base, id),
+    ])
+      this.#send(topic, "", true, 1);
+    this.#mem.delete(id);
+  }
+
+  #checkStale(): void {
+    for (const mem of this.#mem.values()) this.#publishAvailability(mem, false);
+  }
+}
+
+/** `mqtt://user:pass@host` → `mqtt://host`: URLs may embed credentials. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//");
+}

@@ -1,0 +1,112 @@
+/**
+ * Which sinks a bridge runs, built from the config. The MQTT/HA sink is here; the web
+ * dashboard, history, metrics and alerts sinks are added here by their owners, so
+ * bridge.ts (composition) never changes when a sink is added.
+ * Convention: a sink that serves HTTP is named "web" and exposes `url` once started
+ * (`vesc2mqtt demo` prints it).
+ */
+import type { Config } from "../config/schema.js";
+import type { Bus, Sink } from "../model/bus.js";
+import type { DeviceStatus } from "../model/reading.js";
+import type { Origin } from "../mqtt/homeassistant/discovery.js";
+import { DEFAULT_ALERT_THRESHOLDS, mergeThresholds } from "../store/alerts.js";
+import { AlertSink } from "../store/alertSink.js";
+import { HistorySink } from "../store/historySink.js";
+import { Metrics, MetricsSink } from "../store/metrics.js";
+import { WebServer } from "../web/server.js";
+import { HaSink, type HaSinkOptions } from "./haSink.js";
+import type { Log } from "./log.js";
+
+export interface SinkContext {
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly log: Log;
+  readonly origin: Origin;
+  /** The broker URL to use (the embedded broker's, when it runs). */
+  readonly mqttUrl: string;
+  /** Current status of every configured device (for dashboards). */
+  readonly statuses: () => DeviceStatus[];
+  /** Test knobs for the HA sink (birth delay, reconnect period). */
+  readonly ha?: Partial<Pick<HaSinkOptions, "birthDelayMs" | "reconnectPeriodMs" | "retainedScanMs">>;
+}
+
+export function buildSinks(ctx: SinkContext): Sink[] {
+  const { config } = ctx;
+  const m = config.mqtt;
+  const sinks: Sink[] = [
+    new HaSink({
+      bus: ctx.bus,
+      log: ctx.log,
+      origin: ctx.origin,
+      mqtt: {
+        url: ctx.mqttUrl,
+        clientId: m.clientId,
+        username: m.username,
+        password: m.password,
+        baseTopic: m.baseTopic,
+        discoveryPrefix: m.discoveryPrefix,
+        discoveryMode: m.discoveryMode,
+        discovery: m.discovery,
+        publishOnChange: m.publishOnChange,
+        heartbeatS: m.heartbeatS,
+      },
+      devices: config.devices.map((d) => ({
+        id: d.id,
+        name: d.name ?? d.id,
+        can: d.can.map((c) => ({ id: c.id, kind: c.kind, ...(c.name ? { name: c.name } : {}) })),
+        // One interval of slack beyond the poller's own staleness, so the poller speaks first.
+        staleAfterMs: d.intervalS * 1000 * (d.staleAfterIntervals + 1),
+      })),
+      ...ctx.ha,
+    }),
+  ];
+  sinks.push(...storeAndWebSinks(ctx));
+  return sinks;
+}
+
+/**
+ * History, alerts, metrics and the web dashboard (issue #7). History starts before the
+ * alert sink so it records the alerts; the web server comes last so it serves the others.
+ */
+function storeAndWebSinks(ctx: SinkContext): Sink[] {
+  const { config, bus, log } = ctx;
+  const out: Sink[] = [];
+  const history =
+    config.history.enabled && config.history.path !== null
+      ? new HistorySink({
+          bus,
+          path: config.history.path,
+          retentionDays: config.history.retentionDays,
+          logger: log,
+        })
+      : undefined;
+  if (history) out.push(history);
+  out.push(
+    new AlertSink({
+      bus,
+      // The schema fills every default; merging keeps this type-safe if it ever does not.
+      thresholds: mergeThresholds(DEFAULT_ALERT_THRESHOLDS, config.alerts),
+      overrides: Object.fromEntries(config.devices.map((d) => [d.id, d.alerts])),
+      logger: log,
+    }),
+  );
+  const metrics = config.metrics.enabled
+    ? new MetricsSink(bus, new Metrics({ statuses: ctx.statuses }))
+    : undefined;
+  if (metrics) out.push(metrics);
+  if (config.web.enabled) {
+    out.push(
+      new WebServer({
+        bus,
+        host: config.web.host,
+        port: config.web.port,
+        token: config.web.token,
+        ...(history ? { history } : {}),
+        ...(metrics ? { metrics: metrics.metrics } : {}),
+        statuses: ctx.statuses,
+        logger: log,
+      }),
+    );
+  }
+  return out;
+}

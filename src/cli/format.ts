@@ -1,0 +1,138 @@
+/**
+ * Output of `read` and `scan`: the NDJSON object of the JSON contract (design.md) and the
+ * human table, with one bar per cell (min/max and balancing marked) so a weak or
+ * balancing cell stands out at a glance.
+ */
+import type { BmsReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+
+/** One line of `read --json`: exactly the contract's shape. */
+export interface JsonReading {
+  readonly device: JsonDevice;
+  readonly bms?: BmsReading;
+  readonly values?: MotorValues;
+}
+
+export interface JsonDevice {
+  readonly firmware: string;
+  readonly hardware: string;
+  readonly uuid: string;
+  readonly canId?: number;
+}
+
+/** The contract's `device` object: identity fields only, canId only when reached through CAN. */
+export function jsonDevice(info: DeviceInfo): JsonDevice {
+  return {
+    firmware: info.firmware,
+    hardware: info.hardware,
+    uuid: info.uuid,
+    ...(info.canId === undefined ? {} : { canId: info.canId }),
+  };
+}
+
+/**
+ * The JSON line for a reading: the device's own BMS, or with `canId` that CAN node's
+ * device and bms/values. Throws when the node did not answer (its error text).
+ */
+export function toJsonReading(reading: Reading, canId?: number): JsonReading {
+  if (canId === undefined) {
+    return { device: jsonDevice(reading.device), ...(reading.bms ? { bms: reading.bms } : {}) };
+  }
+  const node = reading.can?.[String(canId)];
+  if (!node || node.error !== undefined || !node.device) {
+    throw new Error(`CAN node ${canId}: ${node?.error ?? "no reply"}`);
+  }
+  return {
+    device: jsonDevice(node.device),
+    ...(node.bms ? { bms: node.bms } : {}),
+    ...(node.values ? { values: node.values } : {}),
+  };
+}
+
+const BAR_WIDTH = 24;
+/** Bar scale: a Li-ion cell from empty to full; values outside are clamped. */
+const BAR_LOW_V = 3.0;
+const BAR_HIGH_V = 4.25;
+
+export function cellBar(volts: number, width = BAR_WIDTH, low = BAR_LOW_V, high = BAR_HIGH_V): string {
+  const fraction = Math.min(1, Math.max(0, (volts - low) / (high - low)));
+  const filled = Math.round(fraction * width);
+  return "█".repeat(filled) + "░".repeat(width - filled);
+}
+
+const fixed = (n: number | undefined, digits: number): string => (n === undefined ? "-" : n.toFixed(digits));
+
+export function formatDevice(device: DeviceInfo): string {
+  const can = device.canId === undefined ? "" : `  CAN id ${device.canId}`;
+  return `${device.hardware || "(unnamed hardware)"}  firmware ${device.firmware}  uuid ${device.uuid || "-"}${can}`;
+}
+
+export function formatBms(bms: BmsReading): string[] {
+  const lines: string[] = [];
+  const soc = bms.soc === undefined ? "" : `  SOC ${fixed(bms.soc, 0)} %`;
+  const soh = bms.soh === undefined ? "" : `  SOH ${fixed(bms.soh, 0)} %`;
+  lines.push(
+    `Pack      ${fixed(bms.packVoltage, 3)} V  (charge ${fixed(bms.chargeVoltage, 2)} V)  current ${fixed(bms.current, 2)} A  (IC ${fixed(bms.currentIc, 3)} A)${soc}${soh}`,
+  );
+  lines.push(`Counters  ${fixed(bms.ampHours, 3)} Ah  ${fixed(bms.wattHours, 2)} Wh`);
+  const s = bms.stats;
+  if (s) {
+    lines.push(
+      `Cells     ${bms.cells.length}S  min ${fixed(s.cellMin, 3)} V (#${s.cellMinNumber})  max ${fixed(s.cellMax, 3)} V (#${s.cellMaxNumber})  avg ${fixed(s.cellAverage, 4)} V  delta ${fixed(s.cellDelta * 1000, 1)} mV`,
+    );
+  } else {
+    lines.push("Cells     none reported");
+  }
+  const balancingCount = bms.balancing.filter(Boolean).length;
+  bms.cells.forEach((v, i) => {
+    const n = i + 1;
+    const marks = [
+      s && n === s.cellMinNumber ? "min" : "",
+      s && n === s.cellMaxNumber ? "max" : "",
+      bms.balancing[i] ? "balancing" : "",
+    ].filter((m) => m !== "");
+    lines.push(`  ${String(n).padStart(3)}  ${v.toFixed(3)} V  ${cellBar(v)}  ${marks.join(" ")}`.trimEnd());
+  });
+  if (balancingCount > 0) lines.push(`          ${balancingCount} cell(s) balancing`);
+  const temps = bms.temperatures.map((t) => t.toFixed(1)).join(" ");
+  lines.push(
+    `Temps     ${temps || "-"} °C   IC ${fixed(bms.icTemperature, 1)} °C   max cell ${fixed(bms.maxCellTemperature, 1)} °C`,
+  );
+  lines.push(`Humidity  ${fixed(bms.humidity, 1)} %  at ${fixed(bms.humidityTemperature, 1)} °C`);
+  if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
+  if (bms.status) lines.push(`Status    ${bms.status}`);
+  return lines;
+}
+
+const MOTOR_FIELDS: ReadonlyArray<readonly [keyof MotorValues, string, string, number]> = [
+  ["inputVoltage", "Input", "V", 1],
+  ["currentInput", "Current in", "A", 2],
+  ["currentMotor", "Motor current", "A", 2],
+  ["dutyCycle", "Duty", "", 3],
+  ["erpm", "ERPM", "", 0],
+  ["tempFet", "FET temp", "°C", 1],
+  ["tempMotor", "Motor temp", "°C", 1],
+  ["ampHours", "Used", "Ah", 4],
+  ["ampHoursCharged", "Charged", "Ah", 4],
+  ["wattHours", "Used", "Wh", 2],
+  ["wattHoursCharged", "Charged", "Wh", 2],
+  ["tachometerAbs", "Tachometer", "", 0],
+];
+
+export function formatValues(values: MotorValues): string[] {
+  const lines: string[] = [];
+  for (const [key, label, unit, digits] of MOTOR_FIELDS) {
+    const v = values[key];
+    if (typeof v === "number") lines.push(`${label.padEnd(14)}${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`);
+  }
+  if (values.faultName !== undefined) lines.push(`${"Fault".padEnd(14)}${values.faultName}`);
+  return lines;
+}
+
+/** The human block for one reading (no trailing newline). */
+export function formatReading(reading: JsonReading, time?: string): string {
+  const lines = [formatDevice(reading.device) + (time ? `  at ${time}` : "")];
+  if (reading.bms) lines.push(...formatBms(reading.bms));
+  if (reading.values) lines.push(...formatValues(reading.values));
+  if (!reading.bms && !reading.values) lines.push("(no BMS values)");
+  return lines.join("\n");
+}

@@ -1,0 +1,124 @@
+/**
+ * `vesc2mqtt scan`: the explicit CAN scan — never done automatically. PING_CAN on the
+ * connected device, then FW_VERSION of each id that answered, through COMM_FORWARD_CAN, one
+ * at a time. Prints ids, hardware and firmware so the user can list the ones to read.
+ */
+import { parseArgs } from "node:util";
+import { deviceInfoFromFwVersion } from "../protocol/index.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, canFirmware, handshake, scanCanBus } from "../session/device.js";
+import { Session } from "../session/session.js";
+import { createTransportFactory } from "../transport/fromSpec.js";
+import {
+  CONNECTION_OPTIONS,
+  type CliIo,
+  PUBLIC_HUB_HOST,
+  type ResolvedConnection,
+  UsageError,
+  oneLine,
+  resolveConnection,
+} from "./connectionArgs.js";
+import { formatDevice, jsonDevice } from "./format.js";
+
+export const SCAN_USAGE =
+  "usage: vesc2mqtt scan (--tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID | --serial PATH [--baud N]) " +
+  "[--json] [--timeout SECONDS] [--hub-password-file F]";
+
+interface ScanArgs {
+  readonly connection: ResolvedConnection;
+  readonly json: boolean;
+}
+
+function parseScanArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): ScanArgs {
+  const parse = (args: string[]) =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { ...CONNECTION_OPTIONS, json: { type: "boolean" } },
+    });
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    ({ values } = parse(argv));
+  } catch (e) {
+    throw new UsageError(oneLine(e));
+  }
+  return { connection: resolveConnection(values, env), json: values.json ?? false };
+}
+
+export async function scanCommand(argv: string[], io: CliIo = {}): Promise<number> {
+  const out = io.stdout ?? ((t: string) => process.stdout.write(t));
+  const err = io.stderr ?? ((t: string) => process.stderr.write(t));
+  let args: ScanArgs;
+  try {
+    args = parseScanArgs(argv, io.env ?? process.env);
+  } catch (e) {
+    err(`vesc2mqtt scan: ${oneLine(e)}\n${SCAN_USAGE}\n`);
+    return 2;
+  }
+  const { spec, timeoutMs } = args.connection;
+  const secret = spec.type === "hub" ? spec.password : undefined;
+  if (args.connection.publicHub) {
+    err(
+      `vesc2mqtt scan: warning: scanning through the public hub ${PUBLIC_HUB_HOST}; ` +
+        "this pings every CAN id on the device's bus — only do it on your own device\n",
+    );
+  }
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  io.signal?.addEventListener("abort", onSignal);
+  if (io.signal?.aborted) abort.abort();
+  if (!io.signal) process.once("SIGINT", onSignal);
+  const requestTimeoutMs = timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  let session: Session | undefined;
+  try {
+    const factory = createTransportFactory(
+      spec,
+      timeoutMs === undefined ? {} : { connectTimeoutMs: timeoutMs },
+    );
+    session = new Session(await factory(abort.signal));
+    const closeOnAbort = (): void => void session?.close();
+    abort.signal.addEventListener("abort", closeOnAbort, { once: true });
+    const device = deviceInfoFromFwVersion(
+      await handshake(session, { requestTimeoutMs, customConfig: spec.type === "hub" }),
+    );
+    const ids = await scanCanBus(session, requestTimeoutMs);
+    const nodes: Array<{ canId: number; device?: ReturnType<typeof jsonDevice>; error?: string }> = [];
+    for (const canId of ids) {
+      try {
+        nodes.push({
+          canId,
+          device: jsonDevice(
+            deviceInfoFromFwVersion(await canFirmware(session, canId, requestTimeoutMs), canId),
+          ),
+        });
+      } catch (e) {
+        if (session.closed) throw e;
+        nodes.push({ canId, error: oneLine(e, secret) });
+      }
+    }
+    if (args.json) {
+      out(`${JSON.stringify({ device: jsonDevice(device), can: nodes })}\n`);
+    } else {
+      out(`${formatDevice(device)}\n`);
+      if (nodes.length === 0) out("no CAN devices answered\n");
+      else {
+        out(`${"CAN id".padEnd(8)}${"hardware".padEnd(24)}${"firmware".padEnd(10)}uuid\n`);
+        for (const n of nodes) {
+          out(
+            n.device
+              ? `${String(n.canId).padEnd(8)}${(n.device.hardware || "-").padEnd(24)}${n.device.firmware.padEnd(10)}${n.device.uuid || "-"}\n`
+              : `${String(n.canId).padEnd(8)}(no FW_VERSION reply: ${n.error})\n`,
+          );
+        }
+      }
+    }
+    return 0;
+  } catch (e) {
+    err(`vesc2mqtt scan: ${abort.signal.aborted ? "interrupted" : oneLine(e, secret)}\n`);
+    return abort.signal.aborted ? 130 : 1;
+  } finally {
+    await session?.close();
+    io.signal?.removeEventListener("abort", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}

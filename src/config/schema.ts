@@ -1,0 +1,247 @@
+/**
+ * The configuration schema: one zod schema with defaults, the single source of truth for
+ * `vesc2mqtt run --config FILE`. YAML keys are snake_case; load.ts converts them to
+ * camelCase before parsing, so this schema (and `Config`) is camelCase, and error paths
+ * are converted back to the user's snake_case spelling.
+ */
+import { z } from "zod";
+
+const PORT = "expected a number 1–65535";
+const LISTEN_PORT = "expected a number 0–65535 (0 = any free port)";
+
+const port = (def: number) =>
+  z
+    .number({ error: PORT })
+    .int({ error: PORT })
+    .min(1, { error: PORT })
+    .max(65535, { error: PORT })
+    .default(def);
+const listenPort = (def: number) =>
+  z
+    .number({ error: LISTEN_PORT })
+    .int({ error: LISTEN_PORT })
+    .min(0, { error: LISTEN_PORT })
+    .max(65535, { error: LISTEN_PORT })
+    .default(def);
+const text = (what = "expected a non-empty string") =>
+  z.string({ error: what }).trim().min(1, { error: what });
+const positive = (what: string) => z.number({ error: what }).positive({ error: what });
+const nonNegative = (what: string) => z.number({ error: what }).min(0, { error: what });
+const bool = () => z.boolean({ error: "expected true or false" });
+
+/** Slug used in topics and unique_ids: must stay stable and topic-safe. */
+export const DEVICE_ID_PATTERN = /^[a-z0-9_-]+$/;
+const deviceId = z.string({ error: "expected a string of a-z, 0-9, _ or -" }).regex(DEVICE_ID_PATTERN, {
+  error: "expected a string of a-z, 0-9, _ or - (used in topics and unique_ids)",
+});
+
+/** A password given inline, in a file, or in an environment variable (resolved by load.ts). */
+const passwordSources = {
+  password: z.string({ error: "expected a string" }).optional(),
+  passwordFile: text().optional(),
+  passwordEnv: text().optional(),
+};
+
+export const connectionSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("tcp"), host: text(), port: port(65102) }),
+    z.strictObject({
+      type: z.literal("hub"),
+      host: text(),
+      port: port(65101),
+      hubId: text(),
+      ...passwordSources,
+    }),
+    z.strictObject({
+      type: z.literal("serial"),
+      path: text(),
+      baud: z
+        .number({ error: "expected a baud rate" })
+        .int()
+        .positive({ error: "expected a baud rate" })
+        .default(115200),
+    }),
+  ],
+  { error: "expected type tcp, hub or serial" },
+);
+
+function alertsShape<D extends boolean>(withDefaults: D) {
+  const n = (def: number, what: string) => {
+    const base = nonNegative(what);
+    return withDefaults ? base.default(def) : base.optional();
+  };
+  const hysteresis = z.strictObject({
+    voltage: n(0.02, "expected volts ≥ 0"),
+    delta: n(0.005, "expected volts ≥ 0"),
+    temperature: n(2, "expected °C ≥ 0"),
+    soc: n(2, "expected percent ≥ 0"),
+  });
+  return {
+    cellUnderVoltage: n(3.2, "expected volts ≥ 0"),
+    cellOverVoltage: n(4.25, "expected volts ≥ 0"),
+    cellDelta: n(0.05, "expected volts ≥ 0"),
+    temperatureHigh: n(55, "expected °C"),
+    socLow: n(15, "expected percent 0–100"),
+    stale: withDefaults ? bool().default(true) : bool().optional(),
+    hysteresis: withDefaults ? hysteresis.prefault({}) : hysteresis.partial().optional(),
+  };
+}
+
+export const alertsSchema = z.strictObject(alertsShape(true));
+/** Per-device overrides: same keys, nothing defaulted (absent = use the top-level value). */
+export const alertOverridesSchema = z.strictObject(alertsShape(false));
+
+export const canNodeSchema = z.strictObject({
+  id: z
+    .number({ error: "expected a CAN id 0–254" })
+    .int({ error: "expected a CAN id 0–254" })
+    .min(0, { error: "expected a CAN id 0–254" })
+    .max(254, { error: "expected a CAN id 0–254" }),
+  kind: z.enum(["bms", "motor"], { error: "expected bms or motor" }),
+  name: text().optional(),
+});
+
+export const deviceSchema = z.strictObject({
+  id: deviceId,
+  /** Shown in Home Assistant; defaults to the id. */
+  name: text().optional(),
+  connection: connectionSchema,
+  intervalS: z
+    .number({ error: "expected seconds ≥ 0.1" })
+    .min(0.1, { error: "expected seconds ≥ 0.1" })
+    .default(5),
+  requestTimeoutS: positive("expected seconds > 0").default(2),
+  /** auto = on for hub connections (the Express expects it there), off otherwise. */
+  customConfigHandshake: z
+    .union([z.literal("auto"), z.boolean()], { error: "expected auto, true or false" })
+    .default("auto"),
+  readBms: bool().default(true),
+  /** A device with no reading for this many intervals is stale (HA shows it unavailable). */
+  staleAfterIntervals: positive("expected a number > 0").default(3),
+  /** How long to stay away after another client (VESC Tool) took the device. */
+  yieldS: nonNegative("expected seconds ≥ 0").default(600),
+  /** CAN nodes to read through the device: opt-in only, never scanned. */
+  can: z.array(canNodeSchema, { error: "expected a list of { id, kind }" }).default([]),
+  alerts: alertOverridesSchema.prefault({}),
+});
+
+const embeddedSchema = z.preprocess(
+  (v) => (typeof v === "boolean" ? { enabled: v } : v),
+  z.strictObject({
+    enabled: bool().default(false),
+    host: text().default("127.0.0.1"),
+    port: listenPort(1883),
+  }),
+);
+
+const topicSegment = (def: string) =>
+  z
+    .string({ error: "expected a topic without + # or leading/trailing /" })
+    .regex(/^[^+#/\s][^+#\s]*[^+#/\s]$|^[^+#/\s]$/, {
+      error: "expected a topic without + # or leading/trailing /",
+    })
+    .default(def);
+
+export const mqttSchema = z.strictObject({
+  url: z
+    .string({ error: "expected a URL like mqtt://host:1883" })
+    .regex(/^(mqtt|mqtts|ws|wss):\/\/[^\s]+$/, {
+      error: "expected a URL starting with mqtt://, mqtts://, ws:// or wss://",
+    })
+    .default("mqtt://127.0.0.1:1883"),
+  username: text().optional(),
+  ...passwordSources,
+  clientId: text().default("vesc2mqtt"),
+  baseTopic: topicSegment("vesc2mqtt"),
+  discoveryPrefix: topicSegment("homeassistant"),
+  discoveryMode: z.enum(["device", "entity"], { error: "expected device or entity" }).default("device"),
+  /** Publish a device's state only when it changed (plus every heartbeatS). */
+  publishOnChange: bool().default(false),
+  heartbeatS: positive("expected seconds > 0").default(60),
+  /** Set Home Assistant's discovery (false = state only). */
+  discovery: bool().default(true),
+  embedded: embeddedSchema.prefault({}),
+});
+
+export const webSchema = z.strictObject({
+  enabled: bool().default(true),
+  host: text().default("127.0.0.1"),
+  port: listenPort(8080),
+  /** Optional access token; env VESC2MQTT_WEB_TOKEN overrides. */
+  token: z.string({ error: "expected a string or null" }).min(1).nullable().default(null),
+});
+
+export const historySchema = z.strictObject({
+  enabled: bool().default(true),
+  /** null = <data_dir>/history.db (load.ts fills it in). */
+  path: z.string({ error: "expected a path or null" }).min(1).nullable().default(null),
+  retentionDays: positive("expected days > 0").default(30),
+});
+
+export const metricsSchema = z.strictObject({ enabled: bool().default(true) });
+
+export const hubDeviceSchema = z.strictObject({ id: text(), ...passwordSources });
+
+export const hubSchema = z.strictObject({
+  enabled: bool().default(false),
+  host: text().default("0.0.0.0"),
+  port: listenPort(65101),
+  onConflict: z.enum(["replace", "refuse"], { error: "expected replace or refuse" }).default("replace"),
+  devices: z.array(hubDeviceSchema, { error: "expected a list of { id, password_env }" }).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    logLevel: z
+      .enum(["error", "warn", "info", "debug"], { error: "expected error, warn, info or debug" })
+      .default("info"),
+    dataDir: text().default("./data"),
+    mqtt: mqttSchema.prefault({}),
+    devices: z.array(deviceSchema, { error: "expected a list of devices" }).default([]),
+    web: webSchema.prefault({}),
+    history: historySchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
+    hub: hubSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.devices.forEach((d, i) => {
+      if (seen.has(d.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["devices", i, "id"],
+          message: `duplicate device id "${d.id}"`,
+        });
+      seen.add(d.id);
+      const ids = new Set<number>();
+      d.can.forEach((n, j) => {
+        if (ids.has(n.id))
+          ctx.addIssue({
+            code: "custom",
+            path: ["devices", i, "can", j, "id"],
+            message: `duplicate CAN id ${n.id}`,
+          });
+        ids.add(n.id);
+      });
+    });
+    if (c.mqtt.baseTopic === c.mqtt.discoveryPrefix)
+      ctx.addIssue({
+        code: "custom",
+        path: ["mqtt", "baseTopic"],
+        message: "must differ from discovery_prefix (Home Assistant would read our state as discovery)",
+      });
+  });
+
+/** The loaded configuration (camelCase). After loadConfig(), passwords are resolved into `password`. */
+export type Config = z.output<typeof configSchema>;
+export type DeviceConfig = Config["devices"][number];
+export type ConnectionConfig = DeviceConfig["connection"];
+export type MqttConfig = Config["mqtt"];
+export type AlertsConfig = Config["alerts"];
+export type AlertOverrides = DeviceConfig["alerts"];
+export type CanNodeConfig = DeviceConfig["can"][number];
+export type WebConfig = Config["web"];
+export type HistoryConfig = Config["history"];
+export type HubConfig = Config["hub"];

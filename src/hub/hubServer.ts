@@ -1,0 +1,405 @@
+/**
+ * A self-hosted VESC Hub speaking VESC Tool's tcphub protocol byte for byte
+ * (shared/protocol.md §8b): devices register with `VESC:<id>:<pw>\n` (+ NUL), VESC Tool logs
+ * in with `VESCTOOL:<id>:<pw>\n`, `PING:<id>:x\n` gets `PONG\n`/`NULL\n`; after login the hub
+ * is a transparent byte pipe. Failures close the socket without a word, as the reference
+ * hub does. On top: pinned or first-registration passwords (constant-time compare), per-IP
+ * failed-login blocking, connection caps, a login line length cap and timeout, and an
+ * in-process endpoint for the bridge (see localTransport.ts).
+ */
+import { EventEmitter } from "node:events";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { type BridgeEndpoint, DeviceLink, type DeviceLinkStats } from "./deviceLink.js";
+import { LineReader, type LoginLine, normaliseHubId, parseLoginLine } from "./loginLine.js";
+import {
+  ConnectionCounter,
+  FailureLimiter,
+  type FailureLimitOptions,
+  normaliseAddress,
+  PasswordBook,
+} from "./security.js";
+import type { SharingOptions } from "./sharing.js";
+
+export type HubLogLevel = "debug" | "info" | "warn";
+/** Receives log lines; never given a password. */
+export type HubLogger = (level: HubLogLevel, message: string) => void;
+
+export const stderrHubLogger: HubLogger = (level, message) => {
+  if (level !== "debug") process.stderr.write(`hub ${level}: ${message}\n`);
+};
+
+export interface HubDeviceSpec {
+  readonly id: string;
+  readonly password: string;
+}
+
+export interface HubServerOptions {
+  readonly host?: string;
+  /** Default 65101; 0 = any free port. */
+  readonly port?: number;
+  /** A second VESC Tool for a device: "replace" the attached one (reference behaviour) or "refuse" the newcomer. */
+  readonly onConflict?: "replace" | "refuse";
+  /** Pinned devices. When non-empty, only these ids may register, with these passwords. */
+  readonly devices?: readonly HubDeviceSpec[];
+  /** Time to send the login line (default 5000, as the reference hub). */
+  readonly loginTimeoutMs?: number;
+  /** Longest login line accepted, `\n` included (default 128; the Express's is at most 60). */
+  readonly maxLineBytes?: number;
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
+  readonly failedLogins?: FailureLimitOptions;
+  /** Device bytes kept for the next tool while none is attached (default 64 KiB). */
+  readonly pendingLimitBytes?: number;
+  /** Ids whose first-registration password is remembered (default 10000). */
+  readonly maxRememberedIds?: number;
+  readonly sharing?: SharingOptions;
+  readonly logger?: HubLogger;
+}
+
+export interface HubStats {
+  readonly listening: { readonly host: string; readonly port: number } | null;
+  readonly devices: number;
+  readonly clients: number;
+  readonly bridges: number;
+  readonly connections: number;
+  readonly bytesToDevices: number;
+  readonly bytesToClients: number;
+  readonly loginsOk: number;
+  readonly loginFailures: number;
+  readonly registrations: number;
+  readonly rejectedConnections: number;
+  readonly blockedAddresses: number;
+  readonly deviceList: readonly DeviceLinkStats[];
+}
+
+export interface HubEvents {
+  deviceRegistered: [id: string];
+  stopped: [];
+  deviceLeft: [id: string];
+  clientAttached: [id: string];
+}
+
+type Failure = "badPassword" | "unknownId" | "malformed" | "tooLong" | "notAllowed";
+
+export class HubServer extends EventEmitter<HubEvents> {
+  private server: Server | undefined;
+  private readonly links = new Map<string, DeviceLink>();
+  /** First-registration password hashes of ids not pinned in config; kept while the hub runs. */
+  private readonly remembered = new Map<string, Buffer>();
+  private readonly pinned = new Map<string, Buffer>();
+  private readonly book = new PasswordBook();
+  private readonly limiter: FailureLimiter;
+  private readonly counter: ConnectionCounter;
+  private readonly sockets = new Set<Socket>();
+  private readonly log: HubLogger;
+  // Totals of links that are gone, so stats() counts bytes over the hub's lifetime.
+  private bytesToDevicesPast = 0;
+  private bytesToClientsPast = 0;
+  private loginsOk = 0;
+  private loginFailures = 0;
+  private registrations = 0;
+  private rejected = 0;
+
+  constructor(private readonly options: HubServerOptions = {}) {
+    super();
+    this.log = options.logger ?? stderrHubLogger;
+    this.limiter = new FailureLimiter(options.failedLogins);
+    this.counter = new ConnectionCounter(
+      options.maxConnections ?? 10_000,
+      options.maxConnectionsPerIp ?? 256,
+    );
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.server !== undefined) throw new Error("hub already started");
+    for (const d of this.options.devices ?? [])
+      this.pinned.set(normaliseHubId(d.id), this.book.hash(d.password));
+    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 5000 }, (s) =>
+      this.onConnection(s),
+    );
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.options.port ?? 65101, this.options.host ?? "0.0.0.0", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (e) => this.log("warn", `server error: ${e.message}`));
+    const addr = this.address();
+    if (addr === null) throw new Error("hub is not listening");
+    return addr;
+  }
+
+  address(): { host: string; port: number } | null {
+    const a = this.server?.address();
+    if (a === null || a === undefined || typeof a === "string") return null;
+    return { host: (a as AddressInfo).address, port: (a as AddressInfo).port };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const link of [...this.links.values()]) link.close("hub stopped");
+    for (const s of this.sockets) s.destroy();
+    this.emit("stopped");
+    await closed;
+  }
+
+  /** The registered device with this id (case-insensitive), if any. */
+  isRegistered(id: string): boolean {
+    return this.links.has(normaliseHubId(id));
+  }
+
+  /** Waits until `id` is registered (or the signal aborts / `timeoutMs` passes → false). */
+  waitForDevice(id: string, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    const key = normaliseHubId(id);
+    if (this.links.has(key)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off("deviceRegistered", onReg);
+        this.off("stopped", onAbort);
+        signal.removeEventListener("abort", onAbort);
+        resolve(ok);
+      };
+      const onReg = (regId: string) => {
+        if (regId === key) done(true);
+      };
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on("deviceRegistered", onReg);
+      this.on("stopped", onAbort);
+      signal.addEventListener("abort", onAbort);
+      if (signal.aborted) done(false);
+    });
+  }
+
+  /** Opens the bridge's in-process endpoint on a registered device; false if not registered. */
+  attachBridge(id: string, endpoint: BridgeEndpoint): boolean {
+    const link = this.links.get(normaliseHubId(id));
+    if (link === undefined) return false;
+    link.attachBridge(endpoint);
+    return true;
+  }
+
+  detachBridge(id: string, endpoint: BridgeEndpoint): void {
+    this.links.get(normaliseHubId(id))?.detachBridge(endpoint);
+  }
+
+  bridgeWrite(id: string, endpoint: BridgeEndpoint, bytes: Uint8Array): void {
+    this.links.get(normaliseHubId(id))?.bridgeWrite(endpoint, bytes);
+  }
+
+  stats(): HubStats {
+    const deviceList = [...this.links.values()].map((l) => l.stats());
+    let toDev = this.bytesToDevicesPast;
+    let toCli = this.bytesToClientsPast;
+    for (const d of deviceList) {
+      toDev += d.bytesToDevice;
+      toCli += d.bytesToClient;
+    }
+    return {
+      listening: this.address(),
+      devices: deviceList.length,
+      clients: deviceList.filter((d) => d.clientAttached).length,
+      bridges: deviceList.filter((d) => d.bridgeAttached).length,
+      connections: this.counter.open,
+      bytesToDevices: toDev,
+      bytesToClients: toCli,
+      loginsOk: this.loginsOk,
+      loginFailures: this.loginFailures,
+      registrations: this.registrations,
+      rejectedConnections: this.rejected,
+      blockedAddresses: this.limiter.blockedCount(),
+      deviceList,
+    };
+  }
+
+  private onConnection(socket: Socket): void {
+    const address = normaliseAddress(socket.remoteAddress);
+    const remote = `${address}:${socket.remotePort ?? 0}`;
+    socket.on("error", () => {}); // every path ends in 'close'; errors carry nothing we report
+    if (this.limiter.isBlocked(address)) {
+      this.reject(socket, remote, "address blocked after failed logins");
+      return;
+    }
+    const slot = this.counter.acquire(address);
+    if (slot !== "ok") {
+      this.reject(
+        socket,
+        remote,
+        slot === "total" ? "connection limit reached" : "per-address limit reached",
+      );
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once("close", () => {
+      this.sockets.delete(socket);
+      this.counter.release(address);
+    });
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 5000);
+
+    const reader = new LineReader(this.options.maxLineBytes ?? 128);
+    const timer = setTimeout(() => {
+      socket.off("data", onData);
+      this.log("info", `no login line from ${remote} in time, closed`);
+      socket.destroy();
+    }, this.options.loginTimeoutMs ?? 5000);
+    const onData = (chunk: Buffer) => {
+      const ev = reader.push(chunk);
+      if (ev.kind === "need") return;
+      clearTimeout(timer);
+      socket.off("data", onData);
+      // Hold bytes that follow the line until the socket is handed to its link.
+      socket.pause();
+      if (ev.kind === "tooLong") {
+        this.fail(socket, remote, address, "tooLong", undefined);
+        return;
+      }
+      this.onLine(socket, remote, address, ev.line, ev.rest);
+    };
+    socket.on("data", onData);
+    socket.once("close", () => clearTimeout(timer));
+  }
+
+  private onLine(socket: Socket, remote: string, address: string, line: string, rest: Uint8Array): void {
+    const login = parseLoginLine(line);
+    if ("error" in login) {
+      this.fail(socket, remote, address, "malformed", undefined);
+      return;
+    }
+    if (login.kind === "PING") {
+      socket.end(this.links.has(login.id) ? "PONG\n" : "NULL\n");
+      return;
+    }
+    if (login.kind === "VESC") {
+      this.register(socket, remote, address, login, rest);
+      return;
+    }
+    this.loginTool(socket, remote, address, login, rest);
+  }
+
+  private register(
+    socket: Socket,
+    remote: string,
+    address: string,
+    login: LoginLine,
+    rest: Uint8Array,
+  ): void {
+    const pinned = this.pinned.get(login.id);
+    let hash: Buffer;
+    if (pinned !== undefined) {
+      if (!this.book.matches(pinned, login.password)) {
+        this.fail(socket, remote, address, "badPassword", login);
+        return;
+      }
+      hash = pinned;
+    } else if (this.pinned.size > 0) {
+      this.fail(socket, remote, address, "notAllowed", login);
+      return;
+    } else {
+      const known = this.remembered.get(login.id);
+      if (known !== undefined) {
+        if (!this.book.matches(known, login.password)) {
+          this.fail(socket, remote, address, "badPassword", login);
+          return;
+        }
+        hash = known;
+      } else {
+        if (this.remembered.size >= (this.options.maxRememberedIds ?? 10_000)) {
+          this.log("warn", `device ${login.id} from ${remote} refused: too many device ids remembered`);
+          socket.destroy();
+          return;
+        }
+        hash = this.book.hash(login.password);
+        this.remembered.set(login.id, hash);
+      }
+    }
+    const old = this.links.get(login.id);
+    if (old !== undefined) {
+      this.log("info", `device ${login.id} registered again from ${remote}; closing the old connection`);
+      old.close("device registered again");
+    }
+    const link = new DeviceLink(
+      login.id,
+      socket,
+      remote,
+      hash,
+      { pendingLimitBytes: this.options.pendingLimitBytes ?? 65_536, sharing: this.options.sharing ?? {} },
+      (gone) => this.onLinkGone(gone),
+    );
+    this.links.set(login.id, link);
+    this.registrations++;
+    link.start(rest);
+    socket.resume();
+    this.log("info", `device ${login.id} registered from ${remote}`);
+    this.emit("deviceRegistered", login.id);
+  }
+
+  private loginTool(
+    socket: Socket,
+    remote: string,
+    address: string,
+    login: LoginLine,
+    rest: Uint8Array,
+  ): void {
+    const link = this.links.get(login.id);
+    if (link === undefined) {
+      this.fail(socket, remote, address, "unknownId", login);
+      return;
+    }
+    if (!this.book.matches(link.passwordHash, login.password)) {
+      this.fail(socket, remote, address, "badPassword", login);
+      return;
+    }
+    const previous = link.clientSocket;
+    if (previous !== undefined) {
+      if (this.options.onConflict === "refuse") {
+        this.log("info", `client ${remote} for ${login.id} refused: a client is already attached`);
+        socket.destroy();
+        return;
+      }
+      this.log("info", `client for ${login.id} replaced by a newer one from ${remote}`);
+      previous.destroy();
+    }
+    this.loginsOk++;
+    link.attachClient(socket, remote, rest);
+    socket.resume();
+    this.log("info", `client ${remote} attached to ${login.id}`);
+    this.emit("clientAttached", login.id);
+  }
+
+  private fail(
+    socket: Socket,
+    remote: string,
+    address: string,
+    why: Failure,
+    login: LoginLine | undefined,
+  ): void {
+    this.loginFailures++;
+    const who = login === undefined ? "" : ` ${login.kind} ${login.id}`;
+    this.log("warn", `login failed (${why})${who} from ${remote}`);
+    if (this.limiter.fail(address))
+      this.log("warn", `address ${address} blocked after repeated failed logins`);
+    socket.destroy();
+  }
+
+  private reject(socket: Socket, remote: string, why: string): void {
+    this.rejected++;
+    this.log("debug", `connection from ${remote} refused: ${why}`);
+    socket.destroy();
+  }
+
+  private onLinkGone(link: DeviceLink): void {
+    this.bytesToDevicesPast += link.bytesToDevice;
+    this.bytesToClientsPast += link.bytesToClient;
+    if (this.links.get(link.id) !== link) return;
+    this.links.delete(link.id);
+    this.log("info", `device ${link.id} left`);
+    this.emit("deviceLeft", link.id);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * BMS entities (COMM_BMS_GET_VALUES): the scalar table, cell stats, per-cell voltages and
+ * balancing, fitted NTC temperatures; presence rules as described in entities.ts.
+ */
+import type { BmsReading } from "../../model/reading.js";
+import { A, C, type EntityDef, type Numeric, V, WH_TOTAL, AH_TOTAL } from "./entities.js";
+
+const bmsTpl = (field: string) => `{{ value_json.bms.${field} }}`;
+
+type Presence = "always" | "defined" | "nonzero";
+interface BmsScalar extends Numeric {
+  readonly field: keyof BmsReading & string;
+  readonly key: string;
+  readonly name: string;
+  readonly presence: Presence;
+  readonly template?: string;
+}
+
+const BMS_SCALARS: readonly BmsScalar[] = [
+  { field: "packVoltage", key: "pack_voltage", name: "Pack voltage", presence: "always", ...V, precision: 2 },
+  {
+    field: "chargeVoltage",
+    key: "charge_voltage",
+    name: "Charger voltage",
+    presence: "always",
+    ...V,
+    precision: 2,
+    diagnostic: true,
+  },
+  { field: "current", key: "current", name: "Current", presence: "always", ...A },
+  { field: "currentIc", key: "current_ic", name: "Current (IC)", presence: "always", ...A, diagnostic: true },
+  {
+    field: "current",
+    key: "power",
+    name: "Power",
+    presence: "always",
+    deviceClass: "power",
+    unit: "W",
+    stateClass: "measurement",
+    precision: 1,
+    template: "{{ (value_json.bms.packVoltage * value_json.bms.current) | round(2) }}",
+  },
+  {
+    field: "soc",
+    key: "soc",
+    name: "State of charge",
+    presence: "nonzero",
+    deviceClass: "battery",
+    unit: "%",
+    stateClass: "measurement",
+    precision: 0,
+  },
+  // `battery` means charge level only; health has no device class.
+  {
+    field: "soh",
+    key: "soh",
+    name: "State of health",
+    presence: "nonzero",
+    unit: "%",
+    stateClass: "measurement",
+    precision: 0,
+    diagnostic: true,
+    icon: "mdi:battery-heart-variant",
+  },
+  // Counters since BMS boot that the BMS may also count down: `total`, not `total_increasing`.
+  {
+    field: "ampHours",
+    key: "amp_hours",
+    name: "Amp hours",
+    presence: "always",
+    unit: "Ah",
+    stateClass: "total",
+    precision: 3,
+    icon: "mdi:battery-charging",
+  },
+  {
+    field: "wattHours",
+    key: "watt_hours",
+    name: "Watt hours",
+    presence: "always",
+    deviceClass: "energy",
+    unit: "Wh",
+    stateClass: "total",
+    precision: 1,
+  },
+  // Lifetime totals feed the Energy dashboard's battery in/out.
+  {
+    field: "wattHoursChargedTotal",
+    key: "energy_charged",
+    name: "Energy charged",
+    presence: "defined",
+    ...WH_TOTAL,
+  },
+  {
+    field: "wattHoursDischargedTotal",
+    key: "energy_discharged",
+    name: "Energy discharged",
+    presence: "defined",
+    ...WH_TOTAL,
+  },
+  {
+    field: "ampHoursChargedTotal",
+    key: "charge_charged",
+    name: "Charge charged",
+    presence: "defined",
+    ...AH_TOTAL,
+  },
+  {
+    field: "ampHoursDischargedTotal",
+    key: "charge_discharged",
+    name: "Charge discharged",
+    presence: "defined",
+    ...AH_TOTAL,
+  },
+  {
+    field: "icTemperature",
+    key: "ic_temperature",
+    name: "IC temperature",
+    presence: "always",
+    ...C,
+    diagnostic: true,
+  },
+  {
+    field: "maxCellTemperature",
+    key: "max_cell_temperature",
+    name: "Max cell temperature",
+    presence: "nonzero",
+    ...C,
+  },
+  {
+    field: "humidity",
+    key: "humidity",
+    name: "Humidity",
+    presence: "nonzero",
+    deviceClass: "humidity",
+    unit: "%",
+    stateClass: "measurement",
+    precision: 0,
+    diagnostic: true,
+  },
+  {
+    field: "humidityTemperature",
+    key: "humidity_temperature",
+    name: "Humidity sensor temperature",
+    presence: "nonzero",
+    ...C,
+    diagnostic: true,
+  },
+  {
+    field: "pressure",
+    key: "pressure",
+    name: "Pressure",
+    presence: "nonzero",
+    deviceClass: "pressure",
+    unit: "Pa",
+    stateClass: "measurement",
+    precision: 0,
+    diagnostic: true,
+  },
+];
+
+const STATS: readonly (Numeric & { field: string; key: string; name: string; template?: string })[] = [
+  { field: "cellMin", key: "cell_min", name: "Cell min", ...V, precision: 3 },
+  { field: "cellMax", key: "cell_max", name: "Cell max", ...V, precision: 3 },
+  { field: "cellAverage", key: "cell_average", name: "Cell average", ...V, precision: 3 },
+  // A difference is still a voltage; mV reads better at balancing scale.
+  {
+    field: "cellDelta",
+    key: "cell_delta",
+    name: "Cell delta",
+    deviceClass: "voltage",
+    unit: "mV",
+    stateClass: "measurement",
+    precision: 1,
+    template: "{{ (value_json.bms.stats.cellDelta * 1000) | round(1) }}",
+  },
+  { field: "cellMinNumber", key: "cell_min_number", name: "Lowest cell", icon: "mdi:numeric" },
+  { field: "cellMaxNumber", key: "cell_max_number", name: "Highest cell", icon: "mdi:numeric" },
+];
+
+/** Which BMS entities exist: computed per reading, merged with the previous one (see header). */
+export interface BmsPresence {
+  readonly cells: number;
+  /** 0-based indices of fitted NTC sensors. */
+  readonly temperatures: readonly number[];
+  /** Keys of present optional scalars (presence "defined" / "nonzero"). */
+  readonly fields: readonly string[];
+  /** The reading carries `stats` (derived by the poller). */
+  readonly stats: boolean;
+}
+
+const TEMP_MIN = -50;
+const TEMP_MAX = 150;
+
+export function bmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPresence {
+  const cells = bms.cells.length > 0 ? bms.cells.length : (prev?.cells ?? 0);
+  const temps = new Set((prev?.temperatures ?? []).filter((i) => i < bms.temperatures.length));
+  bms.temperatures.forEach((t, i) => {
+    if (Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX) temps.add(i);
+  });
+  const fields = new Set(prev?.fields ?? []);
+  for (const s of BMS_SCALARS) {
+    const v = bms[s.field];
+    if (s.presence === "defined" && v !== undefined) fields.add(s.key);
+    if (s.presence === "nonzero" && typeof v === "number" && Number.isFinite(v) && v !== 0) fields.add(s.key);
+  }
+  return {
+    cells,
+    temperatures: [...temps].sort((a, b) => a - b),
+    fields: [...fields].sort(),
+    stats: bms.stats !== undefined || (prev?.stats ?? false),
+  };
+}
+
+export function bmsEntities(p: BmsPresence): EntityDef[] {
+  const out: EntityDef[] = [];
+  const present = new Set(p.fields);
+  for (const s of BMS_SCALARS) {
+    if (s.presence !== "always" && !present.has(s.key)) continue;
+    const { field, presence: _presence, template, ...rest } = s;
+    out.push({ ...rest, platform: "sensor", source: "state", template: template ?? bmsTpl(field) });
+  }
+  if (p.cells > 0 && p.stats) {
+    for (const s of STATS) {
+      const { field, template, ...rest } = s;
+      out.push({
+        ...rest,
+        platform: "sensor",
+        source: "state",
+        template: template ?? bmsTpl(`stats.${field}`),
+      });
+    }
+  }
+  if (p.cells > 0) {
+    out.push({
+      key: "balancing",
+      platform: "binary_sensor",
+      name: "Balancing",
+      source: "state",
+      template: "{{ 'ON' if true in (value_json.bms.balancing | default([])) else 'OFF' }}",
+      diagnostic: true,
+      icon: "mdi:scale-balance",
+    });
+  }
+  for (let i = 0; i < p.cells; i++) {
+    const n = i + 1; // cell numbers are 1-based, as on the pack and in VESC Tool
+    out.push({
+      key: `cell_${n}_voltage`,
+      platform: "sensor",
+      name: `Cell ${n}`,
+      source: "state",
+      template: bmsTpl(`cells[${i}]`),
+      ...V,
+      precision: 3,
+      diagnostic: true,
+    });
+  }
+  for (let i = 0; i < p.cells; i++) {
+    const n = i + 1;
+    out.push({
+      key: `cell_${n}_balancing`,
+      platform: "binary_sensor",
+      name: `Cell ${n} balancing`,
+      source: "state",
+      template: `{{ 'ON' if value_json.bms.balancing[${i}] else 'OFF' }}`,
+      diagnostic: true,
+      icon: "mdi:scale-balance",
+    });
+  }
+  for (const i of p.temperatures) {
+    out.push({
+      key: `temperature_${i + 1}`,
+      platform: "sensor",
+      name: `Temperature ${i + 1}`,
+      source: "state",
+      template: bmsTpl(`temperatures[${i}]`),
+      ...C,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * Pure: which Home Assistant devices and entities a configured VESC device has, given the
+ * readings seen so far. `updatePresence` folds a reading into the remembered shape (the
+ * presence rules live in entities.ts); `haDevices` turns the shape into HaDevice models.
+ */
+import type { DeviceInfo, Reading } from "../../model/reading.js";
+import {
+  canStateTopic,
+  deviceAvailabilityTopic,
+  deviceConnectionTopic,
+  deviceStateTopic,
+} from "../topics.js";
+import { alertEntities, alertsTopic } from "./alerts.js";
+import type { HaDevice } from "./discovery.js";
+import { haObjectId } from "./discovery.js";
+import { type BmsPresence, bmsEntities, bmsPresence } from "./bmsEntities.js";
+import { type EntityDef, identityEntities, linkEntities } from "./entities.js";
+import { motorEntities, motorPresence } from "./motorEntities.js";
+
+export interface CanPresence {
+  readonly device?: DeviceInfo;
+  readonly bms?: BmsPresence;
+  readonly motor?: readonly string[];
+}
+
+export interface DevicePresence {
+  readonly device?: DeviceInfo;
+  readonly bms?: BmsPresence;
+  readonly can: ReadonlyMap<number, CanPresence>;
+}
+
+export const EMPTY_PRESENCE: DevicePresence = { can: new Map() };
+
+/** Folds one reading into the shape. Missing parts (a failed CAN read, no BMS) keep what was there. */
+export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence {
+  const can = new Map(prev.can);
+  for (const node of Object.values(r.can ?? {})) {
+    if (node.error !== undefined) continue;
+    const old = can.get(node.canId) ?? {};
+    can.set(node.canId, {
+      device: node.device ?? old.device,
+      bms: node.bms ? bmsPresence(node.bms, old.bms) : old.bms,
+      motor: node.values ? motorPresence(node.values, old.motor) : old.motor,
+    });
+  }
+  return {
+    device: r.device,
+    bms: r.bms ? bmsPresence(r.bms, prev.bms) : prev.bms,
+    can,
+  };
+}
+
+export interface DeviceDescription {
+  readonly id: string;
+  readonly name: string;
+  /** Configured CAN nodes only: nothing else is ever shown. */
+  readonly can: readonly { readonly id: number; readonly kind: "bms" | "motor"; readonly name?: string }[];
+  /** Add the alert entities (alerts.ts) to the Express device (default true). */
+  readonly alerts?: boolean;
+}
+
+const serialOf = (d?: DeviceInfo) => (d && /[1-9a-f]/.test(d.uuid) ? d.uuid : undefined);
+
+/** The Express (always, with link diagnostics) plus one HA device per configured CAN node that has answered. */
+export function haDevices(base: string, desc: DeviceDescription, p: DevicePresence): HaDevice[] {
+  const objectId = haObjectId(base, desc.id);
+  const common = {
+    connectionTopic: deviceConnectionTopic(base, desc.id),
+    availabilityTopic: deviceAvailabilityTopic(base, desc.id),
+    alertsTopic: alertsTopic(base, desc.id),
+  };
+  const entities: EntityDef[] = [...linkEntities()];
+  if (desc.alerts !== false) entities.push(...alertEntities());
+  if (p.device) entities.push(...identityEntities());
+  if (p.bms) entities.push(...bmsEntities(p.bms));
+  const out: HaDevice[] = [
+    {
+      objectId,
+      name: desc.name,
+      model: p.device?.hardware,
+      firmware: p.device?.firmware,
+      serialNumber: serialOf(p.device),
+      stateTopic: deviceStateTopic(base, desc.id),
+      entities,
+      ...common,
+    },
+  ];
+  for (const node of desc.can) {
+    const np = p.can.get(node.id);
+    if (!np) continue;
+    const nodeEntities: EntityDef[] = [];
+    if (np.device) nodeEntities.push(...identityEntities());
+    if (np.bms) nodeEntities.push(...bmsEntities(np.bms));
+    if (np.motor) nodeEntities.push(...motorEntities(np.motor));
+    if (nodeEntities.length === 0) continue;
+    out.push({
+      objectId: haObjectId(base, desc.id, node.id),
+      name: node.name ?? `${desc.name} CAN ${node.id}`,
+      model: np.device?.hardware ?? (node.kind === "motor" ? "VESC motor controller" : "VESC BMS"),
+      firmware: np.device?.firmware,
+      serialNumber: serialOf(np.device),
+      viaDevice: objectId,
+      stateTopic: canStateTopic(base, desc.id, node.id),
+      entities: nodeEntities,
+      ...common,
+    });
+  }
+  return out;
+}

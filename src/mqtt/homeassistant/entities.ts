@@ -1,0 +1,156 @@
+/**
+ * The Home Assistant entity table: which sensors exist for a reading, declared once,
+ * keyed by the reading model's field names. Units, device classes and state classes
+ * follow shared/ha_sensor_rules.json (checked by test/helpers/haRules.ts).
+ *
+ * Presence rules (what gets an entity):
+ * - Required BMS fields (pack voltage, current, counters, IC temperature): always.
+ * - Cells: one voltage + one balancing entity per reported cell. A reading with zero cells
+ *   keeps the previous count (a BMS that momentarily reports nothing is a glitch, not a
+ *   new pack); a different non-zero count replaces it (vanished cells are removed).
+ * - Sensors a BMS reports as 0 when not fitted (NTC temperatures, humidity, pressure,
+ *   max cell temperature, SOC, SOH): present once they have reported a non-zero value
+ *   (temperatures: within −50…150 °C) — then sticky, so a real 0.00 °C or an empty pack
+ *   does not make the entity flap. A real Express reports 24 NTC slots of which 4 are
+ *   fitted: the 20 zero slots never get an entity.
+ * - Optional fields (lifetime totals, motor values): present when the firmware sends them.
+ */
+
+export type Platform = "sensor" | "binary_sensor";
+export type StateClass = "measurement" | "total" | "total_increasing";
+/** Which retained topic an entity reads: the reading document, the link status or the alerts document. */
+export type StateSource = "state" | "connection" | "alerts";
+
+export interface EntityDef {
+  /** Component key and unique_id suffix, e.g. "cell_3_voltage". Never rename: HA identity. */
+  readonly key: string;
+  readonly platform: Platform;
+  readonly name: string;
+  readonly template: string;
+  readonly source: StateSource;
+  readonly deviceClass?: string;
+  readonly unit?: string;
+  readonly stateClass?: StateClass;
+  readonly diagnostic?: boolean;
+  readonly precision?: number;
+  readonly enabledByDefault?: boolean;
+  readonly icon?: string;
+  readonly options?: readonly string[];
+  /** Only the bridge LWT: for entities that must stay visible while the device is down. */
+  readonly bridgeAvailabilityOnly?: boolean;
+}
+
+export type Numeric = Pick<
+  EntityDef,
+  "deviceClass" | "unit" | "stateClass" | "precision" | "diagnostic" | "icon" | "enabledByDefault"
+>;
+
+export const V: Numeric = { deviceClass: "voltage", unit: "V", stateClass: "measurement" };
+export const A: Numeric = { deviceClass: "current", unit: "A", stateClass: "measurement", precision: 2 };
+export const C: Numeric = { deviceClass: "temperature", unit: "°C", stateClass: "measurement", precision: 1 };
+export const WH_TOTAL: Numeric = {
+  deviceClass: "energy",
+  unit: "Wh",
+  stateClass: "total_increasing",
+  precision: 1,
+};
+// There is no charge device class in HA: Ah counters carry the unit as free text only.
+export const AH_TOTAL: Numeric = {
+  unit: "Ah",
+  stateClass: "total_increasing",
+  precision: 3,
+  icon: "mdi:battery-charging",
+};
+
+// ── diagnostics ───────────────────────────────────────────────────────────────
+
+const LINK_OPTIONS = ["connecting", "online", "stale", "offline", "yielded"] as const;
+
+/** Firmware/hardware from the reading document (`device` block); for the Express and CAN nodes alike. */
+export function identityEntities(): EntityDef[] {
+  return [
+    {
+      key: "firmware",
+      platform: "sensor",
+      name: "Firmware",
+      source: "state",
+      template: "{{ value_json.device.firmware }}",
+      diagnostic: true,
+      icon: "mdi:chip",
+    },
+    {
+      key: "hardware",
+      platform: "sensor",
+      name: "Hardware",
+      source: "state",
+      template: "{{ value_json.device.hardware }}",
+      diagnostic: true,
+      icon: "mdi:chip",
+    },
+  ];
+}
+
+/** Link diagnostics of a configured device, read from its connection topic. */
+export function linkEntities(): EntityDef[] {
+  const conn = { source: "connection" as const, diagnostic: true, bridgeAvailabilityOnly: true };
+  return [
+    {
+      key: "connected",
+      platform: "binary_sensor",
+      name: "Connected",
+      deviceClass: "connectivity",
+      template: "{{ 'ON' if value_json.link == 'online' else 'OFF' }}",
+      ...conn,
+    },
+    {
+      key: "link",
+      platform: "sensor",
+      name: "Link",
+      deviceClass: "enum",
+      options: LINK_OPTIONS,
+      template: "{{ value_json.link }}",
+      icon: "mdi:lan-connect",
+      ...conn,
+    },
+    {
+      key: "reconnects",
+      platform: "sensor",
+      name: "Reconnects",
+      stateClass: "total_increasing",
+      template: "{{ value_json.reconnects }}",
+      icon: "mdi:restart",
+      ...conn,
+    },
+    {
+      key: "last_error",
+      platform: "sensor",
+      name: "Last error",
+      template: "{{ value_json.lastError | default('none') }}",
+      icon: "mdi:alert-circle-outline",
+      ...conn,
+    },
+    {
+      key: "crc_errors",
+      platform: "sensor",
+      name: "CRC errors",
+      stateClass: "total_increasing",
+      template: "{{ value_json.crcErrors }}",
+      icon: "mdi:alert",
+      enabledByDefault: false,
+      ...conn,
+    },
+    {
+      key: "latency",
+      platform: "sensor",
+      name: "Poll latency",
+      source: "state",
+      deviceClass: "duration",
+      unit: "ms",
+      stateClass: "measurement",
+      precision: 0,
+      template: "{{ value_json.latencyMs | default(0) }}",
+      diagnostic: true,
+      enabledByDefault: false,
+    },
+  ];
+}

@@ -1,0 +1,134 @@
+/** Publisher unit tests with a fake MQTT client (the only mocked client in the suite): LWT, online, drops, counters. */
+import { EventEmitter } from "node:events";
+import type { IClientOptions } from "mqtt";
+import { describe, expect, test } from "vitest";
+import { waitFor } from "../../test/helpers/waitFor.js";
+import { type MqttClientLike, Publisher } from "./publisher.js";
+
+class FakeClient extends EventEmitter implements MqttClientLike {
+  connected = false;
+  failPublish = false;
+  readonly published: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
+  readonly subscribed: string[] = [];
+  ended: boolean | undefined;
+  async publishAsync(
+    topic: string,
+    payload: string,
+    opts: { qos: 0 | 1; retain: boolean },
+  ): Promise<unknown> {
+    if (this.failPublish) throw new Error("publish failed");
+    this.published.push({ topic, payload, ...opts });
+    return undefined;
+  }
+  async subscribeAsync(topic: string): Promise<unknown> {
+    this.subscribed.push(topic);
+    return [];
+  }
+  async unsubscribeAsync(topic: string): Promise<unknown> {
+    this.subscribed.splice(this.subscribed.indexOf(topic), 1);
+    return undefined;
+  }
+  async endAsync(force?: boolean): Promise<void> {
+    this.ended = force ?? false;
+    this.connected = false;
+  }
+  up(): void {
+    this.connected = true;
+    this.emit("connect");
+  }
+  down(): void {
+    this.connected = false;
+    this.emit("close");
+  }
+}
+
+function setup() {
+  const fake = new FakeClient();
+  let seen: IClientOptions | undefined;
+  const pub = new Publisher({
+    url: "mqtt://127.0.0.1:1",
+    clientId: "t",
+    username: "u",
+    password: "p",
+    stateTopic: "base/bridge/state",
+    connect: (_url, opts) => {
+      seen = opts;
+      return fake;
+    },
+  });
+  return { fake, pub, options: () => seen };
+}
+
+describe("Publisher", () => {
+  test("sets a retained offline will and publishes online after every connect", async () => {
+    const { fake, pub, options } = setup();
+    let connects = 0;
+    pub.on("connect", () => connects++);
+    pub.start();
+    expect(options()?.will).toMatchObject({ topic: "base/bridge/state", retain: true, qos: 1 });
+    expect(String(options()?.will?.payload)).toBe("offline");
+    fake.up();
+    await waitFor(() => connects === 1);
+    fake.down();
+    fake.up();
+    await waitFor(() => connects === 2);
+    const online = fake.published.filter((p) => p.topic === "base/bridge/state");
+    expect(online).toEqual([
+      { topic: "base/bridge/state", payload: "online", qos: 1, retain: true },
+      { topic: "base/bridge/state", payload: "online", qos: 1, retain: true },
+    ]);
+    expect(pub.stats.connects).toBe(2);
+    await pub.stop();
+  });
+
+  test("drops publishes while disconnected instead of queueing them", async () => {
+    const { fake, pub } = setup();
+    pub.start();
+    expect(await pub.publish("a", "1")).toBe(false);
+    expect(pub.stats.dropped).toBe(1);
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    expect(await pub.publish("a", "2", { retain: true })).toBe(true);
+    expect(fake.published.at(-1)).toEqual({ topic: "a", payload: "2", qos: 0, retain: true });
+    await pub.stop();
+  });
+
+  test("counts failed publishes", async () => {
+    const { fake, pub } = setup();
+    pub.start();
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    fake.failPublish = true;
+    expect(await pub.publish("a", "1")).toBe(false);
+    expect(pub.stats.errors).toBe(1);
+    fake.failPublish = false;
+    await pub.stop();
+  });
+
+  test("subscriptions are made on every connect", async () => {
+    const { fake, pub } = setup();
+    await pub.subscribe("homeassistant/status");
+    pub.start();
+    fake.up();
+    fake.down();
+    fake.up();
+    await waitFor(() => fake.subscribed.length === 2);
+    expect(fake.subscribed).toEqual(["homeassistant/status", "homeassistant/status"]);
+    await pub.stop();
+  });
+
+  test("stop publishes offline (a clean disconnect does not fire the will) and ends", async () => {
+    const { fake, pub } = setup();
+    pub.start();
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    await pub.stop();
+    expect(fake.published.at(-1)).toEqual({
+      topic: "base/bridge/state",
+      payload: "offline",
+      qos: 1,
+      retain: true,
+    });
+    expect(fake.ended).toBe(false);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * What the poller, `read`, `scan` and the benchmark do on one session: the handshake
+ * (FW_VERSION, optional GET_CUSTOM_CONFIG(0), PING_CAN only for an explicit scan) and one poll
+ * (the device's BMS, then each listed CAN node through COMM_FORWARD_CAN). Only ids the caller
+ * listed are ever forwarded to.
+ */
+import type { BmsReading, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+import {
+  CommandId,
+  ProtocolError,
+  bmsGetValues,
+  cellStats,
+  decodeBmsValues,
+  decodeFwVersion,
+  decodePingCan,
+  decodeValues,
+  deviceInfoFromFwVersion,
+  encodeCustomConfigRequest,
+  type FwVersion,
+  fwVersion,
+  getValues,
+  pingCan,
+} from "../protocol/index.js";
+import { type Session, isSessionError } from "./session.js";
+import type { CanNodeSpec } from "./types.js";
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
+/** The Express pings 255 ids at 10 ms each (protocol.md §6); VESC Tool allows 5 s. */
+export const PING_CAN_TIMEOUT_MS = 5000;
+
+export interface HandshakeOptions {
+  readonly requestTimeoutMs?: number;
+  /** Send GET_CUSTOM_CONFIG(0) after FW_VERSION and discard the reply unread. */
+  readonly customConfig?: boolean;
+  /** FW_VERSION attempts before giving up (a reply can be lost; VESC Tool retries too). Default 3. */
+  readonly fwAttempts?: number;
+}
+
+/** FW_VERSION (retried on timeout), then optionally GET_CUSTOM_CONFIG(0). Returns the device's identity. */
+export async function handshake(session: Session, options: HandshakeOptions = {}): Promise<FwVersion> {
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const attempts = Math.max(1, options.fwAttempts ?? 3);
+  let fw: FwVersion | undefined;
+  for (let i = 1; fw === undefined; i++) {
+    try {
+      fw = decodeFwVersion(
+        await session.request(fwVersion.encodeRequest(), { expect: CommandId.FwVersion, timeoutMs }),
+      );
+    } catch (e) {
+      if (!(isSessionError(e) && e.code === "Timeout") || i >= attempts) throw e;
+    }
+  }
+  if (options.customConfig) {
+    try {
+      // The reply holds WiFi and hub passwords: awaited only to keep request/reply in step, never read.
+      await session.request(encodeCustomConfigRequest(0), { expect: CommandId.GetCustomConfig, timeoutMs });
+    } catch (e) {
+      // Optional courtesy to the hub peer: a missing answer is no reason to drop the link.
+      if (!(isSessionError(e) && e.code === "Timeout")) throw e;
+    }
+  }
+  return fw;
+}
+
+/** COMM_PING_CAN: ids on the device's CAN bus. Only for an explicit scan. */
+export async function scanCanBus(session: Session, timeoutMs = PING_CAN_TIMEOUT_MS): Promise<number[]> {
+  const reply = await session.request(pingCan.encodeRequest(), {
+    expect: CommandId.PingCan,
+    timeoutMs: Math.max(timeoutMs, PING_CAN_TIMEOUT_MS),
+  });
+  return decodePingCan(reply);
+}
+
+/** FW_VERSION of one CAN node through COMM_FORWARD_CAN. */
+export async function canFirmware(session: Session, canId: number, timeoutMs: number): Promise<FwVersion> {
+  const reply = await session.forward(canId, fwVersion.encodeRequest(), {
+    expect: CommandId.FwVersion,
+    timeoutMs,
+  });
+  return decodeFwVersion(reply);
+}
+
+export interface DeviceReaderOptions {
+  readonly deviceId: string;
+  readonly requestTimeoutMs?: number;
+  readonly readBms?: boolean;
+  readonly can?: readonly CanNodeSpec[];
+  /** CAN node identities already read on this session (skips their FW_VERSION). */
+  readonly canDevices?: ReadonlyMap<number, DeviceInfo>;
+  /** Called for errors that do not stop the poll (a CAN node not answering, a malformed node reply). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Polls one device on one session. Create one per connection, after handshake(). */
+export class DeviceReader {
+  private readonly canInfo: Map<number, DeviceInfo>;
+
+  constructor(
+    private readonly session: Session,
+    readonly device: DeviceInfo,
+    private readonly options: DeviceReaderOptions,
+  ) {
+    this.canInfo = new Map(options.canDevices ?? []);
+  }
+
+  /**
+   * One poll. Throws SessionError (timeout/closed) or ProtocolError when the device's own BMS
+   * reply fails: nothing of a malformed payload is ever returned as numbers.
+   */
+  async poll(): Promise<Reading> {
+    const started = performance.now();
+    const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    let bms: BmsReading | undefined;
+    if (this.options.readBms ?? true) {
+      const reply = await this.session.request(bmsGetValues.encodeRequest(), {
+        expect: CommandId.BmsGetValues,
+        timeoutMs,
+      });
+      bms = withStats(decodeBmsValues(reply));
+    }
+    let can: Record<string, CanNodeReading> | undefined;
+    for (const node of this.options.can ?? []) {
+      can ??= {};
+      can[String(node.id)] = await this.pollNode(node, timeoutMs);
+    }
+    return {
+      deviceId: this.options.deviceId,
+      time: new Date().toISOString(),
+      device: this.device,
+      ...(bms ? { bms } : {}),
+      ...(can ? { can } : {}),
+      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+    };
+  }
+
+  private async pollNode(node: CanNodeSpec, timeoutMs: number): Promise<CanNodeReading> {
+    try {
+      let device = this.canInfo.get(node.id);
+      if (!device) {
+        device = deviceInfoFromFwVersion(await canFirmware(this.session, node.id, timeoutMs), node.id);
+        this.canInfo.set(node.id, device);
+      }
+      if (node.kind === "bms") {
+        const reply = await this.session.forward(node.id, bmsGetValues.encodeRequest(), {
+          expect: CommandId.BmsGetValues,
+          timeoutMs,
+        });
+        return { canId: node.id, kind: node.kind, device, bms: withStats(decodeBmsValues(reply)) };
+      }
+      const reply = await this.session.forward(node.id, getValues.encodeRequest(), {
+        expect: CommandId.GetValues,
+        timeoutMs,
+      });
+      return {
+        canId: node.id,
+        kind: node.kind,
+        device,
+        values: checkController(decodeValues(reply), node.id),
+      };
+    } catch (e) {
+      // A lost link ends the whole poll; a silent or garbled node only this node's part.
+      if (isSessionError(e) && e.code === "Closed") throw e;
+      const error = e instanceof Error ? e : new Error(String(e));
+      this.options.onError?.(error);
+      return { canId: node.id, kind: node.kind, error: error.message };
+    }
+  }
+}
+
+/** The BMS values plus their derived cell stats (absent for a BMS reporting no cells). */
+export function withStats(bms: BmsReading): BmsReading {
+  const stats = cellStats(bms.cells);
+  return stats ? { ...bms, stats } : { ...bms };
+}
+
+/**
+ * Forwarded replies carry no CAN id; a late reply from another node would be taken for this
+ * one's. GET_VALUES names its controller id, so a mismatch is caught here.
+ */
+function checkController(values: MotorValues, canId: number): MotorValues {
+  if (values.controllerId !== undefined && values.controllerId !== canId) {
+    throw new ProtocolError(
+      "InvalidPayload",
+      `CAN node ${canId}: reply came from controller ${values.controllerId} (a late reply), ignored`,
+    );
+  }
+  return values;
+}

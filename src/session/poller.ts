@@ -1,0 +1,272 @@
+/**
+ * The poller: keeps one persistent connection per device, handshakes once per connection,
+ * then polls at a fixed interval, turning replies into Readings. It reconnects with
+ * exponential backoff + jitter and marks the device stale when readings stop. It does not
+ * fight VESC Tool for the device (design.md "Living with VESC Tool"): when another client
+ * takes it, the poller yields for `yieldMs` instead of taking it back.
+ */
+import { EventEmitter } from "node:events";
+import type { DeviceStatus, LinkState, Reading } from "../model/reading.js";
+import { deviceInfoFromFwVersion, isProtocolError } from "../protocol/index.js";
+import { type TransportError, isTransportError } from "../transport/transport.js";
+import { nextDelay } from "./backoff.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader, handshake } from "./device.js";
+import { Session, SessionError, isSessionError } from "./session.js";
+import type { PollerEvents, PollerOptions } from "./types.js";
+
+export const DEFAULT_INTERVAL_MS = 5000;
+export const MIN_INTERVAL_MS = 100;
+export const DEFAULT_YIELD_MS = 600_000;
+export const TAKEN_MESSAGE = "device taken by another client";
+/** Polls in a row without a reply before the connection is considered dead. */
+const MAX_FAILED_POLLS = 3;
+/** Direct connections in a row refused/closed before any reply before we assume another client holds the device. */
+const QUICK_FAILURES_BEFORE_YIELD = 3;
+
+export interface PollerCounters {
+  readings: number;
+  /** Replies that failed to decode (never published). */
+  malformedReplies: number;
+  timeouts: number;
+  strayFrames: number;
+  connections: number;
+}
+
+export class Poller extends EventEmitter<PollerEvents> {
+  readonly counters: PollerCounters = {
+    readings: 0,
+    malformedReplies: 0,
+    timeouts: 0,
+    strayFrames: 0,
+    connections: 0,
+  };
+  private link: LinkState = "offline";
+  private reconnects = 0;
+  private lastError: string | undefined;
+  private lastReadingTime: string | undefined;
+  private pastDecoder = { crcErrors: 0, discardedBytes: 0, framesReceived: 0 };
+  private session: Session | undefined;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private staleTimer: ReturnType<typeof setTimeout> | undefined;
+  private wake: (() => void) | undefined;
+
+  /** Assigns only; nothing runs until start() (style.md rule 9). */
+  constructor(readonly options: PollerOptions) {
+    super();
+  }
+
+  get intervalMs(): number {
+    return Math.max(MIN_INTERVAL_MS, this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
+  }
+
+  start(): void {
+    if (this.abort) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = this.run(abort.signal);
+  }
+
+  /** Stops polling and closes the connection; resolves when no timer or socket is left. */
+  async stop(): Promise<void> {
+    const abort = this.abort;
+    if (!abort) return;
+    abort.abort();
+    this.wake?.();
+    clearTimeout(this.staleTimer);
+    await this.session?.close();
+    await this.loop;
+    this.abort = undefined;
+    this.loop = undefined;
+    this.setLink("offline");
+  }
+
+  status(): DeviceStatus {
+    const d = this.session?.decoder.stats;
+    return {
+      deviceId: this.options.deviceId,
+      link: this.link,
+      url: this.options.url,
+      reconnects: this.reconnects,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.lastReadingTime === undefined ? {} : { lastReadingTime: this.lastReadingTime }),
+      crcErrors: this.pastDecoder.crcErrors + (d?.crcErrors ?? 0),
+      discardedBytes: this.pastDecoder.discardedBytes + (d?.bytesDiscarded ?? 0),
+      framesReceived: this.pastDecoder.framesReceived + (d?.framesDecoded ?? 0),
+    };
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const isHub = this.options.url.startsWith("hub://");
+    const isDirect = this.options.url.startsWith("tcp://");
+    let attempt = 0;
+    let quickFailures = 0;
+    for (let first = true; !signal.aborted; first = false) {
+      if (!first) this.reconnects++;
+      this.setLink("connecting");
+      let hadReplies = false;
+      let failure: unknown;
+      try {
+        const transport = await this.options.transport(signal);
+        const session = new Session(transport);
+        this.session = session;
+        this.counters.connections++;
+        if (signal.aborted) break;
+        const fw = await handshake(session, {
+          requestTimeoutMs: this.requestTimeoutMs,
+          customConfig: this.options.customConfigHandshake ?? isHub,
+        });
+        hadReplies = true;
+        attempt = 0;
+        quickFailures = 0;
+        await this.pollLoop(
+          session,
+          new DeviceReader(session, deviceInfoFromFwVersion(fw), this.readerOptions()),
+          signal,
+        );
+      } catch (e) {
+        failure = e;
+      } finally {
+        await this.dropSession();
+      }
+      if (signal.aborted) break;
+      this.report(failure);
+      const transportError = findTransportError(failure);
+      let yielded = false;
+      if (isHub && hadReplies && transportError?.code === "Closed") {
+        yielded = true; // the hub gives the device to the newest login: someone took it
+      } else if (isDirect && !hadReplies && isQuickFailure(failure)) {
+        quickFailures++;
+        if (quickFailures >= QUICK_FAILURES_BEFORE_YIELD) yielded = true;
+      }
+      if (yielded) {
+        quickFailures = 0;
+        attempt = 0;
+        this.lastError = TAKEN_MESSAGE;
+        this.setLink("yielded", true);
+        await this.sleep(this.options.yieldMs ?? DEFAULT_YIELD_MS, signal);
+      } else {
+        this.setLink("offline");
+        await this.sleep(
+          nextDelay(attempt++, {
+            ...(this.options.backoffInitialMs === undefined
+              ? {}
+              : { initialMs: this.options.backoffInitialMs }),
+            ...(this.options.backoffMaxMs === undefined ? {} : { maxMs: this.options.backoffMaxMs }),
+            random: Math.random(),
+          }),
+          signal,
+        );
+      }
+    }
+  }
+
+  private async pollLoop(session: Session, reader: DeviceReader, signal: AbortSignal): Promise<void> {
+    let failedPolls = 0;
+    while (!signal.aborted) {
+      const started = Date.now();
+      try {
+        const reading = await reader.poll();
+        failedPolls = 0;
+        this.publish(reading);
+      } catch (e) {
+        if (isSessionError(e) && e.code === "Closed") throw e;
+        if (signal.aborted) return;
+        this.report(e);
+        if (!isProtocolError(e) && ++failedPolls >= MAX_FAILED_POLLS) {
+          throw new SessionError(
+            "Timeout",
+            `${session.url}: no reply to ${MAX_FAILED_POLLS} polls in a row`,
+            { cause: e },
+          );
+        }
+      }
+      await this.sleep(Math.max(0, this.intervalMs - (Date.now() - started)), signal);
+    }
+  }
+
+  private get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  private readerOptions(): ConstructorParameters<typeof DeviceReader>[2] {
+    return {
+      deviceId: this.options.deviceId,
+      requestTimeoutMs: this.requestTimeoutMs,
+      readBms: this.options.readBms ?? true,
+      can: this.options.can ?? [],
+      onError: (e) => this.report(e),
+    };
+  }
+
+  private publish(reading: Reading): void {
+    this.counters.readings++;
+    this.lastReadingTime = reading.time;
+    if (this.link !== "online") this.setLink("online");
+    clearTimeout(this.staleTimer);
+    const staleMs = (this.options.staleAfterIntervals ?? 3) * this.intervalMs;
+    this.staleTimer = setTimeout(() => {
+      if (this.link === "online") this.setLink("stale");
+    }, staleMs);
+    this.emit("reading", reading);
+  }
+
+  /** Counts an error, remembers its message and emits it (only if someone listens: an unheard "error" would throw). */
+  private report(e: unknown): void {
+    if (e === undefined) return;
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (isProtocolError(error)) this.counters.malformedReplies++;
+    if (isSessionError(error) && error.code === "Timeout") this.counters.timeouts++;
+    this.lastError = error.message;
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+
+  private setLink(link: LinkState, force = false): void {
+    if (this.link === link && !force) return;
+    this.link = link;
+    if (link !== "online" && link !== "stale") clearTimeout(this.staleTimer);
+    this.emit("status", this.status());
+  }
+
+  private async dropSession(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const d = session.decoder.stats;
+    this.pastDecoder.crcErrors += d.crcErrors;
+    this.pastDecoder.discardedBytes += d.bytesDiscarded;
+    this.pastDecoder.framesReceived += d.framesDecoded;
+    this.counters.strayFrames += session.stats.strayFrames;
+    this.session = undefined;
+    await session.close();
+  }
+
+  /** A timer stop() can cut short. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function findTransportError(e: unknown): TransportError | undefined {
+  for (let cur = e, depth = 0; cur !== undefined && depth < 5; depth++) {
+    if (isTransportError(cur)) return cur;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return undefined;
+}
+
+/** Refused, or closed/silent right after connecting: what a device busy with another client looks like. */
+function isQuickFailure(e: unknown): boolean {
+  const t = findTransportError(e);
+  if (t?.code === "Closed") return true;
+  if (t?.code === "ConnectFailed")
+    return (t.cause as { code?: unknown } | undefined)?.code === "ECONNREFUSED";
+  return isSessionError(e) && e.code === "Timeout";
+}

@@ -1,0 +1,189 @@
+/**
+ * One connection's request/response layer: a FrameDecoder over the transport's bytes and a
+ * queue of pending requests. VESC frames carry no request id, so a reply goes to the oldest
+ * pending request expecting its command id (shared/protocol.md §11). Everything else —
+ * COMM_PRINT, Lisp prints, replies that came after their request timed out, garbage a hub
+ * passes on from before we attached — is counted and ignored, never an error.
+ */
+import { EventEmitter } from "node:events";
+import {
+  CommandId,
+  type DecodeEvent,
+  FrameDecoder,
+  commandName,
+  encodeFrame,
+  wrapForwardCan,
+} from "../protocol/index.js";
+import type { Transport, TransportError } from "../transport/transport.js";
+
+export type SessionErrorCode = "Timeout" | "Closed";
+
+export class SessionError extends Error {
+  override readonly name = "SessionError";
+  constructor(
+    readonly code: SessionErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isSessionError(e: unknown): e is SessionError {
+  return e instanceof SessionError;
+}
+
+export interface RequestOptions {
+  /** Command id of the reply (for a forwarded request: the inner command's id). */
+  readonly expect: CommandId;
+  readonly timeoutMs: number;
+}
+
+export interface SessionStats {
+  /** Frames that answered a request. */
+  replies: number;
+  /** Frames no request was waiting for (prints, late replies, unexpected ids). */
+  strayFrames: number;
+  /** COMM_PRINT / COMM_LISP_PRINT among the stray frames. */
+  prints: number;
+  timeouts: number;
+}
+
+export interface SessionEvents {
+  /** Any frame that is not the reply to a pending request. */
+  stray: [payload: Uint8Array];
+  discarded: [event: Extract<DecodeEvent, { kind: "discarded" }>];
+  /** The connection is gone; error absent after our own close(). */
+  close: [error?: TransportError];
+}
+
+export interface SessionOptions {
+  /** Largest payload the decoder waits for (default: the decoder's, 10,000). */
+  readonly maxPayload?: number;
+}
+
+interface Pending {
+  readonly expect: number;
+  readonly resolve: (payload: Uint8Array) => void;
+  readonly reject: (e: SessionError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly decoder: FrameDecoder;
+  readonly stats: SessionStats = { replies: 0, strayFrames: 0, prints: 0, timeouts: 0 };
+  private readonly pending: Pending[] = [];
+  private closedError: SessionError | undefined;
+  // Forwarded replies are unprefixed (protocol.md §6): one forwarded request in flight at a time.
+  private forwardChain: Promise<unknown> = Promise.resolve();
+  private readonly onData = (chunk: Uint8Array): void => this.handle(this.decoder.push(chunk));
+  private readonly onClose = (error?: TransportError): void => this.shutdown(error);
+
+  constructor(
+    readonly transport: Transport,
+    options: SessionOptions = {},
+  ) {
+    super();
+    this.decoder = new FrameDecoder(
+      options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload },
+    );
+    transport.on("data", this.onData);
+    transport.once("close", this.onClose);
+  }
+
+  get url(): string {
+    return this.transport.url;
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** Sends one payload and resolves with the reply payload (id byte included). */
+  request(payload: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const entry: Pending = { expect: options.expect, resolve, reject, timer: undefined };
+      entry.timer = setTimeout(() => this.timeout(entry, options), options.timeoutMs);
+      this.pending.push(entry);
+      this.transport.write(encodeFrame(payload)).catch((e: unknown) => {
+        this.settle(entry);
+        reject(
+          new SessionError("Closed", `${this.url}: could not send: ${(e as Error).message}`, { cause: e }),
+        );
+      });
+    });
+  }
+
+  /** COMM_FORWARD_CAN to `canId`, serialised with every other forwarded request of this session. */
+  forward(canId: number, inner: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    const run = (): Promise<Uint8Array> => this.request(wrapForwardCan(canId, inner), options);
+    const result = this.forwardChain.then(run, run);
+    this.forwardChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Closes the transport; pending requests fail with SessionError "Closed". */
+  async close(): Promise<void> {
+    this.shutdown(undefined);
+    await this.transport.close();
+  }
+
+  private timeout(entry: Pending, options: RequestOptions): void {
+    if (!this.settle(entry)) return;
+    this.stats.timeouts++;
+    // A corrupt start byte with a large length would otherwise hold back the frames behind it.
+    this.handle(this.decoder.skipPending());
+    entry.reject(
+      new SessionError(
+        "Timeout",
+        `${this.url}: no reply to ${commandName(options.expect) ?? `command ${options.expect}`} within ${options.timeoutMs} ms`,
+      ),
+    );
+  }
+
+  /** Removes a pending entry; false when it was already settled. */
+  private settle(entry: Pending): boolean {
+    const i = this.pending.indexOf(entry);
+    if (i < 0) return false;
+    this.pending.splice(i, 1);
+    clearTimeout(entry.timer);
+    return true;
+  }
+
+  private handle(events: DecodeEvent[]): void {
+    for (const event of events) {
+      if (event.kind === "discarded") {
+        this.emit("discarded", event);
+        continue;
+      }
+      const id = event.payload[0];
+      const entry = this.pending.find((p) => p.expect === id);
+      if (entry) {
+        this.settle(entry);
+        this.stats.replies++;
+        entry.resolve(event.payload);
+        continue;
+      }
+      this.stats.strayFrames++;
+      if (id === CommandId.Print || id === CommandId.LispPrint) this.stats.prints++;
+      this.emit("stray", event.payload);
+    }
+  }
+
+  private shutdown(error: TransportError | undefined): void {
+    if (this.closedError) return;
+    this.closedError = new SessionError(
+      "Closed",
+      error ? error.message : `${this.url}: session closed`,
+      error ? { cause: error } : undefined,
+    );
+    this.transport.off("data", this.onData);
+    this.transport.off("close", this.onClose);
+    for (const entry of this.pending.splice(0)) {
+      clearTimeout(entry.timer);
+      entry.reject(this.closedError);
+    }
+    this.emit("close", error);
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Alert rules, PURE: (reading or status, thresholds, previous state) → (new state, the
+ * alerts that changed). Hysteresis: a rule turns on past its limit and only turns off once
+ * the value is back by the hysteresis margin, so a cell hovering at the limit does not flap.
+ * One alert per rule per device; its message names the worst cell/sensor and its value.
+ */
+import type { Alert } from "../model/bus.js";
+import type { DeviceStatus, Reading } from "../model/reading.js";
+
+export interface AlertHysteresis {
+  /** V, for cell under/over voltage. */
+  readonly voltage: number;
+  /** V, for cell delta. */
+  readonly delta: number;
+  /** °C */
+  readonly temperature: number;
+  /** percent */
+  readonly soc: number;
+}
+
+/** Same shape as the `alerts` config section (camelCase). */
+export interface AlertThresholds {
+  /** V: any cell below this. */
+  readonly cellUnderVoltage: number;
+  /** V: any cell above this. */
+  readonly cellOverVoltage: number;
+  /** V: max − min cell above this. */
+  readonly cellDelta: number;
+  /** °C: any BMS temperature sensor above this. */
+  readonly temperatureHigh: number;
+  /** percent: SOC below this (only when the BMS reports SOC). */
+  readonly socLow: number;
+  /** Alert when the link goes stale/offline. */
+  readonly stale: boolean;
+  readonly hysteresis: AlertHysteresis;
+}
+
+/** Per-device override: any subset; absent (or undefined) keys keep the base value. */
+export type AlertOverride = {
+  readonly [K in Exclude<keyof AlertThresholds, "hysteresis">]?: AlertThresholds[K] | undefined;
+} & { readonly hysteresis?: { readonly [K in keyof AlertHysteresis]?: number | undefined } | undefined };
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
+  cellUnderVoltage: 3.2,
+  cellOverVoltage: 4.25,
+  cellDelta: 0.05,
+  temperatureHigh: 55,
+  socLow: 15,
+  stale: true,
+  hysteresis: { voltage: 0.02, delta: 0.005, temperature: 2, soc: 2 },
+};
+
+export type AlertRule =
+  | "cell_under_voltage"
+  | "cell_over_voltage"
+  | "cell_delta"
+  | "temperature_high"
+  | "soc_low"
+  | "stale";
+
+export const ALERT_RULES: readonly AlertRule[] = [
+  "cell_under_voltage",
+  "cell_over_voltage",
+  "cell_delta",
+  "temperature_high",
+  "soc_low",
+  "stale",
+];
+
+/** Human titles, e.g. for Home Assistant entity names and the dashboard. */
+export const ALERT_TITLES: Readonly<Record<AlertRule, string>> = {
+  cell_under_voltage: "Cell under voltage",
+  cell_over_voltage: "Cell over voltage",
+  cell_delta: "Cell delta high",
+  temperature_high: "Temperature high",
+  soc_low: "SOC low",
+  stale: "Data stale",
+};
+
+/** An active rule: the message and time it turned on with (kept until it turns off). */
+export interface ActiveRule {
+  readonly message: string;
+  readonly since: string;
+}
+
+/** Per device: every active rule (absent = inactive). */
+export type AlertState = Readonly<Partial<Record<AlertRule, ActiveRule>>>;
+
+export interface Evaluation {
+  readonly state: AlertState;
+  /** Only the rules that turned on or off, in ALERT_RULES order. */
+  readonly changed: readonly Alert[];
+}
+
+/** Overlay an override on a base; undefined keys are ignored (YAML leaves them undefined). */
+export function mergeThresholds(base: AlertThresholds, override?: AlertOverride): AlertThresholds {
+  if (!override) return base;
+  const pick = <T>(v: T | undefined, d: T): T => (v === undefined ? d : v);
+  const h = override.hysteresis ?? {};
+  return {
+    cellUnderVoltage: pick(override.cellUnderVoltage, base.cellUnderVoltage),
+    cellOverVoltage: pick(override.cellOverVoltage, base.cellOverVoltage),
+    cellDelta: pick(override.cellDelta, base.cellDelta),
+    temperatureHigh: pick(override.temperatureHigh, base.temperatureHigh),
+    socLow: pick(override.socLow, base.socLow),
+    stale: pick(override.stale, base.stale),
+    hysteresis: {
+      voltage: pick(h.voltage, base.hysteresis.voltage),
+      delta: pick(h.delta, base.hysteresis.delta),
+      temperature: pick(h.temperature, base.hysteresis.temperature),
+      soc: pick(h.soc, base.hysteresis.soc),
+    },
+  };
+}
+
+/** Result of one rule: undefined = no data this time (keep the previous state). */
+type Check = { readonly active: boolean; readonly message: string } | undefined;
+
+const volts = (v: number) => `${v.toFixed(3)} V`;
+const mv = (v: number) => `${Math.round(Math.abs(v) * 1000)} mV`;
+const celsius = (v: number) => `${Number(v.toFixed(1))} °C`;
+
+/** Index of the extreme value; ties take the lowest index (= lowest cell number). */
+function extreme(values: readonly number[], wantMax: boolean): number {
+  let best = 0;
+  values.forEach((v, i) => {
+    const b = values[best] ?? v;
+    if (wantMax ? v > b : v < b) best = i;
+  });
+  return best;
+}
+
+function average(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
+  const cells = r.bms?.cells;
+  if (!cells || cells.length === 0) return undefined;
+  const i = extreme(cells, false);
+  const v = cells[i] ?? 0;
+  const limit = t.cellUnderVoltage;
+  // Once on, stay on until the lowest cell is back above limit + hysteresis.
+  const active = was ? v < limit + t.hysteresis.voltage : v < limit;
+  const below = average(cells) - v;
+  const message = active
+    ? `cell ${i + 1} at ${volts(v)}, ${mv(below)} below average (limit ${volts(limit)})`
+    : `all cells above ${volts(limit)} again (lowest: cell ${i + 1} at ${volts(v)})`;
+  return { active, message };
+}
+
+function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
+  const cells = r.bms?.cells;
+  if (!cells || cells.length === 0) return undefined;
+  const i = extreme(cells, true);
+  const v = cells[i] ?? 0;
+  const limit = t.cellOverVoltage;
+  const active = was ? v > limit - t.hysteresis.voltage : v > limit;
+  const above = v - average(cells);
+  const message = active
+    ? `cell ${i + 1} at ${volts(v)}, ${mv(above)} above average (limit ${volts(limit)})`
+    : `all cells below ${volts(limit)} again (highest: cell ${i + 1} at ${volts(v)})`;
+  return { active, message };
+}
+
+function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
+  const cells = r.bms?.cells;
+  if (!cells || cells.length < 2) return undefined;
+  const lo = extreme(cells, false);
+  const hi = extreme(cells, true);
+  const vLo = cells[lo] ?? 0;
+  const vHi = cells[hi] ?? 0;
+  const delta = vHi - vLo;
+  const limit = t.cellDelta;
+  const active = was ? delta > limit - t.hysteresis.delta : delta > limit;
+  // Name the cell furthest from the average: that is the one drifting.
+  const avg = average(cells);
+  const lowDrifts = avg - vLo >= vHi - avg;
+  const n = lowDrifts ? lo + 1 : hi + 1;
+  const v = lowDrifts ? vLo : vHi;
+  const side = lowDrifts ? "below" : "above";
+  const message = active
+    ? `cell delta ${mv(delta)} (limit ${mv(limit)}): cell ${n} at ${volts(v)}, ${mv(v - avg)} ${side} average`
+    : `cell delta back to ${mv(delta)} (limit ${mv(limit)})`;
+  return { active, message };
+}
+
+function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
+  const temps = r.bms?.temperatures;
+  if (!temps || temps.length === 0) return undefined;
+  const i = extreme(temps, true);
+  const v = temps[i] ?? 0;
+  const limit = t.temperatureHigh;
+  const active = was ? v > limit - t.hysteresis.temperature : v > limit;
+  const message = active
+    ? `temperature sensor ${i + 1} at ${celsius(v)} (limit ${celsius(limit)})`
+    : `temperatures back below ${celsius(limit)} (highest: sensor ${i + 1} at ${celsius(v)})`;
+  return { active, message };
+}
+
+function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
+  const soc = r.bms?.soc;
+  if (soc === undefined) return undefined;
+  const limit = t.socLow;
+  const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
+  const pct = `${Number(soc.toFixed(1))} %`;
+  const message = active ? `SOC at ${pct} (limit ${limit} %)` : `SOC back to ${pct} (limit ${limit} %)`;
+  return { active, message };
+}
+
+const READING_CHECKS: ReadonlyArray<
+  readonly [AlertRule, (r: Reading, t: AlertThresholds, was: boolean) => Check]
+> = [
+  ["cell_under_voltage", checkUnder],
+  ["cell_over_voltage", checkOver],
+  ["cell_delta", checkDelta],
+  ["temperature_high", checkTemperature],
+  ["soc_low", checkSoc],
+];
+
+function apply(
+  deviceId: string,
+  time: string,
+  prev: AlertState,
+  results: ReadonlyArray<readonly [AlertRule, Check]>,
+): Evaluation {
+  const state: Partial<Record<AlertRule, ActiveRule>> = { ...prev };
+  const changed: Alert[] = [];
+  for (const [rule, check] of results) {
+    if (!check) continue;
+    const was = prev[rule] !== undefined;
+    if (check.active) state[rule] = prev[rule] ?? { message: check.message, since: time };
+    else delete state[rule];
+    if (check.active !== was)
+      changed.push({ deviceId, rule, active: check.active, message: check.message, time });
+  }
+  return { state, changed };
+}
+
+/** Runs the value rules on one reading. A fresh reading also ends a "stale" alert. */
+export function evaluateReading(reading: Reading, t: AlertThresholds, prev: AlertState): Evaluation {
+  const results: Array<readonly [AlertRule, Check]> = READING_CHECKS.map(
+    ([rule, fn]) => [rule, fn(reading, t, prev[rule] !== undefined)] as const,
+  );
+  if (prev.stale !== undefined) results.push(["stale", { active: false, message: "data flowing again" }]);
+  return apply(reading.deviceId, reading.time, prev, results);
+}
+
+/** Runs the "stale" rule on a link status change; `now` is the ISO time of the change. */
+export function evaluateStatus(
+  status: DeviceStatus,
+  t: AlertThresholds,
+  prev: AlertState,
+  now: string,
+): Evaluation {
+  let check: Check;
+  if (!t.stale) {
+    check = prev.stale !== undefined ? { active: false, message: "stale alert disabled" } : undefined;
+  } else if (status.link === "stale" || status.link === "offline") {
+    const since = status.lastReadingTime ? `since ${status.lastReadingTime}` : "yet";
+    const why = status.lastError ? `: ${status.lastError}` : "";
+    check = { active: true, message: `no data ${since} (link ${status.link}${why})` };
+  } else if (status.link === "online") {
+    check = { active: false, message: "link online again" };
+  }
+  // "connecting" and "yielded" (VESC Tool has the device) say nothing about data health.
+  return apply(status.deviceId, now, prev, [["stale", check]]);
+}

@@ -1,0 +1,331 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { syntheticReading } from "../../test/helpers/readings.js";
+import { waitFor } from "../../test/helpers/waitFor.js";
+import { Bus } from "../model/bus.js";
+import { HistoryStore, isHistoryError } from "./history.js";
+import { HistorySink } from "./historySink.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "vesc2mqtt-history-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const T0 = Date.parse("2025-03-01T00:00:00Z");
+
+describe("HistoryStore", () => {
+  test("stores readings losslessly at protocol resolution and derives power and cell stats", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db") });
+    try {
+      const readings = Array.from({ length: 5 }, (_, i) =>
+        syntheticReading({ time: T0 + i * 1000, step: i, balancing: i === 2 ? [4, 17] : [] }),
+      );
+      store.insert(readings);
+      const s = store.query({ deviceId: "pack", from: T0, to: T0 + 10_000 });
+      expect(s.bucketMs).toBe(0);
+      expect(s.time).toEqual(readings.map((r) => Date.parse(r.time)));
+      expect(s.cells).toHaveLength(20);
+      readings.forEach((r, i) => {
+        const bms = r.bms!;
+        expect(s.series.packVoltage[i]).toBe(bms.packVoltage);
+        expect(s.series.current[i]).toBe(bms.current);
+        expect(s.series.soc[i]).toBe(bms.soc);
+        expect(s.series.wattHoursChargedTotal[i]).toBe(bms.wattHoursChargedTotal);
+        expect(s.series.power[i]).toBeCloseTo(bms.packVoltage * bms.current, 3);
+        expect(s.cells.map((series) => series[i])).toEqual(bms.cells);
+        expect(s.series.cellDelta[i]).toBeCloseTo(Math.max(...bms.cells) - Math.min(...bms.cells), 6);
+        expect(s.temperatures[0]?.[i]).toBe(bms.temperatures[0]);
+        expect(s.series.latencyMs[i]).toBe(r.latencyMs);
+      });
+      expect(s.balancing[3]?.[2]).toBe(1);
+      expect(s.balancing[16]?.[2]).toBe(1);
+      expect(s.balancing[3]?.[1]).toBe(0);
+      expect(store.query({ deviceId: "other", from: T0, to: T0 + 10_000 }).time).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("long ranges come back as bucket averages, at most maxPoints", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db") });
+    try {
+      const n = 3000;
+      store.insert(Array.from({ length: n }, (_, i) => syntheticReading({ time: T0 + i * 5000, step: i })));
+      const to = T0 + (n - 1) * 5000;
+      const raw = store.query({ deviceId: "pack", from: T0, to, maxPoints: n });
+      const s = store.query({ deviceId: "pack", from: T0, to, maxPoints: 100 });
+      expect(s.rows).toBe(n);
+      expect(s.bucketMs).toBeGreaterThan(0);
+      expect(s.time.length).toBeLessThanOrEqual(100);
+      expect(s.time.length).toBeGreaterThanOrEqual(99);
+      // First bucket = mean of the raw rows that fall in it.
+      const inFirst = raw.time.filter((t) => t < T0 + s.bucketMs).length;
+      const mean = (xs: Array<number | null>) => xs.reduce<number>((a, b) => a + (b ?? 0), 0) / xs.length;
+      expect(s.series.packVoltage[0]).toBeCloseTo(mean(raw.series.packVoltage.slice(0, inFirst)), 3);
+      expect(s.cells[6]?.[0]).toBeCloseTo(mean(raw.cells[6]!.slice(0, inFirst)), 3);
+      const started = performance.now();
+      store.query({ deviceId: "pack", from: T0, to, maxPoints: 500 });
+      console.log(
+        `history: bucketed query over ${n} rows took ${(performance.now() - started).toFixed(1)} ms`,
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  test("wide buckets come from minute averages, weighted, equal to the raw averages", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db") });
+    try {
+      const n = 6 * 720; // 6 h at 5 s
+      const readings = Array.from({ length: n }, (_, i) => {
+        const r = syntheticReading({ time: T0 + i * 5000, step: i });
+        return { ...r, bms: { ...r.bms!, packVoltage: 70 + i * 0.001 } };
+      });
+      for (let i = 0; i < n; i += 500) store.insert(readings.slice(i, i + 500));
+      store.close(); // writes the last open minute
+      const again = HistoryStore.open({ path: join(dir, "h.db") });
+      const to = T0 + 24 * 900_000 - 1;
+      const s = again.query({ deviceId: "pack", from: T0, to, maxPoints: 24 });
+      expect(s.bucketMs).toBe(900_000);
+      expect(s.time).toHaveLength(24);
+      for (let b = 0; b < 24; b++) {
+        const inBucket = readings.filter((r) => Math.floor((Date.parse(r.time) - T0) / 900_000) === b);
+        const mean = (f: (r: (typeof readings)[number]) => number) =>
+          inBucket.reduce((a, r) => a + f(r), 0) / inBucket.length;
+        expect(s.series.packVoltage[b]).toBeCloseTo(
+          mean((r) => r.bms.packVoltage),
+          3,
+        );
+        expect(s.cells[4]?.[b]).toBeCloseTo(
+          mean((r) => r.bms.cells[4] ?? 0),
+          4,
+        );
+        expect(Math.abs((s.time[b] ?? 0) - mean((r) => Date.parse(r.time)))).toBeLessThan(30_000);
+      }
+      const started = performance.now();
+      again.query({ deviceId: "pack", from: T0, to, maxPoints: 24 });
+      console.log(
+        `history: minute-average query over ${n} readings took ${(performance.now() - started).toFixed(1)} ms`,
+      );
+      again.close();
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a restart inside a minute merges into that minute's average", () => {
+    const path = join(dir, "h.db");
+    const minute = Math.floor(T0 / 60_000) * 60_000;
+    const r = (sec: number, v: number) => {
+      const x = syntheticReading({ time: minute + sec * 1000 });
+      return { ...x, bms: { ...x.bms!, packVoltage: v } };
+    };
+    let store = HistoryStore.open({ path });
+    store.insert([0, 5, 10, 15, 20, 25].map((sec) => r(sec, 80)));
+    store.close();
+    store = HistoryStore.open({ path });
+    store.insert([30, 35, 40, 45, 50, 55].map((sec) => r(sec, 82)));
+    store.insert([r(60, 90)]);
+    store.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const rows = db.prepare("SELECT t, n FROM rollup_1m ORDER BY t").all();
+      expect(rows).toEqual([
+        { t: minute, n: 12 },
+        { t: minute + 60_000, n: 1 },
+      ]);
+    } finally {
+      db.close();
+    }
+    store = HistoryStore.open({ path });
+    try {
+      const s = store.query({ deviceId: "pack", from: minute, to: minute + 3_599_999, maxPoints: 2 });
+      expect(s.bucketMs).toBeGreaterThanOrEqual(300_000);
+      expect(s.series.packVoltage[0]).toBeCloseTo((6 * 80 + 6 * 82 + 90) / 13, 3);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("CSV has one column per value, every cell, one line per reading", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db") });
+    try {
+      const readings = Array.from({ length: 3 }, (_, i) =>
+        syntheticReading({ time: T0 + i * 1000, step: i, balancing: [2] }),
+      );
+      store.insert(readings);
+      const text = [...store.csv({ deviceId: "pack", from: T0, to: T0 + 5000 })].join("");
+      const lines = text.trimEnd().split("\n");
+      expect(lines).toHaveLength(4);
+      const header = lines[0]!.split(",");
+      expect(header[0]).toBe("time");
+      for (let c = 1; c <= 20; c++) expect(header).toContain(`cell_${c}`);
+      expect(header).toContain("pack_voltage");
+      expect(header).toContain("balancing_2");
+      const row = lines[2]!.split(",");
+      expect(row).toHaveLength(header.length);
+      expect(row[0]).toBe(readings[1]!.time);
+      expect(Number(row[header.indexOf("cell_5")])).toBe(readings[1]!.bms!.cells[4]);
+      expect(Number(row[header.indexOf("pack_voltage")])).toBe(readings[1]!.bms!.packVoltage);
+      expect(row[header.indexOf("balancing_2")]).toBe("1");
+      expect(row[header.indexOf("balancing_3")]).toBe("0");
+    } finally {
+      store.close();
+    }
+  });
+
+  test("retention deletes readings and alerts older than the window, keeps the rest", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db"), retentionDays: 2 });
+    try {
+      const day = 86_400_000;
+      const now = T0 + 10 * day;
+      const times = [now - 5 * day, now - 3 * day, now - 2 * day - 1, now - 2 * day + 1000, now - 1000];
+      store.insert(times.map((t, i) => syntheticReading({ time: t, step: i })));
+      store.insertAlerts(
+        times.map((t) => ({
+          deviceId: "pack",
+          rule: "soc_low",
+          active: true,
+          message: "m",
+          time: new Date(t).toISOString(),
+        })),
+      );
+      expect(store.prune(now)).toEqual({ readings: 3, alerts: 3 });
+      expect(store.query({ deviceId: "pack", from: 0, to: now }).time).toEqual(times.slice(3));
+      expect(store.alerts({ deviceId: "pack", from: 0, to: now }).map((a) => Date.parse(a.time))).toEqual(
+        times.slice(3),
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a corrupt file gives HistoryError Corrupt naming the file", () => {
+    const path = join(dir, "bad.db");
+    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+    let caught: unknown;
+    try {
+      HistoryStore.open({ path });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isHistoryError(caught)).toBe(true);
+    expect(isHistoryError(caught) && caught.code).toBe("Corrupt");
+    expect((caught as Error).message).toContain(path);
+  });
+
+  test("a write while another process holds the lock gives HistoryError Locked", () => {
+    const path = join(dir, "h.db");
+    const store = HistoryStore.open({ path, busyTimeoutMs: 50 });
+    const other = new Database(path);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      let caught: unknown;
+      try {
+        store.insert([syntheticReading({ time: T0 })]);
+      } catch (e) {
+        caught = e;
+      }
+      expect(isHistoryError(caught) && caught.code).toBe("Locked");
+      other.exec("ROLLBACK");
+      store.insert([syntheticReading({ time: T0 })]);
+      expect(store.stats().readings).toBe(1);
+    } finally {
+      other.close();
+      store.close();
+    }
+  });
+
+  test("measures bytes per stored 20-cell reading", () => {
+    const path = join(dir, "size.db");
+    const store = HistoryStore.open({ path });
+    const n = 20_000;
+    const started = performance.now();
+    for (let i = 0; i < n; i += 1000)
+      store.insert(
+        Array.from({ length: 1000 }, (_, k) => syntheticReading({ time: T0 + (i + k) * 5000, step: i + k })),
+      );
+    const insertMs = performance.now() - started;
+    store.checkpoint();
+    store.close();
+    const perReading = statSync(path).size / n;
+    console.log(
+      `history: ${perReading.toFixed(1)} bytes per 20-cell reading (file ${statSync(path).size} B for ${n}); insert ${((insertMs * 1000) / n).toFixed(1)} µs/reading`,
+    );
+    // Raw row ~134 B + minute averages ~26 B at a 5 s interval. float64 columns + JSON
+    // cells would be ~600 B; the compact layout must stay well below.
+    expect(perReading).toBeLessThan(200);
+  });
+});
+
+describe("HistorySink on a real Bus", () => {
+  // Recent times: the sink prunes past-retention rows when it starts.
+  const T0 = Date.now() - 3_600_000;
+  test("stores bus readings and alerts; the data survives a restart", async () => {
+    const path = join(dir, "sink.db");
+    const bus = new Bus();
+    const sink = new HistorySink({ bus, path, flushMs: 20 });
+    await sink.start();
+    for (let i = 0; i < 10; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+    bus.emit("alert", {
+      deviceId: "pack",
+      rule: "cell_delta",
+      active: true,
+      message: "cell 3 low",
+      time: new Date(T0).toISOString(),
+    });
+    await waitFor(() => sink.store?.stats().readings === 10);
+    await sink.stop();
+    expect(bus.listenerCount("reading")).toBe(0);
+
+    const again = new HistorySink({ bus, path });
+    await again.start();
+    try {
+      expect(again.store?.query({ deviceId: "pack", from: T0, to: T0 + 60_000 }).time).toHaveLength(10);
+      expect(again.store?.alerts({ from: T0, to: T0 + 1 }).map((a) => a.message)).toEqual(["cell 3 low"]);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  test("a corrupt database does not stop the sink; the error is kept and logged", async () => {
+    const path = join(dir, "bad.db");
+    writeFileSync(
+      path,
+      "this is not sqlite, just text that is long enough to be read as a header ".repeat(20),
+    );
+    const logged: string[] = [];
+    const bus = new Bus();
+    const sink = new HistorySink({ bus, path, logger: { error: (m) => logged.push(m), info: () => {} } });
+    await sink.start();
+    expect(sink.error?.code).toBe("Corrupt");
+    expect(logged).toHaveLength(1);
+    bus.emit("reading", syntheticReading({ time: T0 }));
+    await sink.stop();
+  });
+
+  test("writes blocked by a lock are retried and land once the lock is gone", async () => {
+    const path = join(dir, "locked.db");
+    const bus = new Bus();
+    const sink = new HistorySink({ bus, path, flushMs: 20, busyTimeoutMs: 10 });
+    await sink.start();
+    const other = new Database(path);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      bus.emit("reading", syntheticReading({ time: T0 }));
+      await waitFor(() => sink.error?.code === "Locked");
+      bus.emit("reading", syntheticReading({ time: T0 + 1000 }));
+      other.exec("ROLLBACK");
+      await waitFor(() => sink.error === undefined && sink.store?.stats().readings === 2);
+    } finally {
+      other.close();
+      await sink.stop();
+    }
+  });
+});

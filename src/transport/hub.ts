@@ -1,0 +1,62 @@
+/**
+ * VESC Hub relay client (vesc_tool `tcphub.cpp`, shared/protocol.md §8b): connect, send the
+ * line `VESCTOOL:<id>:<password>\n`, then frames flow as if the device were attached. The hub
+ * never answers the login: a wrong id/password or an offline device shows only as the hub
+ * closing the socket before anything arrived, reported as LoginRejected. The password is
+ * written to the socket and nowhere else: not in the URL, errors or logs.
+ */
+import { TransportError, type TransportFactory } from "./transport.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, SocketTransport, hostPort, openSocket } from "./tcp.js";
+
+export interface HubTransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly hubId: string;
+  readonly password: string;
+  readonly connectTimeoutMs?: number;
+}
+
+export const LOGIN_REJECTED_MESSAGE =
+  "hub closed the connection after login: wrong hub id/password or device offline";
+
+/** The hub URL without the password. */
+export function hubUrl(host: string, port: number, hubId: string): string {
+  return `hub://${hostPort(host, port)}/${encodeURIComponent(hubId)}`;
+}
+
+export function hubTransport(options: HubTransportOptions): TransportFactory {
+  const url = hubUrl(options.host, options.port, options.hubId);
+  // The hub splits the line on ':' and wants exactly three tokens; catch it here with a clear
+  // message instead of a silent close (which would read as a wrong password).
+  const bad = [options.hubId, options.password].some((s) => s.includes(":") || s.includes("\n"));
+  return async (signal) => {
+    if (bad) {
+      throw new TransportError(
+        "ConnectFailed",
+        `${url}: hub id and password must not contain ':' or newlines`,
+        false,
+      );
+    }
+    const socket = await openSocket(
+      options.host,
+      options.port,
+      url,
+      signal,
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    );
+    const transport = new SocketTransport(url, socket, (self, cause) =>
+      self.bytesReceived === 0
+        ? new TransportError("LoginRejected", `${url}: ${LOGIN_REJECTED_MESSAGE}`, true, { cause })
+        : new TransportError("Closed", `${url}: the hub closed the connection`, true, { cause }),
+    );
+    try {
+      await transport.write(new TextEncoder().encode(`VESCTOOL:${options.hubId}:${options.password}\n`));
+    } catch (e) {
+      await transport.close();
+      throw new TransportError("ConnectFailed", `cannot log in to ${url}: connection lost`, true, {
+        cause: e,
+      });
+    }
+    return transport;
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Direct TCP to a VESC Express (port 65102, plain framing both ways, no login). The socket
+ * gets the options the Express itself uses (vesc_express `main/comm_wifi.c`): no-delay, so a
+ * 6-byte request is not held back by Nagle, and keep-alive, so a dead peer is noticed.
+ * Also the socket plumbing the hub transport reuses.
+ */
+import { EventEmitter } from "node:events";
+import { type Socket, connect } from "node:net";
+import { type Transport, TransportError, type TransportEvents, type TransportFactory } from "./transport.js";
+
+export interface TcpTransportOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Give up connecting after this long, ms (default 5000). */
+  readonly connectTimeoutMs?: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const KEEPALIVE_IDLE_MS = 5000;
+
+/** Human text for the errno codes a user can cause (bad host, nothing listening, ...). */
+export function describeSocketError(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "no such host";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+    case "ECONNRESET":
+      return "connection reset by peer";
+    case "ETIMEDOUT":
+      return "timed out";
+    case "EPIPE":
+      return "connection closed by peer";
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/** A connected socket as a Transport. Emits `close` exactly once. */
+export class SocketTransport extends EventEmitter<TransportEvents> implements Transport {
+  private closed = false;
+  private closing = false;
+  /** Bytes received so far; the hub transport uses it to tell a rejected login from a lost session. */
+  bytesReceived = 0;
+
+  constructor(
+    readonly url: string,
+    private readonly socket: Socket,
+    /** Maps a remote close to the error reported with it. */
+    private readonly closeError: (self: SocketTransport, cause?: Error) => TransportError = (_s, cause) =>
+      new TransportError("Closed", `${url}: connection closed by peer`, true, { cause }),
+  ) {
+    super();
+    let lastError: Error | undefined;
+    socket.on("data", (chunk: Buffer) => {
+      this.bytesReceived += chunk.length;
+      this.emit("data", new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
+    socket.on("error", (e) => {
+      lastError = e;
+    });
+    socket.on("close", () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.emit("close", this.closing ? undefined : this.closeError(this, lastError));
+    });
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.closed || this.closing) {
+      return Promise.reject(new TransportError("Closed", `${this.url}: write on a closed connection`));
+    }
+    return new Promise((resolve, reject) => {
+      this.socket.write(bytes, (e) => {
+        if (e) reject(new TransportError("Io", `${this.url}: ${describeSocketError(e)}`, true, { cause: e }));
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closing = true;
+    return new Promise((resolve) => {
+      this.socket.once("close", () => resolve());
+      this.socket.destroy();
+    });
+  }
+}
+
+/**
+ * Opens a TCP socket with timeout and abort handling; resolves once connected.
+ * Rejects with TransportError ConnectFailed / ConnectTimeout; never leaves the socket open.
+ */
+export function openSocket(
+  host: string,
+  port: number,
+  url: string,
+  signal: AbortSignal,
+  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new TransportError("ConnectFailed", `${url}: aborted`, true, { cause: signal.reason }));
+      return;
+    }
+    const socket = connect({
+      host,
+      port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: KEEPALIVE_IDLE_MS,
+    });
+    const done = (error?: TransportError): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      socket.off("error", onError);
+      socket.off("connect", onConnect);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        resolve(socket);
+      }
+    };
+    const onAbort = (): void =>
+      done(new TransportError("ConnectFailed", `${url}: aborted`, true, { cause: signal.reason }));
+    const onError = (e: Error): void =>
+      done(
+        new TransportError("ConnectFailed", `cannot connect to ${url}: ${describeSocketError(e)}`, true, {
+          cause: e,
+        }),
+      );
+    const onConnect = (): void => done();
+    const timer = setTimeout(
+      () =>
+        done(
+          new TransportError(
+            "ConnectTimeout",
+            `cannot connect to ${url}: timed out after ${connectTimeoutMs} ms`,
+          ),
+        ),
+      connectTimeoutMs,
+    );
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", onError);
+    socket.once("connect", onConnect);
+  });
+}
+
+/** Formats host:port for URLs, bracketing IPv6 literals. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function tcpTransport(options: TcpTransportOptions): TransportFactory {
+  const url = `tcp://${hostPort(options.host, options.port)}`;
+  return async (signal) => {
+    const socket = await openSocket(options.host, options.port, url, signal, options.connectTimeoutMs);
+    return new SocketTransport(url, socket);
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The read-only JSON/CSV/SSE/metrics routes of the web server. Everything served comes
+ * from the bus (LiveState), the history store or the metrics registry: the config (with
+ * its passwords and tokens) is never reachable from here.
+ */
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { HistoryError, HistoryStore } from "../store/history.js";
+import type { Metrics } from "../store/metrics.js";
+import type { LiveEvent, LiveState } from "./live.js";
+
+/** Where the API finds history: the HistorySink fits (store undefined while unavailable). */
+export interface HistorySource {
+  readonly store: HistoryStore | undefined;
+  readonly error?: HistoryError | undefined;
+}
+
+export interface ApiOptions {
+  readonly live: LiveState;
+  readonly history?: HistorySource | undefined;
+  readonly metrics?: Metrics | undefined;
+  /** Keep-alive comment interval for SSE, ms (default 15000). */
+  readonly heartbeatMs?: number;
+}
+
+type Query = Record<string, string | undefined>;
+
+class BadRequest extends Error {}
+
+/** ms since epoch from "1712345678901" or an ISO date; `fallback` when absent. */
+function time(q: Query, key: string, fallback: number): number {
+  const raw = q[key];
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(n))
+    throw new BadRequest(`${key}: expected ms since epoch or an ISO date, got "${raw}"`);
+  return n;
+}
+
+function rangeOf(q: Query, defaultMaxPoints: number | undefined) {
+  const deviceId = q.device;
+  if (!deviceId) throw new BadRequest("device: required");
+  const to = time(q, "to", Date.now());
+  const from = time(q, "from", to - 3_600_000);
+  if (from > to) throw new BadRequest("from must not be after to");
+  let maxPoints = defaultMaxPoints;
+  if (q.maxPoints !== undefined) {
+    maxPoints = Number(q.maxPoints);
+    if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > 100_000)
+      throw new BadRequest("maxPoints: expected an integer 1–100000");
+  }
+  return { deviceId, from, to, ...(maxPoints === undefined ? {} : { maxPoints }) };
+}
+
+function sendError(reply: FastifyReply, status: number, error: string) {
+  return reply.code(status).send({ error });
+}
+
+export function registerApi(app: FastifyInstance, options: ApiOptions): { closeStreams(): void } {
+  const { live, history, metrics } = options;
+  const streams = new Set<FastifyReply>();
+
+  /** Runs a history handler with the store, or answers why there is none. */
+  const withStore = async (reply: FastifyReply, fn: (store: HistoryStore) => unknown) => {
+    if (!history) return sendError(reply, 404, "history is disabled");
+    const store = history.store;
+    if (!store) return sendError(reply, 503, history.error?.message ?? "history is not available");
+    try {
+      return await fn(store);
+    } catch (e) {
+      if (e instanceof BadRequest) return sendError(reply, 400, e.message);
+      if (e instanceof Error && e.name === "HistoryError") return sendError(reply, 503, e.message);
+      throw e;
+    }
+  };
+
+  app.get("/api/devices", async () => ({ devices: live.snapshot(), recentAlerts: live.recentAlerts() }));
+
+  app.get("/api/history", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>
+    withStore(reply, (store) => store.query(rangeOf(req.query, 1000))),
+  );
+
+  app.get("/api/history.csv", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>
+    withStore(reply, (store) => {
+      const q = rangeOf(req.query, undefined);
+      const lines = store.csv(q);
+      // Pull the header eagerly so a database error still becomes a JSON 503, not a cut stream.
+      const first = lines.next();
+      const name = `${q.deviceId}-${new Date(q.from).toISOString().replace(/[:.]/g, "-")}.csv`;
+      reply.header("content-type", "text/csv; charset=utf-8");
+      reply.header("content-disposition", `attachment; filename="${name}"`);
+      return reply.send(
+        Readable.from(
+          (function* () {
+            if (!first.done) yield first.value;
+            yield* lines;
+          })(),
+        ),
+      );
+    }),
+  );
+
+  app.get("/api/alerts", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>
+    withStore(reply, (store) => {
+      const q = req.query;
+      const to = time(q, "to", Date.now());
+      const from = time(q, "from", to - 86_400_000);
+      return { alerts: store.alerts({ ...(q.device ? { deviceId: q.device } : {}), from, to }) };
+    }),
+  );
+
+  app.get("/metrics", async (_req, reply) => {
+    if (!metrics) return sendError(reply, 404, "metrics are disabled");
+    reply.header("content-type", metrics.contentType);
+    return metrics.text();
+  });
+
+  app.get("/api/events", (req: FastifyRequest<{ Querystring: Query }>, reply) => {
+    // ?device=X: readings of X only; statuses and alerts of every device still flow.
+    const only = req.query.device;
+    const res = reply.raw;
+    reply.hijack();
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no", // nginx: do not buffer the stream
+    });
+    const write = (event: string, data: unknown) => {
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      // A client that stopped reading is dropped; EventSource reconnects and gets a snapshot.
+      if (res.writableLength > 4_000_000) res.destroy();
+    };
+    res.write("retry: 2000\n\n");
+    write("snapshot", { devices: live.snapshot(only), recentAlerts: live.recentAlerts() });
+    const unsubscribe = live.subscribe((e: LiveEvent) => {
+      if (only === undefined || e.type !== "reading" || e.data.deviceId === only) write(e.type, e.data);
+    });
+    const heartbeat = setInterval(() => res.write(": ping\n\n"), options.heartbeatMs ?? 15_000);
+    streams.add(reply);
+    res.on("close", () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(reply);
+    });
+  });
+
+  return {
+    closeStreams() {
+      for (const r of streams) r.raw.end();
+      streams.clear();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * LiveState: the dashboard's view of "now", kept from the bus — latest reading, status and
+ * active alerts per device, plus a short log of recent alert changes. It also fans bus
+ * events out to subscribers (the SSE streams) so the server listens to the bus once.
+ */
+import type { Alert, Bus } from "../model/bus.js";
+import type { DeviceStatus, Reading } from "../model/reading.js";
+
+export interface DeviceView {
+  readonly deviceId: string;
+  readonly status?: DeviceStatus;
+  readonly reading?: Reading;
+  /** Active alerts, by rule. */
+  readonly alerts: Alert[];
+}
+
+export type LiveEvent =
+  | { readonly type: "reading"; readonly data: Reading }
+  | { readonly type: "status"; readonly data: DeviceStatus }
+  | { readonly type: "alert"; readonly data: Alert }
+  | { readonly type: "deviceRemoved"; readonly data: { readonly deviceId: string } };
+
+type Listener = (event: LiveEvent) => void;
+
+interface Entry {
+  status?: DeviceStatus;
+  reading?: Reading;
+  alerts: Map<string, Alert>;
+}
+
+export class LiveState {
+  private readonly devices = new Map<string, Entry>();
+  private readonly listeners = new Set<Listener>();
+  private readonly recent: Alert[] = [];
+  private readonly onReading = (r: Reading) => {
+    this.entry(r.deviceId).reading = r;
+    this.emit({ type: "reading", data: r });
+  };
+  private readonly onStatus = (s: DeviceStatus) => {
+    this.entry(s.deviceId).status = s;
+    this.emit({ type: "status", data: s });
+  };
+  private readonly onAlert = (a: Alert) => {
+    const e = this.entry(a.deviceId);
+    if (a.active) e.alerts.set(a.rule, a);
+    else e.alerts.delete(a.rule);
+    this.recent.push(a);
+    if (this.recent.length > 100) this.recent.shift();
+    this.emit({ type: "alert", data: a });
+  };
+  private readonly onRemoved = (deviceId: string) => {
+    this.devices.delete(deviceId);
+    this.emit({ type: "deviceRemoved", data: { deviceId } });
+  };
+
+  /**
+   * `statuses`: current status of every configured device (the bridge's pollers); merged
+   * into snapshots so counters are fresh and configured devices show before any event.
+   */
+  constructor(
+    private readonly bus: Bus,
+    private readonly statuses?: () => readonly DeviceStatus[],
+  ) {}
+
+  start(): void {
+    this.bus.on("reading", this.onReading);
+    this.bus.on("status", this.onStatus);
+    this.bus.on("alert", this.onAlert);
+    this.bus.on("deviceRemoved", this.onRemoved);
+  }
+
+  stop(): void {
+    this.bus.off("reading", this.onReading);
+    this.bus.off("status", this.onStatus);
+    this.bus.off("alert", this.onAlert);
+    this.bus.off("deviceRemoved", this.onRemoved);
+    this.listeners.clear();
+  }
+
+  /**
+   * Every known device, sorted by id. With `readingsOf`, only that device carries its
+   * reading (a fleet dashboard needs statuses and alerts of all, readings of one).
+   */
+  snapshot(readingsOf?: string): DeviceView[] {
+    for (const s of this.statuses?.() ?? []) this.entry(s.deviceId).status = s;
+    return [...this.devices.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, e]) => ({
+        deviceId: id,
+        ...(e.status ? { status: e.status } : {}),
+        ...(e.reading && (readingsOf === undefined || readingsOf === id) ? { reading: e.reading } : {}),
+        alerts: [...e.alerts.values()],
+      }));
+  }
+
+  /** The latest alert changes (on and off), oldest first. */
+  recentAlerts(): Alert[] {
+    return [...this.recent];
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private entry(deviceId: string): Entry {
+    let e = this.devices.get(deviceId);
+    if (!e) {
+      e = { alerts: new Map() };
+      this.devices.set(deviceId, e);
+    }
+    return e;
+  }
+
+  private emit(event: LiveEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}

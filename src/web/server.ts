@@ -1,0 +1,155 @@
+/**
+ * The web server sink (fastify): dashboard, JSON/CSV API, live events and /metrics.
+ * Read-only (GET only). When a token is set every data route needs it, as
+ * `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot send headers).
+ * Static files are served from src/web/static in the package (tsc does not copy them).
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Bus, Sink } from "../model/bus.js";
+import type { DeviceStatus } from "../model/reading.js";
+import type { Metrics } from "../store/metrics.js";
+import { type HistorySource, registerApi } from "./api.js";
+import { LiveState } from "./live.js";
+
+export interface WebLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface WebServerOptions {
+  readonly bus: Bus;
+  /** Bind address (default 127.0.0.1). */
+  readonly host?: string;
+  /** Port (default 8080; 0 = any free port, see `url`). */
+  readonly port?: number;
+  /** Access token; null/undefined = open. */
+  readonly token?: string | null;
+  readonly history?: HistorySource;
+  readonly metrics?: Metrics;
+  readonly logger?: WebLogger;
+  /** Current status of every configured device (the bridge's pollers), for fresh snapshots. */
+  readonly statuses?: () => readonly DeviceStatus[];
+  /** SSE keep-alive interval, ms. */
+  readonly heartbeatMs?: number;
+}
+
+/** The package root: the nearest folder upwards holding our package.json (src/ at dev, dist/ installed). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "vesc2mqtt")
+      return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error("vesc2mqtt package root not found (package.json missing)");
+    dir = up;
+  }
+}
+
+/** Folder of the dashboard's HTML/CSS/JS. */
+export function staticDir(): string {
+  return join(packageRoot(), "src", "web", "static");
+}
+
+/** Folder of uPlot's browser build, wherever npm put it. */
+export function uplotDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("uplot/dist/uPlot.iife.min.js"));
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+export class WebServer implements Sink {
+  readonly name = "web";
+  private app: FastifyInstance | undefined;
+  private live: LiveState | undefined;
+  private closeStreams: (() => void) | undefined;
+  private bound: AddressInfo | undefined;
+
+  constructor(private readonly options: WebServerOptions) {}
+
+  /** Base URL once started, e.g. "http://127.0.0.1:8080" (IPv6 hosts in brackets). */
+  get url(): string {
+    if (!this.bound) throw new Error("web server not started");
+    const host = this.bound.family === "IPv6" ? `[${this.bound.address}]` : this.bound.address;
+    return `http://${host}:${this.bound.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { bus, token } = this.options;
+    const host = this.options.host ?? "127.0.0.1";
+    const app = Fastify({ logger: false });
+    const live = new LiveState(bus, this.options.statuses);
+    const expected = token ? digest(token) : undefined;
+
+    app.addHook("onRequest", async (req, reply) => {
+      const path = req.url.split("?")[0] ?? "";
+      // Assets are public code (no data); everything else needs the token when one is set.
+      if (!expected || path.startsWith("/static/") || path.startsWith("/vendor/")) return;
+      const header = req.headers.authorization;
+      const given =
+        header?.startsWith("Bearer ") === true
+          ? header.slice(7)
+          : (req.query as Record<string, string | undefined>).token;
+      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+        reply.header("www-authenticate", 'Bearer realm="vesc2mqtt"');
+        return reply.code(401).send({ error: "access token required (Authorization: Bearer … or ?token=…)" });
+      }
+    });
+    app.addHook("onSend", async (_req, reply) => {
+      reply.header("x-content-type-options", "nosniff");
+      // The token may sit in the URL: never hand it to other sites.
+      reply.header("referrer-policy", "no-referrer");
+      reply.header(
+        "content-security-policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+      );
+    });
+
+    await app.register(fastifyStatic, { root: staticDir(), prefix: "/static/", index: false });
+    await app.register(fastifyStatic, { root: uplotDir(), prefix: "/vendor/uplot/", decorateReply: false });
+    app.get("/", (_req, reply) => reply.type("text/html; charset=utf-8").sendFile("index.html"));
+    this.closeStreams = registerApi(app, {
+      live,
+      history: this.options.history,
+      metrics: this.options.metrics,
+      ...(this.options.heartbeatMs === undefined ? {} : { heartbeatMs: this.options.heartbeatMs }),
+    }).closeStreams;
+
+    live.start();
+    try {
+      await app.listen({ host, port: this.options.port ?? 8080 });
+    } catch (e) {
+      live.stop();
+      await app.close();
+      throw e;
+    }
+    this.app = app;
+    this.live = live;
+    this.bound = app.server.address() as AddressInfo;
+    if (!token && !isLoopback(host))
+      this.options.logger?.warn(
+        `web: dashboard on ${host} without an access token: anyone on the network can read it`,
+      );
+    this.options.logger?.info(`web: dashboard at ${this.url}/`);
+  }
+
+  async stop(): Promise<void> {
+    this.live?.stop();
+    this.closeStreams?.();
+    await this.app?.close();
+    this.app = undefined;
+    this.live = undefined;
+    this.bound = undefined;
+  }
+}

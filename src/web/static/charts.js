@@ -1,0 +1,174 @@
+// History charts (uPlot, loaded as a classic script that defines the global uPlot).
+import { $ } from "./dom.js";
+
+/** The chart set (rebuilt when the cell count or the colour scheme changes) and its data. */
+let charts = null;
+let historyData = null;
+const EMPTY = () => ({ t: [], packVoltage: [], current: [], soc: [], deltaMv: [], cells: [] });
+
+const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+function axis(scale, side, label) {
+  return {
+    scale,
+    side,
+    label,
+    stroke: css("--muted"),
+    grid: { stroke: css("--grid"), width: 1 },
+    ticks: { stroke: css("--grid"), width: 1 },
+    size: 52,
+    labelSize: 18,
+  };
+}
+
+function makeChart(el, series, axes, scales, height) {
+  const opts = {
+    width: Math.max(el.clientWidth, 200),
+    height,
+    scales: { x: { time: true }, ...scales },
+    series: [{}, ...series],
+    axes: [
+      {
+        stroke: css("--muted"),
+        grid: { stroke: css("--grid"), width: 1 },
+        ticks: { stroke: css("--grid"), width: 1 },
+      },
+      ...axes,
+    ],
+    cursor: { drag: { x: true, y: false } },
+    legend: { live: true },
+  };
+  el.replaceChildren();
+  const u = new uPlot(opts, [[]], el);
+  const ro = new ResizeObserver(() => u.setSize({ width: Math.max(el.clientWidth, 200), height }));
+  ro.observe(el);
+  observers.push(ro);
+  return u;
+}
+
+const observers = [];
+function buildCharts(cellCount) {
+  if (typeof uPlot === "undefined") return null;
+  for (const ro of observers.splice(0)) ro.disconnect();
+  const accent = css("--accent");
+  const warn = css("--warn");
+  const ok = css("--ok");
+  const bad = css("--bad");
+  const line = (label, stroke, scale, unit, digits) => ({
+    label,
+    stroke,
+    scale,
+    width: 1.5,
+    spanGaps: false,
+    value: (_u, v) => (v === null || v === undefined ? "–" : `${v.toFixed(digits)} ${unit}`),
+  });
+  return {
+    cellCount,
+    pack: makeChart(
+      $("chart-pack"),
+      [line("Voltage", accent, "V", "V", 2), line("Current", warn, "A", "A", 2)],
+      [axis("V", 3, "V"), axis("A", 1, "A")],
+      { V: { auto: true }, A: { auto: true } },
+      200,
+    ),
+    soc: makeChart(
+      $("chart-soc"),
+      [line("SOC", ok, "%", "%", 1)],
+      [axis("%", 3, "%")],
+      { "%": { range: [0, 100] } },
+      200,
+    ),
+    delta: makeChart(
+      $("chart-delta"),
+      [line("Delta", bad, "mV", "mV", 0)],
+      [axis("mV", 3, "mV")],
+      { mV: { auto: true } },
+      200,
+    ),
+    cells: makeChart(
+      $("chart-cells"),
+      Array.from({ length: cellCount }, (_, i) =>
+        line(`${i + 1}`, `hsl(${Math.round((i * 360) / Math.max(cellCount, 1))} 65% 52%)`, "V", "V", 3),
+      ),
+      [axis("V", 3, "V")],
+      { V: { auto: true } },
+      280,
+    ),
+  };
+}
+
+function seriesFromHistory(hist) {
+  if (!hist) return EMPTY();
+  const t = hist.time.map((ms) => ms / 1000);
+  const s = hist.series;
+  return {
+    t,
+    packVoltage: s.packVoltage,
+    current: s.current,
+    soc: s.soc,
+    deltaMv: s.cellDelta.map((v) => (v === null ? null : v * 1000)),
+    cells: hist.cells,
+  };
+}
+
+export function drawCharts() {
+  if (!historyData) return;
+  const n = historyData.cells.length;
+  if (!charts || charts.cellCount !== n) charts = buildCharts(n);
+  if (!charts) return;
+  const d = historyData;
+  charts.pack.setData([d.t, d.packVoltage, d.current]);
+  charts.soc.setData([d.t, d.soc]);
+  charts.delta.setData([d.t, d.deltaMv]);
+  charts.cells.setData([d.t, ...d.cells]);
+  // With the cursor away, legends show the newest values instead of dashes.
+  const last = d.t.length - 1;
+  if (last >= 0)
+    for (const u of [charts.pack, charts.soc, charts.delta, charts.cells]) u.setLegend({ idx: last });
+  for (const id of ["chart-pack", "chart-soc", "chart-delta", "chart-cells"])
+    $(id).dataset.points = String(d.t.length);
+}
+
+/** Shows a /api/history answer (null = none available). */
+export function setHistory(hist) {
+  historyData = seriesFromHistory(hist);
+  drawCharts();
+}
+
+/** Colours come from CSS variables: rebuild after the colour scheme changed. */
+export function rebuildCharts() {
+  charts = null;
+  drawCharts();
+}
+
+/**
+ * Appends a live reading to the shown range, dropping points older than `windowMs`.
+ * Returns false when the data no longer fits (cell count changed): reload the history.
+ */
+export function appendReading(r, windowMs) {
+  if (!historyData || !r.bms) return true;
+  const d = historyData;
+  const cells = r.bms.cells;
+  if (d.cells.length !== cells.length) return false;
+  const t = Date.parse(r.time) / 1000;
+  if (d.t.length && t <= d.t[d.t.length - 1]) return true;
+  d.t.push(t);
+  d.packVoltage.push(r.bms.packVoltage);
+  d.current.push(r.bms.current);
+  d.soc.push(typeof r.bms.soc === "number" ? r.bms.soc : null);
+  d.deltaMv.push((Math.max(...cells) - Math.min(...cells)) * 1000);
+  cells.forEach((v, i) => {
+    d.cells[i].push(v);
+  });
+  const cutoff = t - windowMs / 1000;
+  while (d.t.length && d.t[0] < cutoff) {
+    d.t.shift();
+    d.packVoltage.shift();
+    d.current.shift();
+    d.soc.shift();
+    d.deltaMv.shift();
+    for (const c of d.cells) c.shift();
+  }
+  drawCharts();
+  return true;
+}

@@ -1,0 +1,246 @@
+// Rendering of the device list, alerts banner, tiles, cell bars and CAN motor nodes.
+import { $, h, LINK_TEXT, num, RULE_TITLES } from "./dom.js";
+
+export function linkOf(en) {
+  return en.status ? en.status.link : en.reading ? "online" : "connecting";
+}
+
+export function renderAlerts(devices) {
+  const box = $("alerts");
+  const items = [];
+  for (const [id, en] of [...devices.entries()].sort()) {
+    for (const a of en.alerts.values()) {
+      items.push(
+        h(
+          "div",
+          { class: "alert", "data-testid": "alert", "data-rule": a.rule, "data-device": id },
+          h("b", {}, `${id} · ${RULE_TITLES[a.rule] || a.rule}:`),
+          a.message,
+          h("span", { class: "when" }, a.time ? `since ${new Date(a.time).toLocaleTimeString()}` : ""),
+        ),
+      );
+    }
+  }
+  box.replaceChildren(...items);
+  box.hidden = items.length === 0;
+}
+
+export function renderDeviceList(devices, ids, selected, onSelect) {
+  const nav = $("devices");
+  nav.replaceChildren(
+    ...ids.map((id) => {
+      const en = devices.get(id);
+      const link = linkOf(en);
+      const soc = en.reading?.bms?.soc;
+      return h(
+        "button",
+        {
+          type: "button",
+          class: "device-item",
+          "data-testid": "device-item",
+          "data-device": id,
+          "data-link": link,
+          "aria-current": id === selected ? "true" : "false",
+          onclick: () => onSelect(id),
+        },
+        h("span", { class: "link-dot", title: LINK_TEXT[link] || link }),
+        h("span", { class: "name" }, id),
+        h(
+          "span",
+          { class: "state" },
+          typeof soc === "number" ? `${Math.round(soc)} %` : LINK_TEXT[link] || link,
+        ),
+      );
+    }),
+  );
+}
+
+function tile(key, label, value, unit, sub, extra) {
+  return h(
+    "div",
+    { class: `tile ${key}`, "data-testid": `tile-${key}` },
+    h("div", { class: "k" }, label),
+    h("div", { class: "v", "data-testid": `value-${key}` }, value, unit ? h("small", {}, unit) : null),
+    sub ? h("div", { class: "sub" }, sub) : null,
+    extra,
+  );
+}
+
+export function renderDevice(id, en) {
+  const r = en.reading;
+  const link = linkOf(en);
+  $("device-name").textContent = id;
+  const badge = $("device-link");
+  badge.dataset.link = link;
+  badge.textContent = LINK_TEXT[link] || link;
+  const d = r?.device;
+  $("device-meta").textContent = d ? `${d.hardware} · FW ${d.firmware}` : en.status ? en.status.url : "";
+  const upd = $("last-update");
+  upd.dataset.time = r ? r.time : "";
+  upd.textContent = r ? `updated ${new Date(r.time).toLocaleTimeString()}` : "no reading yet";
+
+  const b = r?.bms;
+  const tiles = [];
+  if (b) {
+    const power = b.packVoltage * b.current;
+    tiles.push(
+      tile("packVoltage", "Pack", num(b.packVoltage, 2), "V", `charge ${num(b.chargeVoltage, 1)} V`),
+    );
+    tiles.push(
+      tile(
+        "current",
+        "Current",
+        num(b.current, 2),
+        "A",
+        b.current > 0.05 ? "charging" : b.current < -0.05 ? "discharging" : "idle",
+      ),
+    );
+    tiles.push(tile("power", "Power", num(power, 0), "W"));
+    if (typeof b.soc === "number")
+      tiles.push(
+        tile(
+          "soc",
+          "SOC",
+          num(b.soc, 0),
+          "%",
+          null,
+          h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, b.soc))}%` })),
+        ),
+      );
+    if (typeof b.soh === "number") tiles.push(tile("soh", "SOH", num(b.soh, 0), "%"));
+    const temps = b.temperatures.map((t, i) => `T${i + 1} ${num(t, 1)}`).join(" · ");
+    const tmax = b.temperatures.length ? Math.max(...b.temperatures) : b.icTemperature;
+    tiles.push(
+      tile(
+        "temperature",
+        "Temperature",
+        num(tmax, 1),
+        "°C",
+        `${temps}${temps ? " · " : ""}IC ${num(b.icTemperature, 1)}`,
+      ),
+    );
+    if (typeof b.ampHoursChargedTotal === "number")
+      tiles.push(
+        tile(
+          "charged",
+          "Charged total",
+          num(b.ampHoursChargedTotal, 1),
+          "Ah",
+          `${num((b.wattHoursChargedTotal || 0) / 1000, 2)} kWh`,
+        ),
+      );
+    if (typeof b.ampHoursDischargedTotal === "number")
+      tiles.push(
+        tile(
+          "discharged",
+          "Discharged total",
+          num(b.ampHoursDischargedTotal, 1),
+          "Ah",
+          `${num((b.wattHoursDischargedTotal || 0) / 1000, 2)} kWh`,
+        ),
+      );
+    tiles.push(tile("counters", "This session", num(b.ampHours, 2), "Ah", `${num(b.wattHours, 1)} Wh`));
+  }
+  $("tiles").replaceChildren(...tiles);
+  renderCells(b);
+  renderMotors(r);
+}
+
+function renderCells(b) {
+  const box = $("cells");
+  const cells = b?.cells || [];
+  if (cells.length === 0) {
+    box.replaceChildren(h("div", { class: "empty" }, "No cell data"));
+    $("cell-summary").textContent = "";
+    return;
+  }
+  let lo = 0;
+  let hi = 0;
+  cells.forEach((v, i) => {
+    if (v < cells[lo]) lo = i;
+    if (v > cells[hi]) hi = i;
+  });
+  const min = cells[lo];
+  const max = cells[hi];
+  const delta = max - min;
+  const avg = cells.reduce((a, c) => a + c, 0) / cells.length;
+  // Scale around the pack's own spread so a 5 mV difference is visible, with a floor
+  // so a perfectly balanced pack does not look like a wildly uneven one.
+  const pad = Math.max(delta * 0.35, 0.004);
+  const bottom = min - pad;
+  const span = max + pad - bottom;
+  const balancing = b.balancing || [];
+  const summary = $("cell-summary");
+  summary.replaceChildren(
+    "Δ ",
+    h("b", { "data-testid": "cell-delta" }, `${Math.round(delta * 1000)} mV`),
+    ` · min cell ${lo + 1} ${num(min, 3)} V · max cell ${hi + 1} ${num(max, 3)} V · avg ${num(avg, 3)} V`,
+    balancing.some(Boolean) ? ` · balancing ${balancing.filter(Boolean).length}` : "",
+  );
+  const bars = cells.map((v, i) => {
+    const bal = Boolean(balancing[i]);
+    const cls = [
+      "cell",
+      i === lo && delta > 0 ? "min" : "",
+      i === hi && delta > 0 ? "max" : "",
+      bal ? "bal" : "",
+    ];
+    const pct = 12 + 88 * ((v - bottom) / span);
+    const mv = Math.round(v * 1000);
+    return h(
+      "div",
+      {
+        class: cls.filter(Boolean).join(" "),
+        "data-testid": "cell-bar",
+        "data-cell": i + 1,
+        "data-mv": mv,
+        "data-balancing": bal ? "true" : "false",
+        title: `cell ${i + 1}: ${num(v, 3)} V (${Math.round((v - avg) * 1000)} mV vs average)${bal ? ", balancing" : ""}`,
+      },
+      h(
+        "div",
+        { class: "bar" },
+        h("div", { class: "fill", style: `height:${pct.toFixed(1)}%` }),
+        bal ? h("span", { class: "badge" }, "⇅") : null,
+      ),
+      h("div", { class: "mv" }, String(mv)),
+      h("div", { class: "n" }, `#${i + 1}`),
+    );
+  });
+  box.replaceChildren(...bars);
+  // Equal rows (20 cells on a phone: 2 × 10, not 9 + 9 + 2), each bar at least ~30 px wide.
+  const perRow = Math.max(1, Math.floor((box.clientWidth || 800) / 30));
+  const rows = Math.ceil(cells.length / perRow);
+  box.style.gridTemplateColumns = `repeat(${Math.ceil(cells.length / rows)}, minmax(0, 1fr))`;
+}
+
+function renderMotors(r) {
+  const nodes = r?.can ? Object.values(r.can).filter((n) => n.kind === "motor") : [];
+  $("motors-card").hidden = nodes.length === 0;
+  $("motors").replaceChildren(
+    ...nodes.map((n) => {
+      const v = n.values || {};
+      const row = (k, val) => [h("dt", {}, k), h("dd", {}, val)];
+      const fault = v.faultName && v.faultName !== "FAULT_CODE_NONE";
+      return h(
+        "div",
+        { class: "motor", "data-testid": "motor-node", "data-can-id": n.canId },
+        h("h3", {}, `CAN ${n.canId}${n.device ? ` · ${n.device.hardware}` : ""}`),
+        n.error
+          ? h("div", { class: "fault" }, n.error)
+          : h(
+              "dl",
+              {},
+              row("Input voltage", `${num(v.inputVoltage, 2)} V`),
+              row("Motor current", `${num(v.currentMotor, 2)} A`),
+              row("Input current", `${num(v.currentInput, 2)} A`),
+              row("Duty", `${num((v.dutyCycle || 0) * 100, 1)} %`),
+              row("ERPM", num(v.erpm, 0)),
+              row("FET temp", `${num(v.tempFet, 1)} °C`),
+              row("Motor temp", `${num(v.tempMotor, 1)} °C`),
+              row("Fault", h("span", { class: fault ? "fault" : "" }, v.faultName || "–")),
+            ),
+      );
+    }),
+  );
+}

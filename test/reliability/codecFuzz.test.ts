@@ -1,0 +1,241 @@
+/**
+ * Codec fuzz (issue #9): every reply decoder fed truncated, extended, bit-flipped and random
+ * payloads built from valid replies. Each call must return a value or throw ProtocolError
+ * (never a TypeError/RangeError or other exception), every number in a returned value must be
+ * finite (nothing that could publish NaN/Infinity), and the input must not be modified.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { bmsFrameVariants } from "../../bench/bmsStream.js";
+import { Rng } from "../../bench/prng.js";
+import type { MotorValues } from "../../src/model/reading.js";
+import {
+  CommandId,
+  decodeBmsValues,
+  decodeCustomConfigRedacted,
+  decodeFwVersion,
+  decodePingCan,
+  decodeReply,
+  decodeValues,
+  decodeValuesSelective,
+  encodeCustomConfigResponse,
+  encodeFwVersionResponse,
+  encodeValuesResponse,
+  encodeValuesSelectiveResponse,
+  isProtocolError,
+  KNOWN_REPLY_IDS,
+  pingCan,
+  tryDecodeReply,
+  unwrapForwardCan,
+  VALUES_LAYOUT,
+  wrapForwardCan,
+} from "../../src/protocol/index.js";
+import { fixtureFrame } from "../helpers/hex.js";
+
+const SEED = 0xc0dec;
+const RANDOM_PER_DECODER = 20_000;
+
+/** Path of the first non-finite number inside `v`, if any. */
+function nonFinite(v: unknown, path = "value", depth = 0): string | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : `${path} = ${v}`;
+  if (typeof v !== "object" || v === null || depth > 8 || ArrayBuffer.isView(v)) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const bad = nonFinite(x, `${path}.${k}`, depth + 1);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+interface Outcome {
+  values: number;
+  protocolErrors: number;
+  failures: string[];
+}
+
+const hexOf = (b: Uint8Array) =>
+  Array.from(b.subarray(0, 48), (x) => x.toString(16).padStart(2, "0")).join("");
+
+function run(name: string, decode: (p: Uint8Array) => unknown, payload: Uint8Array, o: Outcome): void {
+  const before = payload.slice();
+  try {
+    const bad = nonFinite(decode(payload));
+    if (bad) o.failures.push(`${name}(${hexOf(payload)}): ${bad}`);
+    o.values++;
+  } catch (e) {
+    if (isProtocolError(e) && typeof e.code === "string") o.protocolErrors++;
+    else
+      o.failures.push(
+        `${name}(${hexOf(payload)}) threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+      );
+  }
+  if (!before.every((b, i) => b === payload[i])) o.failures.push(`${name} modified its input`);
+}
+
+function motorValues(rng: Rng): MotorValues {
+  const out: Record<string, number> = {};
+  for (const entry of VALUES_LAYOUT) {
+    for (const f of entry.fields) {
+      const k = entry.kind;
+      if (k.type === "u8") out[f] = rng.int(256);
+      else if (k.type === "i32") out[f] = rng.u32() | 0;
+      else if (k.type === "f16") out[f] = ((rng.u32() << 16) >> 16) / k.scale;
+      else if (k.type === "f32") out[f] = (rng.u32() | 0) / k.scale;
+    }
+  }
+  return out;
+}
+
+/** Valid replies for each decoder, from the captured frames and our encoders. */
+function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; valid: Uint8Array[] }> {
+  const fwFrame = fixtureFrame("fwVersion-express-fw65.hex");
+  const fwPayload = fwFrame.subarray(2, fwFrame.length - 3);
+  const fw = decodeFwVersion(fwPayload);
+  const bms = bmsFrameVariants(12, SEED).map((f) => f.subarray(2, f.length - 3));
+  const motors = [motorValues(rng), motorValues(rng), { tempFet: 30.5, fault: 3 }];
+  const valuesReplies = motors.slice(0, 2).map(encodeValuesResponse);
+  const selective = [0x1, 0x8105, 0x3fffff, 0xffffffff & 0x3fffff].map((mask) =>
+    encodeValuesSelectiveResponse({ mask, values: motors[0] as MotorValues }),
+  );
+  const config = encodeCustomConfigResponse({
+    controllerId: 3,
+    canBaudRate: 4,
+    canStatusRateHz: 50,
+    wifiMode: 1,
+    wifiStaSsid: "fuzz-ssid",
+    wifiStaKey: "fuzz-wifi-password",
+    wifiApSsid: "fuzz-ap",
+    wifiApKey: "fuzz-ap-password",
+    useTcpLocal: true,
+    useTcpHub: true,
+    tcpHubUrl: "veschub.vedder.se",
+    tcpHubPort: 65101,
+    tcpHubId: "fuzz-hub-id",
+    tcpHubPass: "fuzz-hub-password",
+    bleMode: 1,
+    bleName: "fuzz-ble",
+    blePin: 123456,
+    bleServiceCapacity: 10,
+    bleChrDescrCapacity: 30,
+  });
+  const pings = [pingCan.encodeResponse([]), pingCan.encodeResponse([1, 2, 10, 254])];
+  const forwards = [
+    wrapForwardCan(10, Uint8Array.of(CommandId.GetValues)),
+    wrapForwardCan(255, bms[0] as Uint8Array),
+  ];
+  return new Map([
+    ["decodeFwVersion", { decode: decodeFwVersion, valid: [fwPayload, encodeFwVersionResponse(fw)] }],
+    ["decodeValues", { decode: decodeValues, valid: valuesReplies }],
+    ["decodeValuesSelective", { decode: decodeValuesSelective, valid: selective }],
+    ["decodeBmsValues", { decode: decodeBmsValues, valid: bms }],
+    ["decodePingCan", { decode: decodePingCan, valid: pings }],
+    ["unwrapForwardCan", { decode: unwrapForwardCan, valid: forwards }],
+    ["decodeCustomConfigRedacted", { decode: decodeCustomConfigRedacted, valid: [config] }],
+    [
+      "decodeReply",
+      {
+        decode: decodeReply,
+        valid: [
+          fwPayload,
+          ...valuesReplies,
+          ...selective,
+          ...bms,
+          ...pings,
+          config,
+          Uint8Array.of(CommandId.Print, 104, 105),
+        ],
+      },
+    ],
+  ]);
+}
+
+/** Payloads derived from `valid`: truncations, extensions, bit flips, random rewrites. */
+function* mutants(valid: readonly Uint8Array[], rng: Rng, randomCount: number): Generator<Uint8Array> {
+  for (const v of valid) {
+    for (let n = 0; n <= v.length; n++) yield v.subarray(0, n);
+    for (let i = 0; i < 40; i++) {
+      const ext = new Uint8Array(v.length + rng.range(1, 64));
+      ext.set(v);
+      ext.set(rng.bytes(ext.length - v.length), v.length);
+      yield ext;
+    }
+    for (let bit = 0; bit < v.length * 8; bit++) {
+      const f = v.slice();
+      f[bit >> 3] = (f[bit >> 3] as number) ^ (1 << (bit & 7));
+      yield f;
+    }
+  }
+  for (let i = 0; i < randomCount; i++) {
+    const base = rng.pick(valid);
+    const r = rng.int(3);
+    if (r === 0) {
+      const p = rng.bytes(rng.int(300)); // random body behind the right id byte
+      if (p.length > 0) p[0] = base[0] as number;
+      yield p;
+    } else if (r === 1) {
+      const p = base.slice(); // several random bytes rewritten
+      for (let k = rng.range(1, 8); k > 0 && p.length > 0; k--) p[rng.int(p.length)] = rng.int(256);
+      yield p;
+    } else {
+      // a count field pushed to its extremes (cell/sensor counts, lengths)
+      const p = base.slice(0, rng.int(base.length + 1));
+      if (p.length > 1) p[rng.int(p.length - 1) + 1] = rng.pick([0, 1, 49, 50, 51, 127, 128, 254, 255]);
+      yield p;
+    }
+  }
+}
+
+describe("codec fuzz: every reply decoder, malformed payloads", () => {
+  const rng = new Rng(SEED);
+  const all = samples(rng);
+
+  for (const [name, { decode, valid }] of all) {
+    it(`${name}: value or ProtocolError, finite numbers, input untouched`, () => {
+      const o: Outcome = { values: 0, protocolErrors: 0, failures: [] };
+      for (const v of valid) {
+        run(name, decode, v, o);
+        expect(o.failures, `${name} must decode its valid sample`).toEqual([]);
+      }
+      for (const p of mutants(valid, rng, RANDOM_PER_DECODER)) {
+        run(name, decode, p, o);
+        if (o.failures.length >= 5) break;
+      }
+      expect(o.failures).toEqual([]);
+      // Both outcomes must actually occur, or the mutations are not reaching the decoder.
+      expect(o.values).toBeGreaterThan(valid.length);
+      expect(o.protocolErrors).toBeGreaterThan(0);
+    });
+  }
+
+  it("decodeReply for every known id: random bodies give a value or ProtocolError", () => {
+    const o: Outcome = { values: 0, protocolErrors: 0, failures: [] };
+    for (const id of KNOWN_REPLY_IDS) {
+      for (let i = 0; i < RANDOM_PER_DECODER && o.failures.length < 5; i++) {
+        const p = rng.bytes(1 + rng.int(i % 10 === 0 ? 400 : 40));
+        p[0] = id;
+        run(`decodeReply[${id}]`, decodeReply, p, o);
+      }
+    }
+    expect(o.failures).toEqual([]);
+    expect(o.values).toBeGreaterThan(0);
+    expect(o.protocolErrors).toBeGreaterThan(0);
+  });
+
+  it("decodeReply / tryDecodeReply on arbitrary bytes (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (p) => {
+        const tried = tryDecodeReply(p);
+        if (tried.kind === "error") expect(isProtocolError(tried.error)).toBe(true);
+        else expect(nonFinite(tried)).toBeUndefined();
+        let threw: unknown;
+        try {
+          decodeReply(p);
+        } catch (e) {
+          threw = e;
+        }
+        expect(threw === undefined || isProtocolError(threw)).toBe(true);
+        expect(tried.kind === "error").toBe(threw !== undefined);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -1,0 +1,354 @@
+/**
+ * Decoder fuzz (issue #9): over a million generated streams through FrameDecoder, checked by
+ * an independent oracle (streamAudit.ts). Streams come from a seeded xorshift PRNG, so a
+ * failure names the seed and stream number that reproduce it; fast-check adds shrinkable
+ * properties on top. Asserted: no throw, no frame accepted that is not byte-exact and
+ * CRC-valid at its place, every byte accounted for, and every intact frame found again
+ * after garbage or a corrupt frame (resync), unless a frame that happens to be valid by
+ * chance overlaps it, which the decoder cannot tell from a real one.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../bench/prng.js";
+import { type DecodeEvent, FrameDecoder } from "../../src/protocol/index.js";
+import { fixtureFrame } from "../helpers/hex.js";
+import { type Audit, audit, oracleFrame, pushChunked } from "./streamAudit.js";
+
+const SEED = 0x5eed_0009;
+const RANDOM_STREAMS = 400_000;
+const STRUCTURED_STREAMS = 450_000;
+
+interface Totals {
+  streams: number;
+  frames: number;
+  chanceFrames: number;
+  discardedBytes: number;
+  resyncs: number;
+}
+
+const newTotals = (): Totals => ({ streams: 0, frames: 0, chanceFrames: 0, discardedBytes: 0, resyncs: 0 });
+
+/**
+ * Runs one stream through `decoder` (reused across streams: reset() afterwards clears its
+ * pending tail, which keeps 4 KiB buffer allocations out of a million-stream loop).
+ */
+function decodeAndAudit(decoder: FrameDecoder, input: Uint8Array, rng: Rng): Audit | string {
+  const framesBefore = decoder.stats.framesDecoded;
+  const discardedBefore = decoder.stats.bytesDiscarded;
+  let events: DecodeEvent[];
+  try {
+    events = pushChunked(decoder, input, rng);
+  } catch (e) {
+    return `threw ${String(e)}`;
+  }
+  const result = audit(input, events, decoder.pendingBytes, decoder.maxPayload);
+  decoder.reset();
+  if (typeof result === "string") return result;
+  if (decoder.stats.framesDecoded - framesBefore !== result.frameOffsets.length) {
+    return "stats.framesDecoded disagrees";
+  }
+  const pending = input.length - result.frameLengths.reduce((n, l) => n + l, 0) - result.discardedBytes;
+  if (decoder.stats.bytesDiscarded - discardedBefore !== result.discardedBytes + pending) {
+    return "stats.bytesDiscarded disagrees";
+  }
+  return result;
+}
+
+const FRAMING_BYTES = [0, 1, 2, 3, 4, 0xff];
+
+/** Random bytes, half of them drawn from the bytes framing cares about. */
+function randomStream(rng: Rng): Uint8Array {
+  const n = rng.int(49);
+  const out = new Uint8Array(n);
+  const biased = rng.chance(0.5);
+  for (let i = 0; i < n; i++) {
+    out[i] = biased && rng.chance(0.5) ? rng.pick(FRAMING_BYTES) : rng.int(256);
+  }
+  return out;
+}
+
+function randomPayload(rng: Rng): Uint8Array {
+  const r = rng.int(100);
+  const len = r < 85 ? rng.range(1, 40) : r < 97 ? rng.range(200, 600) : rng.range(1, 255);
+  return rng.bytes(len);
+}
+
+type Corruption = (frame: Uint8Array, rng: Rng) => Uint8Array;
+const corruptions: readonly Corruption[] = [
+  (f, rng) => {
+    const out = f.slice(); // one bit flipped anywhere
+    const i = rng.int(f.length);
+    out[i] = (out[i] as number) ^ (1 << rng.int(8));
+    return out;
+  },
+  (f, rng) => f.slice(0, rng.int(f.length)), // cut short
+  (f, rng) => {
+    const i = rng.int(f.length); // one byte lost
+    const out = new Uint8Array(f.length - 1);
+    out.set(f.subarray(0, i));
+    out.set(f.subarray(i + 1), i);
+    return out;
+  },
+  (f, rng) => {
+    const i = rng.int(f.length + 1); // one byte too many
+    const out = new Uint8Array(f.length + 1);
+    out.set(f.subarray(0, i));
+    out[i] = rng.int(256);
+    out.set(f.subarray(i), i + 1);
+    return out;
+  },
+  (f, rng) => {
+    const out = f.slice(); // wrong stop byte
+    out[f.length - 1] = rng.pick([0, 2, 4, 0xff]);
+    return out;
+  },
+  (f, rng) => {
+    const out = f.slice(); // wrong length field
+    out[1] = rng.int(256);
+    return out;
+  },
+];
+
+interface Structured {
+  readonly input: Uint8Array;
+  /** [offset, length] of every frame written intact. */
+  readonly intact: Array<[number, number]>;
+}
+
+function structuredStream(rng: Rng, bms: Uint8Array): Structured {
+  const parts: Uint8Array[] = [];
+  const intact: Array<[number, number]> = [];
+  let size = 0;
+  const segments = rng.range(1, 6);
+  for (let s = 0; s < segments; s++) {
+    const kind = rng.int(10);
+    let part: Uint8Array;
+    if (kind < 4) {
+      part = rng.chance(0.05) ? bms : oracleFrame(randomPayload(rng));
+      intact.push([size, part.length]);
+    } else if (kind < 7) {
+      part = rng.pick(corruptions)(rng.chance(0.1) ? bms : oracleFrame(randomPayload(rng)), rng);
+    } else {
+      part = rng.bytes(rng.range(1, 20));
+    }
+    parts.push(part);
+    size += part.length;
+  }
+  const input = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    input.set(p, off);
+    off += p.length;
+  }
+  return { input, intact };
+}
+
+/** Every intact frame was emitted, or a chance-valid frame overlaps it. */
+function checkResync(s: Structured, a: Audit, totals: Totals): string | undefined {
+  const emitted = new Set(a.frameOffsets);
+  const intactStarts = new Set(s.intact.map(([o]) => o));
+  const chance: Array<[number, number]> = [];
+  a.frameOffsets.forEach((o, i) => {
+    if (!intactStarts.has(o)) chance.push([o, a.frameLengths[i] ?? 0]);
+  });
+  totals.chanceFrames += chance.length;
+  for (const [o, len] of s.intact) {
+    if (emitted.has(o)) {
+      if (o > 0) totals.resyncs++;
+      continue;
+    }
+    const overlapped = chance.some(([c, n]) => c < o + len && o < c + n);
+    if (!overlapped) return `intact frame at ${o} (${len} bytes) not found`;
+  }
+  return undefined;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+const framesOf = (events: readonly DecodeEvent[]): Uint8Array[] =>
+  events.flatMap((e) => (e.kind === "frame" ? [e.payload] : []));
+const discardedOf = (events: readonly DecodeEvent[]): Uint8Array =>
+  concat(events.flatMap((e) => (e.kind === "discarded" ? [e.bytes] : [])));
+
+describe("FrameDecoder fuzz: a million generated streams", () => {
+  const bms = fixtureFrame("bmsGetValues-express-fw65-20s.hex");
+  const total = newTotals();
+
+  it(`${RANDOM_STREAMS.toLocaleString("en-US")} random byte streams: no throw, every byte accounted for`, () => {
+    const rng = new Rng(SEED);
+    const failures: string[] = [];
+    // Small maxPayload values make "tooLong" reachable with short streams.
+    const decoders = [
+      new FrameDecoder(),
+      ...[1, 2, 5, 17, 64].map((maxPayload) => new FrameDecoder({ maxPayload })),
+    ];
+    for (let i = 0; i < RANDOM_STREAMS && failures.length < 5; i++) {
+      const input = randomStream(rng);
+      const decoder = rng.chance(0.7) ? (decoders[0] as FrameDecoder) : rng.pick(decoders);
+      const r = decodeAndAudit(decoder, input, rng);
+      if (typeof r === "string") failures.push(`random stream #${i} (seed ${SEED}): ${r}`);
+      else {
+        total.frames += r.frameOffsets.length;
+        total.chanceFrames += r.frameOffsets.length;
+        total.discardedBytes += r.discardedBytes;
+      }
+      total.streams++;
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it(`${STRUCTURED_STREAMS.toLocaleString("en-US")} streams of frames, corrupt frames and garbage: resync, no wrong frame`, () => {
+    const rng = new Rng(SEED + 1);
+    const failures: string[] = [];
+    let intactFrames = 0;
+    let found = 0;
+    const decoder = new FrameDecoder();
+    for (let i = 0; i < STRUCTURED_STREAMS && failures.length < 5; i++) {
+      const s = structuredStream(rng, bms);
+      const r = decodeAndAudit(decoder, s.input, rng);
+      const problem = typeof r === "string" ? r : checkResync(s, r, total);
+      if (problem) failures.push(`structured stream #${i} (seed ${SEED + 1}): ${problem}`);
+      else if (typeof r !== "string") {
+        total.frames += r.frameOffsets.length;
+        total.discardedBytes += r.discardedBytes;
+        intactFrames += s.intact.length;
+        found += s.intact.filter(([o]) => r.frameOffsets.includes(o)).length;
+      }
+      total.streams++;
+    }
+    expect(failures).toEqual([]);
+    // The generator must really exercise resync, and chance frames must stay rare.
+    expect(total.resyncs).toBeGreaterThan(100_000);
+    expect(found / intactFrames).toBeGreaterThan(0.999);
+  });
+
+  it("every split point (pairs of cuts) of reference streams gives the same frames as one push", () => {
+    const fw = fixtureFrame("fwVersion-express-fw65.hex");
+    const long = oracleFrame(new Uint8Array(300).map((_, i) => (i * 7) & 0xff));
+    const badCrc = bms.slice();
+    badCrc[100] = (badCrc[100] as number) ^ 1;
+    // [stream, frames it holds]
+    const refs: Array<[Uint8Array, number]> = [
+      [concat([Uint8Array.of(0, 0xff, 2, 5), fw, bms, Uint8Array.of(3, 3), fw]), 3],
+      [concat([long, Uint8Array.of(2, 1), fw, bms.subarray(0, 50), fw]), 3],
+      [concat([badCrc, bms, Uint8Array.of(4, 0, 0, 9), fw]), 2],
+    ];
+    const failures: string[] = [];
+    refs.forEach(([input, frameCount], k) => {
+      const whole = new FrameDecoder();
+      const expected = whole.push(input);
+      const want = framesOf(expected);
+      const wantDiscard = discardedOf(expected);
+      const pending = whole.pendingBytes;
+      for (let a = 0; a <= input.length && failures.length < 5; a++) {
+        for (let b = a; b <= input.length; b++) {
+          const d = new FrameDecoder();
+          const events = [
+            ...d.push(input.subarray(0, a)),
+            ...d.push(input.subarray(a, b)),
+            ...d.push(input.subarray(b)),
+          ];
+          total.streams++;
+          const got = framesOf(events);
+          const same =
+            got.length === want.length &&
+            got.every((p, i) => p.length === want[i]?.length && p.every((x, j) => x === want[i]?.[j])) &&
+            d.pendingBytes === pending &&
+            discardedOf(events).every((x, j) => x === wantDiscard[j]);
+          if (!same) failures.push(`reference stream ${k} cut at ${a},${b}: differs from one push`);
+        }
+      }
+      expect(want.length).toBe(frameCount);
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it("covered over a million streams in all", () => {
+    console.info(`decoder fuzz totals: ${JSON.stringify(total)}`);
+    expect(total.streams).toBeGreaterThanOrEqual(1_000_000);
+    expect(total.frames).toBeGreaterThan(500_000);
+    expect(total.discardedBytes).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe("FrameDecoder properties (fast-check, shrinkable)", () => {
+  const payloads = fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 6 });
+  const cutsFor = (n: number) => fc.array(fc.integer({ min: 0, max: n }), { maxLength: 6 });
+
+  const feed = (d: FrameDecoder, input: Uint8Array, cuts: number[]): DecodeEvent[] => {
+    const events: DecodeEvent[] = [];
+    let last = 0;
+    for (const c of [...cuts].sort((x, y) => x - y).concat(input.length)) {
+      events.push(...d.push(input.subarray(last, c)));
+      last = c;
+    }
+    return events;
+  };
+
+  it("valid frames split anywhere come out exactly, nothing discarded", () => {
+    fc.assert(
+      fc.property(
+        payloads.chain((ps) => {
+          const input = concat(ps.map(oracleFrame));
+          return fc.tuple(fc.constant(ps), fc.constant(input), cutsFor(input.length));
+        }),
+        ([ps, input, cuts]) => {
+          const d = new FrameDecoder();
+          const events = feed(d, input, cuts);
+          expect(framesOf(events)).toEqual(ps);
+          expect(d.stats.bytesDiscarded).toBe(0);
+          expect(d.pendingBytes).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("garbage without start bytes before valid frames is discarded and every frame found", () => {
+    const garbage = fc
+      .uint8Array({ minLength: 1, maxLength: 64 })
+      .map((g) => g.map((b) => (b >= 2 && b <= 4 ? 0xaa : b)));
+    fc.assert(
+      fc.property(garbage, payloads, (g, ps) => {
+        const d = new FrameDecoder();
+        const events = d.push(concat([g, ...ps.map(oracleFrame)]));
+        expect(framesOf(events)).toEqual(ps);
+        expect(discardedOf(events)).toEqual(g);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("any bytes, any cuts, with skipPending() and reset() between pushes: every byte accounted for", () => {
+    const op = fc.oneof(
+      fc.record({ push: fc.uint8Array({ maxLength: 80 }) }),
+      fc.constant({ skip: true as const }),
+      fc.constant({ reset: true as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 400 }), (ops, maxPayload) => {
+        const d = new FrameDecoder({ maxPayload });
+        const events: DecodeEvent[] = [];
+        const input: Uint8Array[] = [];
+        for (const o of ops) {
+          if ("push" in o) {
+            input.push(o.push);
+            events.push(...d.push(o.push));
+          } else if ("skip" in o) events.push(...d.skipPending());
+          else events.push(...d.reset());
+        }
+        const result = audit(concat(input), events, d.pendingBytes, maxPayload);
+        expect(typeof result === "string" ? result : "ok").toBe("ok");
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
