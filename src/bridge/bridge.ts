@@ -102,6 +102,7 @@ export class Bridge {
         origin: bridgeOrigin(),
         mqttUrl: this.mqttUrl,
         statuses: () => this.statuses(),
+        hub: this.#hub?.hub ?? null,
         ...(this.options.ha ? { ha: this.options.ha } : {}),
       });
       for (const s of this.#sinks) {

@@ -13,6 +13,9 @@ import { DEFAULT_ALERT_THRESHOLDS, mergeThresholds } from "../store/alerts.js";
 import { AlertSink } from "../store/alertSink.js";
 import { HistorySink } from "../store/historySink.js";
 import { Metrics, MetricsSink } from "../store/metrics.js";
+import type { HubServer } from "../hub/hubServer.js";
+import { registerHubMetrics } from "../hub/metrics.js";
+import { hubSnapshot } from "../hub/snapshot.js";
 import { WebServer } from "../web/server.js";
 import { HaSink, type HaSinkOptions } from "./haSink.js";
 import type { Log } from "./log.js";
@@ -26,6 +29,8 @@ export interface SinkContext {
   readonly mqttUrl: string;
   /** Current status of every configured device (for dashboards). */
   readonly statuses: () => DeviceStatus[];
+  /** The VESC Hub this bridge hosts (config `hub.enabled`), for metrics and `/api/hub`. */
+  readonly hub?: HubServer | null;
   /** Test knobs for the HA sink (birth delay, reconnect period). */
   readonly ha?: Partial<Pick<HaSinkOptions, "birthDelayMs" | "reconnectPeriodMs" | "retainedScanMs">>;
 }
@@ -94,6 +99,8 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
     ? new MetricsSink(bus, new Metrics({ statuses: ctx.statuses }))
     : undefined;
   if (metrics) out.push(metrics);
+  const hub = ctx.hub ?? null;
+  if (metrics && hub) registerHubMetrics(metrics.metrics.registry, hub);
   if (config.web.enabled) {
     out.push(
       new WebServer({
@@ -105,6 +112,7 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
         ...(metrics ? { metrics: metrics.metrics } : {}),
         statuses: ctx.statuses,
         logger: log,
+        ...(hub ? { hub: () => hubSnapshot(hub) } : {}),
       }),
     );
   }

@@ -4,6 +4,7 @@
  * the bridge and (when built) the dashboard. Prints the URLs; Ctrl-C / SIGTERM stops all
  * cleanly with exit 0. A busy port is one line on stderr and exit 1.
  */
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,10 +45,13 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     cells: o.cells,
     canIds: [DEMO_MOTOR_CAN_ID],
   });
+  // A fresh history per run: each run simulates a different pack, and two demos must not share a DB.
+  const dataDir = mkdtempSync(join(tmpdir(), "vesc2mqtt-demo-"));
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   const config = validateConfig(
     {
       log_level: o.logLevel,
-      data_dir: join(tmpdir(), "vesc2mqtt-demo"),
+      data_dir: dataDir,
       mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: o.mqttPort }, client_id: "vesc2mqtt-demo" },
       devices: [
         {
@@ -67,6 +71,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     await bridge.start();
   } catch (e) {
     await sim.close();
+    removeData();
     throw e;
   }
   const web = bridge.sinks.find((s) => s.name === "web") as { url?: unknown } | undefined;
@@ -78,6 +83,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     async stop() {
       await bridge.stop();
       await sim.close();
+      removeData();
     },
   };
 }

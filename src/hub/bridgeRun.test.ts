@@ -21,9 +21,9 @@ test("a device registered with the bridge's own hub is polled in-process", async
   const config = validateConfig(
     {
       mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: 0 }, url: "mqtt://127.0.0.1:1" },
-      web: { enabled: false },
+      web: { enabled: true, host: "127.0.0.1", port: 0 },
       history: { enabled: false },
-      metrics: { enabled: false },
+      metrics: { enabled: true },
       hub: {
         enabled: true,
         host: "127.0.0.1",
@@ -58,4 +58,13 @@ test("a device registered with the bridge's own hub is polled in-process", async
   expect(readings[0]?.deviceId).toBe("board");
   expect(readings[0]?.bms?.cells).toHaveLength(16);
   expect(hub.hub.stats().deviceList[0]?.bridgeAttached).toBe(true);
+
+  // The dashboard and metrics show the hub's state, and no password.
+  const web = bridge.sinks.find((s) => s.name === "web") as { url?: string } | undefined;
+  if (!web?.url) throw new Error("web sink did not start");
+  const snapshot = await (await fetch(`${web.url}/api/hub`)).json();
+  expect(snapshot).toMatchObject({ enabled: true, devices: 1, deviceList: [{ id: "GARAGE1", bridgeAttached: true }] });
+  const metrics = await (await fetch(`${web.url}/metrics`)).text();
+  expect(metrics).toMatch(/^vesc2mqtt_hub_\w+/m);
+  for (const body of [JSON.stringify(snapshot), metrics]) expect(body).not.toContain(PW);
 });

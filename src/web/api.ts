@@ -21,6 +21,8 @@ export interface ApiOptions {
   readonly metrics?: Metrics | undefined;
   /** Keep-alive comment interval for SSE, ms (default 15000). */
   readonly heartbeatMs?: number;
+  /** The hosted VESC Hub's state for `/api/hub` (absent: `{ enabled: false }`). */
+  readonly hub?: (() => unknown) | undefined;
 }
 
 type Query = Record<string, string | undefined>;
@@ -75,6 +77,8 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): { closeS
   };
 
   app.get("/api/devices", async () => ({ devices: live.snapshot(), recentAlerts: live.recentAlerts() }));
+
+  app.get("/api/hub", async () => (options.hub ? options.hub() : { enabled: false }));
 
   app.get("/api/history", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>
     withStore(reply, (store) => store.query(rangeOf(req.query, 1000))),

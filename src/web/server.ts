@@ -38,6 +38,8 @@ export interface WebServerOptions {
   readonly statuses?: () => readonly DeviceStatus[];
   /** SSE keep-alive interval, ms. */
   readonly heartbeatMs?: number;
+  /** The hosted VESC Hub's JSON snapshot for `/api/hub` (src/hub/snapshot.ts). */
+  readonly hub?: () => unknown;
 }
 
 /** The package root: the nearest folder upwards holding our package.json (src/ at dev, dist/ installed). */
@@ -123,6 +125,7 @@ export class WebServer implements Sink {
       live,
       history: this.options.history,
       metrics: this.options.metrics,
+      hub: this.options.hub,
       ...(this.options.heartbeatMs === undefined ? {} : { heartbeatMs: this.options.heartbeatMs }),
     }).closeStreams;
 

@@ -3,7 +3,7 @@
 // This module holds the state and the wiring; views.js renders, charts.js draws.
 import { appendReading, rebuildCharts, setHistory } from "./charts.js";
 import { $ } from "./dom.js";
-import { renderAlerts, renderDevice, renderDeviceList } from "./views.js";
+import { renderAlerts, renderDevice, renderDeviceList, renderHub } from "./views.js";
 
 const RANGES = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
 
@@ -193,5 +193,13 @@ window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () 
   rebuildCharts();
 });
 
+// The hosted VESC Hub (if any): devices registered, VESC Tool attached, bytes relayed.
+async function loadHub() {
+  const res = await fetch(withToken("/api/hub")).catch(() => undefined);
+  if (res?.ok) renderHub(await res.json());
+}
+setInterval(loadHub, 5000);
+
 connect();
 loadHistory();
+loadHub();

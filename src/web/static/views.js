@@ -244,3 +244,26 @@ function renderMotors(r) {
     }),
   );
 }
+
+/** The hub panel: hidden unless the bridge hosts a VESC Hub. */
+export function renderHub(snap) {
+  const el = $("hub");
+  el.hidden = !snap?.enabled;
+  if (!snap?.enabled) return;
+  const kib = (n) => `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KiB`;
+  const rows = snap.deviceList.map((d) =>
+    h(
+      "li",
+      { "data-testid": "hub-device", "data-id": d.id },
+      h("span", { class: "hub-id" }, d.id),
+      h("span", { class: `hub-tool ${d.clientAttached ? "on" : ""}` }, d.clientAttached ? "VESC Tool attached" : "no tool"),
+      h("span", { class: "hub-bytes" }, `↓ ${kib(d.bytesToDevice)} · ↑ ${kib(d.bytesToClient)}`),
+    ),
+  );
+  const at = snap.listening ? `port ${snap.listening.port}` : "not listening";
+  el.replaceChildren(
+    h("h2", {}, "VESC Hub"),
+    h("p", { class: "hub-summary" }, `${at} · ${snap.devices} device${snap.devices === 1 ? "" : "s"} · ${snap.clients} tool${snap.clients === 1 ? "" : "s"}`),
+    h("ul", {}, rows),
+  );
+}
