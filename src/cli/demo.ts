@@ -127,8 +127,7 @@ export async function demoCommand(argv: string[], io: DemoCommandIo = {}): Promi
       stderr: err,
     };
   } catch (e) {
-    err(`vesc2mqtt demo: ${(e as Error).message}`);
-    err(USAGE);
+    err(`vesc2mqtt demo: ${(e as Error).message} (see: vesc2mqtt demo --help)`);
     return 2;
   }
   let demo: Demo;

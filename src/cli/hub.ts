@@ -25,6 +25,10 @@ export async function hubCommand(argv: string[], io: HubCommandIo = {}): Promise
   const out = io.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
   const err = io.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
   const env = io.env ?? process.env;
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out(USAGE);
+    return 0;
+  }
   let hub: HubServer;
   try {
     hub = new HubServer({
@@ -85,7 +89,7 @@ function hubOptions(
       },
     }));
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(e as Error).message} (see: vesc2mqtt hub --help)`);
   }
   const fromConfig = values.config !== undefined ? loadConfig(values.config, env).hub : undefined;
   let port = fromConfig?.port ?? 65101;

@@ -129,11 +129,15 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
   const out = io.stdout ?? ((t: string) => process.stdout.write(t));
   const err = io.stderr ?? ((t: string) => process.stderr.write(t));
   const env = io.env ?? process.env;
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out(`${READ_USAGE}\n`);
+    return 0;
+  }
   let args: ReadArgs;
   try {
     args = parseReadArgs(argv, env);
   } catch (e) {
-    err(`vesc2mqtt read: ${oneLine(e)}\n${READ_USAGE}\n`);
+    err(`vesc2mqtt read: ${oneLine(e)} (see: vesc2mqtt read --help)\n`);
     return 2;
   }
   const secret = args.connection.spec.type === "hub" ? args.connection.spec.password : undefined;

@@ -45,10 +45,11 @@ devices:
     expect(r.err[1]).toContain("cannot read config file");
   });
 
-  test("an unknown flag is exit 2 with usage", async () => {
+  test("an unknown flag is exit 2, one line pointing at --help", async () => {
     const r = await run(["--confg", "x"]);
     expect(r.code).toBe(2);
-    expect(r.err.join("\n")).toContain("usage: vesc2mqtt run");
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^vesc2mqtt run: Unknown option '--confg'.*\(see: vesc2mqtt run --help\)$/);
   });
 });
 

@@ -32,8 +32,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = {}): Promise
       options: { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
     }));
   } catch (e) {
-    err(`vesc2mqtt run: ${(e as Error).message}`);
-    err(USAGE);
+    err(`vesc2mqtt run: ${(e as Error).message} (see: vesc2mqtt run --help)`);
     return 2;
   }
   if (values.help) {

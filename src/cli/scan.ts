@@ -48,11 +48,15 @@ function parseScanArgs(argv: string[], env: Readonly<Record<string, string | und
 export async function scanCommand(argv: string[], io: CliIo = {}): Promise<number> {
   const out = io.stdout ?? ((t: string) => process.stdout.write(t));
   const err = io.stderr ?? ((t: string) => process.stderr.write(t));
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out(`${SCAN_USAGE}\n`);
+    return 0;
+  }
   let args: ScanArgs;
   try {
     args = parseScanArgs(argv, io.env ?? process.env);
   } catch (e) {
-    err(`vesc2mqtt scan: ${oneLine(e)}\n${SCAN_USAGE}\n`);
+    err(`vesc2mqtt scan: ${oneLine(e)} (see: vesc2mqtt scan --help)\n`);
     return 2;
   }
   const { spec, timeoutMs } = args.connection;

@@ -3,20 +3,11 @@
  * from `hub.stats()`; holds no password or hash. `null` hub → `{ enabled: false }`, so
  * the web layer can serve the route unconditionally.
  */
+import type { DeviceLinkStats } from "./deviceLink.js";
 import type { HubServer } from "./hubServer.js";
 
-export interface HubSnapshotDevice {
-  readonly id: string;
-  readonly remote: string;
-  readonly registeredAt: string;
-  readonly clientAttached: boolean;
-  readonly clientRemote?: string;
-  readonly clientSince?: string;
-  readonly bridgeAttached: boolean;
-  readonly bytesToDevice: number;
-  readonly bytesToClient: number;
-  readonly pendingBytes: number;
-  readonly droppedBytes: number;
+/** A device row: the link's own stats, with the bridge's sharing counters flattened and renamed. */
+export interface HubSnapshotDevice extends Omit<DeviceLinkStats, "bridge"> {
   readonly bridgeRequestsSent?: number;
   readonly bridgeRepliesFromTool?: number;
   readonly bridgeRequestsBlocked?: number;

@@ -305,7 +305,7 @@ describe("vesc2mqtt scan", () => {
   test("usage mistakes exit 2", async () => {
     const r = await run(scanCommand, ["--nope"]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/usage: vesc2mqtt scan/);
+    expect(r.err).toMatch(/^vesc2mqtt scan: Unknown option '--nope'.*\(see: vesc2mqtt scan --help\)\n$/);
   });
 });
 
