@@ -183,11 +183,14 @@ export class SimConnection {
     const head = this.queue[0];
     if (!head) return;
     const wait = head.at - performance.now();
-    if (wait > 0) {
+    // Node's timers run on the event loop's millisecond clock and may wake a fraction of a
+    // millisecond before `at`; re-arming for that remainder would cost a whole extra
+    // millisecond per reply. So a sub-millisecond remainder counts as due.
+    if (wait >= 1) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.pump();
-      }, wait);
+      }, Math.ceil(wait));
       return;
     }
     const chunk = head.chunks.shift();
