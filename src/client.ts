@@ -4,11 +4,36 @@
  * reconnect with backoff, staleness, yielding to VESC Tool). Separate from the package root
  * so that the pure protocol library loads without serialport.
  */
-export { type HandshakeOptions, canFirmware, DeviceReader, handshake, scanCanBus, withStats } from "./session/device.js";
-export { DEFAULT_INTERVAL_MS, DEFAULT_YIELD_MS, Poller, type PollerCounters, TAKEN_MESSAGE } from "./session/poller.js";
-export { isSessionError, Session, SessionError, type SessionErrorCode, type SessionOptions } from "./session/session.js";
+export {
+  type HandshakeOptions,
+  canFirmware,
+  DeviceReader,
+  handshake,
+  scanCanBus,
+  withStats,
+} from "./session/device.js";
+export {
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_YIELD_MS,
+  Poller,
+  type PollerCounters,
+  TAKEN_MESSAGE,
+} from "./session/poller.js";
+export {
+  isSessionError,
+  Session,
+  SessionError,
+  type SessionErrorCode,
+  type SessionOptions,
+} from "./session/session.js";
 export type { CanNodeSpec, PollerEvents, PollerOptions } from "./session/types.js";
-export { createTransportFactory, type DeviceUrl, parseDeviceUrl, transportFromUrl, transportUrl } from "./transport/fromSpec.js";
+export {
+  createTransportFactory,
+  type DeviceUrl,
+  parseDeviceUrl,
+  transportFromUrl,
+  transportUrl,
+} from "./transport/fromSpec.js";
 export { hubTransport } from "./transport/hub.js";
 export { serialTransport } from "./transport/serial.js";
 export { tcpTransport } from "./transport/tcp.js";

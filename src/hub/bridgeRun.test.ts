@@ -63,7 +63,11 @@ test("a device registered with the bridge's own hub is polled in-process", async
   const web = bridge.sinks.find((s) => s.name === "web") as { url?: string } | undefined;
   if (!web?.url) throw new Error("web sink did not start");
   const snapshot = await (await fetch(`${web.url}/api/hub`)).json();
-  expect(snapshot).toMatchObject({ enabled: true, devices: 1, deviceList: [{ id: "GARAGE1", bridgeAttached: true }] });
+  expect(snapshot).toMatchObject({
+    enabled: true,
+    devices: 1,
+    deviceList: [{ id: "GARAGE1", bridgeAttached: true }],
+  });
   const metrics = await (await fetch(`${web.url}/metrics`)).text();
   expect(metrics).toMatch(/^vesc2mqtt_hub_\w+/m);
   for (const body of [JSON.stringify(snapshot), metrics]) expect(body).not.toContain(PW);

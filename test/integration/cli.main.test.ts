@@ -24,7 +24,8 @@ describe("vesc2mqtt executable", () => {
   it("--help lists every sub-command", () => {
     const r = run("--help");
     expect(r.code).toBe(0);
-    for (const cmd of ["read", "scan", "run", "demo", "sim", "hub"]) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, "m"));
+    for (const cmd of ["read", "scan", "run", "demo", "sim", "hub"])
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, "m"));
   });
 
   it("an unknown sub-command is one line on stderr and exit 2", () => {

@@ -30,7 +30,12 @@ describeWithBinary(CHROMIUM, "dashboard hub panel in chromium", () => {
         mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: 0 } },
         web: { enabled: true, host: "127.0.0.1", port: 0 },
         history: { enabled: false },
-        hub: { enabled: true, host: "127.0.0.1", port: 0, devices: [{ id: "garage1", password_env: "HUB_PW" }] },
+        hub: {
+          enabled: true,
+          host: "127.0.0.1",
+          port: 0,
+          devices: [{ id: "garage1", password_env: "HUB_PW" }],
+        },
         devices: [
           {
             id: "board",

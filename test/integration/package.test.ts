@@ -16,7 +16,8 @@ describe("npm package", () => {
   let tarball = "";
 
   beforeAll(() => {
-    if (!existsSync(join(root, "dist/index.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
+    if (!existsSync(join(root, "dist/index.js")))
+      throw new Error("dist/ is missing: run `npm run build` (npm test does)");
     scratch = mkdtempSync(join(tmpdir(), "vesc2mqtt-pack-"));
     const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], {
       cwd: root,
@@ -28,7 +29,10 @@ describe("npm package", () => {
     const pkgDir = join(scratch, "app/node_modules/vesc2mqtt");
     mkdirSync(pkgDir, { recursive: true });
     execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
-    writeFileSync(join(scratch, "app/package.json"), JSON.stringify({ name: "app", type: "module", private: true }));
+    writeFileSync(
+      join(scratch, "app/package.json"),
+      JSON.stringify({ name: "app", type: "module", private: true }),
+    );
   }, 60_000);
 
   afterAll(() => {
@@ -64,7 +68,14 @@ describe("npm package", () => {
       frame: [2, 1, 0x60, 0x6c, 0xa6, 3],
       kinds: ["frame"],
       types: ["function", "function", "function"],
-      stats: { cellMin: 4.1, cellMinNumber: 1, cellMax: 4.2, cellMaxNumber: 2, cellAverage: 4.15, cellDelta: 0.1 },
+      stats: {
+        cellMin: 4.1,
+        cellMinNumber: 1,
+        cellMax: 4.2,
+        cellMaxNumber: 2,
+        cellAverage: 4.15,
+        cellDelta: 0.1,
+      },
     });
   });
 });

@@ -256,14 +256,22 @@ export function renderHub(snap) {
       "li",
       { "data-testid": "hub-device", "data-id": d.id },
       h("span", { class: "hub-id" }, d.id),
-      h("span", { class: `hub-tool ${d.clientAttached ? "on" : ""}` }, d.clientAttached ? "VESC Tool attached" : "no tool"),
+      h(
+        "span",
+        { class: `hub-tool ${d.clientAttached ? "on" : ""}` },
+        d.clientAttached ? "VESC Tool attached" : "no tool",
+      ),
       h("span", { class: "hub-bytes" }, `↓ ${kib(d.bytesToDevice)} · ↑ ${kib(d.bytesToClient)}`),
     ),
   );
   const at = snap.listening ? `port ${snap.listening.port}` : "not listening";
   el.replaceChildren(
     h("h2", {}, "VESC Hub"),
-    h("p", { class: "hub-summary" }, `${at} · ${snap.devices} device${snap.devices === 1 ? "" : "s"} · ${snap.clients} tool${snap.clients === 1 ? "" : "s"}`),
+    h(
+      "p",
+      { class: "hub-summary" },
+      `${at} · ${snap.devices} device${snap.devices === 1 ? "" : "s"} · ${snap.clients} tool${snap.clients === 1 ? "" : "s"}`,
+    ),
     h("ul", {}, rows),
   );
 }
