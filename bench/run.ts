@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { decoderBench } from "./decoder.js";
+import { fleetBench } from "./fleet.js";
 import {
   type Benchmark,
   type BenchResult,
@@ -16,6 +17,7 @@ import {
   projectRoot,
   writeBenchmarksMd,
 } from "./report.js";
+import { soakBench } from "./soak.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -24,8 +26,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * A benchmark written by another module, loaded only if its file was built: `exportName` is
- * a function returning a BenchResult (or anything else, which is reported as JSON).
+ * A benchmark owned by another module (bench/latency.ts), loaded only if its file was built:
+ * `exportName` is a function returning a BenchResult (or anything else, reported as JSON).
  */
 function optional(name: string, file: string, exportName: string): Benchmark | undefined {
   const built = path.join(here, file);
@@ -44,6 +46,7 @@ function optional(name: string, file: string, exportName: string): Benchmark | u
           reference: typeof result.reference === "string" ? result.reference : "",
           rows: result.rows as BenchResult["rows"],
           notes: Array.isArray(result.notes) ? result.notes.map(String) : [],
+          ...(Array.isArray(result.details) ? { details: result.details.map(String) } : {}),
         };
       }
       return {
@@ -61,8 +64,8 @@ function allBenchmarks(): Benchmark[] {
   const list: Array<Benchmark | undefined> = [
     decoderBench,
     optional("latency", "latency.js", "runLatencyBench"),
-    optional("fleet", "fleet.js", "runFleetBench"),
-    optional("soak", "soak.js", "runSoakBench"),
+    fleetBench,
+    soakBench,
   ];
   return list.filter((b): b is Benchmark => b !== undefined);
 }

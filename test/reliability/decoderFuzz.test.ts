@@ -21,12 +21,18 @@ const STRUCTURED_STREAMS = 450_000;
 interface Totals {
   streams: number;
   frames: number;
-  chanceFrames: number;
+  unplannedFrames: number;
   discardedBytes: number;
   resyncs: number;
 }
 
-const newTotals = (): Totals => ({ streams: 0, frames: 0, chanceFrames: 0, discardedBytes: 0, resyncs: 0 });
+const newTotals = (): Totals => ({
+  streams: 0,
+  frames: 0,
+  unplannedFrames: 0,
+  discardedBytes: 0,
+  resyncs: 0,
+});
 
 /**
  * Runs one stream through `decoder` (reused across streams: reset() afterwards clears its
@@ -151,7 +157,7 @@ function checkResync(s: Structured, a: Audit, totals: Totals): string | undefine
   a.frameOffsets.forEach((o, i) => {
     if (!intactStarts.has(o)) chance.push([o, a.frameLengths[i] ?? 0]);
   });
-  totals.chanceFrames += chance.length;
+  totals.unplannedFrames += chance.length;
   for (const [o, len] of s.intact) {
     if (emitted.has(o)) {
       if (o > 0) totals.resyncs++;
@@ -197,7 +203,7 @@ describe("FrameDecoder fuzz: a million generated streams", () => {
       if (typeof r === "string") failures.push(`random stream #${i} (seed ${SEED}): ${r}`);
       else {
         total.frames += r.frameOffsets.length;
-        total.chanceFrames += r.frameOffsets.length;
+        total.unplannedFrames += r.frameOffsets.length;
         total.discardedBytes += r.discardedBytes;
       }
       total.streams++;

@@ -1,0 +1,251 @@
+/**
+ * One step of bench/fleet.ts, run in a fresh process per step so that RSS and heap belong to
+ * that N alone (V8 does not give memory back between steps): N simulators in their own child
+ * (bench/fleetSims.ts), one subject (the production Bridge, or bare Pollers) polling them at
+ * 1 Hz and publishing to the Mosquitto given by the parent, then a measured window.
+ * argv: mode n windowS brokerUrl brokerPid → sends one FleetStep over IPC and exits.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import mqtt from "mqtt";
+import { Bridge } from "../src/bridge/bridge.js";
+import { configSchema } from "../src/config/schema.js";
+import type { Reading } from "../src/model/reading.js";
+import type { PublisherStats } from "../src/mqtt/publisher.js";
+import { deviceStateDoc } from "../src/mqtt/state.js";
+import { Poller } from "../src/session/poller.js";
+import { createTransportFactory } from "../src/transport/fromSpec.js";
+import { procCpuSeconds, sleep } from "./mosquitto.js";
+import { percentile } from "./report.js";
+import { startSimChild } from "./simChild.js";
+
+export const P99_GOAL_MS = 50;
+export const RSS_GOAL_MB = 500;
+
+export interface BrokerRef {
+  readonly url: string;
+  readonly pid: number | undefined;
+}
+
+export interface FleetStep {
+  readonly n: number;
+  readonly startupS: number;
+  readonly readings: number;
+  readonly missedPolls: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly maxLatency: number;
+  readonly loopDelayP99: number;
+  readonly rssMb: number;
+  readonly heapMb: number;
+  readonly bridgeCpu: number;
+  readonly simCpu: number;
+  readonly brokerCpu: number;
+  readonly publishedPerS: number;
+  /** Devices whose state Mosquitto holds retained after the window. */
+  readonly retained: number;
+  readonly passed: boolean;
+}
+
+async function retainedStates(url: string, base: string, n: number): Promise<number> {
+  const client = mqtt.connect(url, { clientId: `bench-check-${process.pid}`, reconnectPeriod: 0 });
+  const topics = new Set<string>();
+  const mine = new RegExp(`^${base}/sim-\\d+/state$`);
+  client.on("message", (t) => {
+    if (mine.test(t)) topics.add(t);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", () => resolve());
+      client.once("error", reject);
+    });
+    await client.subscribeAsync(`${base}/+/state`);
+    const deadline = Date.now() + 10_000;
+    while (topics.size < n && Date.now() < deadline) await sleep(100);
+    return topics.size;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+export type FleetMode = "bridge" | "pollers";
+
+interface Subject {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** MQTT publishes handed to the client so far. */
+  published(): number;
+}
+
+/** The whole bridge (production path), polls unstaggered as the bridge starts them today. */
+function bridgeSubject(
+  ports: readonly number[],
+  brokerUrl: string,
+  base: string,
+  dataDir: string,
+  onReading: (r: Reading) => void,
+): Subject {
+  const config = configSchema.parse({
+    logLevel: "warn",
+    dataDir,
+    mqtt: { url: brokerUrl, clientId: `bench-fleet-${process.pid}-${ports.length}`, baseTopic: base },
+    web: { enabled: false },
+    history: { enabled: false },
+    metrics: { enabled: true },
+    devices: ports.map((port, i) => ({
+      id: `sim-${i}`,
+      connection: { type: "tcp", host: "127.0.0.1", port },
+      intervalS: 1,
+    })),
+  });
+  const bridge = new Bridge({ config });
+  bridge.bus.on("reading", onReading);
+  const published = () => {
+    for (const sink of bridge.sinks) {
+      if (sink.name === "mqtt" && "stats" in sink)
+        return (sink.stats as PublisherStats | undefined)?.published ?? 0;
+    }
+    return Number.NaN;
+  };
+  return { start: () => bridge.start(), stop: () => bridge.stop(), published };
+}
+
+/**
+ * Bare pollers publishing each reading's state document with one MQTT client, their starts
+ * spread evenly over the interval: the floor under what the bridge could reach.
+ */
+function pollersSubject(
+  ports: readonly number[],
+  brokerUrl: string,
+  base: string,
+  onReading: (r: Reading) => void,
+): Subject {
+  const client = mqtt.connect(brokerUrl, { clientId: `bench-pollers-${process.pid}-${ports.length}` });
+  const pollers = ports.map(
+    (port, i) =>
+      new Poller({
+        deviceId: `sim-${i}`,
+        url: `tcp://127.0.0.1:${port}`,
+        transport: createTransportFactory({ type: "tcp", host: "127.0.0.1", port }),
+        intervalMs: 1000,
+      }),
+  );
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  let published = 0;
+  for (const p of pollers) {
+    p.on("reading", (r) => {
+      onReading(r);
+      client.publish(`${base}/${r.deviceId}/state`, deviceStateDoc(r).payload, { qos: 0, retain: true });
+      published++;
+    });
+    p.on("error", () => undefined);
+  }
+  return {
+    start: async () => {
+      if (!client.connected) await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+      pollers.forEach((p, i) => {
+        timers.push(setTimeout(() => p.start(), (i * 1000) / pollers.length));
+      });
+    },
+    stop: async () => {
+      for (const t of timers) clearTimeout(t);
+      await Promise.all(pollers.map((p) => p.stop()));
+      await client.endAsync();
+    },
+    published: () => published,
+  };
+}
+
+export async function step(
+  mode: FleetMode,
+  n: number,
+  windowS: number,
+  broker: BrokerRef,
+): Promise<FleetStep> {
+  const sims = await startSimChild(n, 1000 + n);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vesc2mqtt-bench-fleet-"));
+  // A base topic per step, so retained states of earlier steps are not counted.
+  const base = `fleet-${mode}-${n}`;
+  const seen = new Set<string>();
+  let measuring = false;
+  const latencies: number[] = [];
+  const counts = new Map<string, number>();
+  const onReading = (r: Reading) => {
+    if (!measuring) {
+      seen.add(r.deviceId);
+      return;
+    }
+    if (r.latencyMs !== undefined) latencies.push(r.latencyMs);
+    counts.set(r.deviceId, (counts.get(r.deviceId) ?? 0) + 1);
+  };
+  const bridge =
+    mode === "bridge"
+      ? bridgeSubject(sims.ports, broker.url, base, dataDir, onReading)
+      : pollersSubject(sims.ports, broker.url, base, onReading);
+  try {
+    const t0 = Date.now();
+    await bridge.start();
+    const deadline = Date.now() + 60_000;
+    while (seen.size < n && Date.now() < deadline) await sleep(100);
+    const startupS = (Date.now() - t0) / 1000;
+    await sleep(2000); // let the start-up burst (handshakes, discovery) settle
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const sim0 = await sims.usage();
+    const broker0 = procCpuSeconds(broker.pid);
+    const msgs0 = bridge.published();
+    measuring = true;
+    const w0 = performance.now();
+    await sleep(windowS * 1000);
+    measuring = false;
+    const elapsed = (performance.now() - w0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const sim1 = await sims.usage();
+    const broker1 = procCpuSeconds(broker.pid);
+    loop.disable();
+    const mem = process.memoryUsage();
+    const retained = await retainedStates(broker.url, base, n);
+    // A device polled at 1 Hz answers windowS times (±1 for where the window cuts its cycle).
+    let missed = 0;
+    for (let i = 0; i < n; i++)
+      missed += Math.max(0, Math.floor(elapsed) - 1 - (counts.get(`sim-${i}`) ?? 0));
+    const p99 = percentile(latencies, 99);
+    const rssMb = mem.rss / 2 ** 20;
+    return {
+      n,
+      startupS,
+      readings: latencies.length,
+      missedPolls: missed,
+      p50: percentile(latencies, 50),
+      p99,
+      maxLatency: percentile(latencies, 100),
+      loopDelayP99: loop.percentile(99) / 1e6,
+      rssMb,
+      heapMb: mem.heapUsed / 2 ** 20,
+      bridgeCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
+      simCpu: (sim1.cpuSeconds - sim0.cpuSeconds) / elapsed,
+      brokerCpu: (broker1 - broker0) / elapsed,
+      publishedPerS: (bridge.published() - msgs0) / elapsed,
+      retained,
+      passed: seen.size === n && retained === n && p99 < P99_GOAL_MS && missed === 0 && rssMb < RSS_GOAL_MB,
+    };
+  } finally {
+    await bridge.stop();
+    await sims.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// Entry point when forked by bench/fleet.ts.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [mode, n, windowS, url, pid] = process.argv.slice(2);
+  const result = await step(mode === "pollers" ? "pollers" : "bridge", Number(n), Number(windowS), {
+    url: url ?? "",
+    pid: pid ? Number(pid) : undefined,
+  });
+  process.send?.(result, () => process.exit(0));
+}
