@@ -109,8 +109,12 @@ export class Bridge {
         await s.start();
         this.#started.push(s);
       }
-      for (const d of config.devices) {
-        const poller = new Poller(pollerOptionsOf(d, this.#hub));
+      const count = config.devices.length;
+      for (const [i, d] of config.devices.entries()) {
+        // Spread the starts over one interval: started together, every poller would poll in
+        // the same instant each interval and the readings would queue behind each other.
+        const startDelayMs = count > 1 ? Math.floor((i / count) * d.intervalS * 1000) : 0;
+        const poller = new Poller({ ...pollerOptionsOf(d, this.#hub), startDelayMs });
         poller.on("reading", (r) => this.bus.emit("reading", r));
         poller.on("status", (s) => this.bus.emit("status", s));
         poller.on("error", (e) => this.#log.debug(`device ${d.id}: ${e.message}`));

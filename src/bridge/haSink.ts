@@ -12,6 +12,7 @@ import {
   type DeviceDescription,
   EMPTY_PRESENCE,
   haDevices,
+  presenceKey,
   updatePresence,
 } from "../mqtt/homeassistant/devices.js";
 import {
@@ -76,6 +77,8 @@ interface DeviceMemory {
   published: Map<string, PublishedComponents>;
   /** Discovery input last published, to skip identical re-publishes per reading. */
   shapeKey: string;
+  /** presenceKey() of the presence last turned into discovery: most readings change nothing. */
+  presenceKey: string;
   status?: DeviceStatus;
   availability?: "online" | "offline";
   lastReadingAt: number;
@@ -132,6 +135,7 @@ export class HaSink implements Sink {
         presence: EMPTY_PRESENCE,
         published: new Map(),
         shapeKey: "",
+        presenceKey: "",
         lastReadingAt: 0,
         states: new Map(),
         alerts: new Map(),
@@ -265,12 +269,20 @@ export class HaSink implements Sink {
 
   #publishDiscovery(mem: DeviceMemory, force: boolean): void {
     if (!this.options.mqtt.discovery || this.#scan !== "done") return;
+    // Building and comparing every entity per reading was a fifth of the bridge's CPU at
+    // fleet scale; the presence decides the shape, so an unchanged presence skips it all.
+    const presence = presenceKey(mem.presence);
+    if (!force && presence === mem.presenceKey) return;
     const devices = haDevices(this.options.mqtt.baseTopic, mem.desc, mem.presence);
     const shapeKey = JSON.stringify(devices);
-    if (!force && shapeKey === mem.shapeKey) return;
+    if (!force && shapeKey === mem.shapeKey) {
+      mem.presenceKey = presence;
+      return;
+    }
     // Only count it as published when it actually went out: otherwise the next connect redoes it.
     if (!this.#publisher?.connected) return;
     mem.shapeKey = shapeKey;
+    mem.presenceKey = presence;
     // Configured CAN nodes that have not answered yet keep their entities (no churn at startup).
     const live = new Set([...devices.map((d) => d.objectId), ...this.#objectIds(mem)]);
     for (const d of devices) {

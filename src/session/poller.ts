@@ -101,6 +101,10 @@ export class Poller extends EventEmitter<PollerEvents> {
     const isDirect = this.options.url.startsWith("tcp://");
     let attempt = 0;
     let quickFailures = 0;
+    if ((this.options.startDelayMs ?? 0) > 0) {
+      this.setLink("connecting");
+      await this.sleep(this.options.startDelayMs ?? 0, signal);
+    }
     for (let first = true; !signal.aborted; first = false) {
       if (!first) this.reconnects++;
       this.setLink("connecting");
@@ -163,8 +167,11 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   private async pollLoop(session: Session, reader: DeviceReader, signal: AbortSignal): Promise<void> {
     let failedPolls = 0;
+    // Polls keep to a fixed schedule (due += interval), not "interval after the last one
+    // started": otherwise every event-loop hiccup would pull the pollers that woke late into
+    // the same instant, and a fleet's spread-out polls would clump into ever larger bursts.
+    let due = Date.now();
     while (!signal.aborted) {
-      const started = Date.now();
       try {
         const reading = await reader.poll();
         failedPolls = 0;
@@ -181,7 +188,10 @@ export class Poller extends EventEmitter<PollerEvents> {
           );
         }
       }
-      await this.sleep(Math.max(0, this.intervalMs - (Date.now() - started)), signal);
+      due += this.intervalMs;
+      const now = Date.now();
+      if (due < now) due = now; // a poll overran its interval: carry on from now
+      await this.sleep(due - now, signal);
     }
   }
 

@@ -29,6 +29,11 @@ export interface PollerOptions {
   readonly staleAfterIntervals?: number;
   /** How long to stay away after another client took the device, ms (default 600000). */
   readonly yieldMs?: number;
+  /**
+   * Wait this long before the first connection, ms (default 0). A bridge with many devices
+   * spreads their starts over one interval, so their polls do not all fall in the same instant.
+   */
+  readonly startDelayMs?: number;
   /** Reconnect backoff: first delay and cap, ms (defaults 1000 and 60000). */
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;

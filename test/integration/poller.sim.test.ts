@@ -83,6 +83,22 @@ function recordBmsReplies(device: SimDevice): Set<string> {
 }
 
 describe("Poller against the simulator", () => {
+  test("startDelayMs holds the first connection back, and stop() cuts the wait short", async () => {
+    const s = await sim();
+    const { poller: p } = poller(s, { startDelayMs: 60_000 });
+    const statuses: string[] = [];
+    p.on("status", (st) => statuses.push(st.link));
+    p.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.device.stats.connections).toBe(0);
+    expect(p.status().link).toBe("connecting");
+    const t0 = Date.now();
+    await p.stop();
+    expect(Date.now() - t0).toBeLessThan(30_000); // far below the 60 s delay: stop() woke it
+    expect(s.device.stats.connections).toBe(0);
+    expect(statuses).toEqual(["connecting", "offline"]);
+  });
+
   test("readings equal the simulated device's state, one connection, one handshake", async () => {
     const s = await sim({ clock: () => FIXED_NOW });
     const { poller: p, readings } = poller(s);

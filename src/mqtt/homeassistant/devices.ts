@@ -50,6 +50,11 @@ export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence
   };
 }
 
+/** A string that changes exactly when the presence does: a cheap gate before rebuilding discovery. */
+export function presenceKey(p: DevicePresence): string {
+  return JSON.stringify([p.device, p.bms, [...p.can.entries()]]);
+}
+
 export interface DeviceDescription {
   readonly id: string;
   readonly name: string;
