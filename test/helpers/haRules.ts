@@ -6,6 +6,7 @@
  * and numeric states wherever a unit or state class is set. Returns human messages.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 interface Rules {
   readonly units: Record<string, (string | null)[] | string>;
@@ -19,7 +20,10 @@ interface Rules {
   readonly binary_sensor_device_classes: string[];
 }
 
-const RULES_PATH = process.env.HA_RULES_PATH ?? "/work/shared/ha_sensor_rules.json";
+// A copy of the team's HA rules table (Home Assistant core's unit/state-class tables) lives in
+// test/fixtures so the suite runs from any checkout; HA_RULES_PATH points at another copy.
+const RULES_PATH =
+  process.env.HA_RULES_PATH ?? fileURLToPath(new URL("../fixtures/ha_sensor_rules.json", import.meta.url));
 export const haRules: Rules = JSON.parse(readFileSync(RULES_PATH, "utf8")) as Rules;
 
 export type Json = Record<string, unknown>;
