@@ -1,85 +1,31 @@
 /**
- * A real Mosquitto for benchmarks, on a free loopback port from a temp config (the test
- * helper of the same name imports vitest, which a plain `node` run cannot load).
+ * The real Mosquitto for benchmarks: the test helper's broker runner (one copy of that code)
+ * with queue limits raised for fleet loads, plus CPU accounting from /proc.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
-import os from "node:os";
-import path from "node:path";
-
-export const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection({ host: "127.0.0.1", port });
-    c.once("connect", () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once("error", () => resolve(false));
-  });
-}
+import { readFileSync } from "node:fs";
+import { haveBinary, MOSQUITTO } from "../test/helpers/binaries.js";
+import { Mosquitto } from "../test/helpers/mosquitto.js";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export class BenchMosquitto {
-  #proc: ChildProcess | undefined;
-  readonly #dir = mkdtempSync(path.join(os.tmpdir(), "vesc2mqtt-bench-mosq-"));
-  port = 0;
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+export class BenchMosquitto extends Mosquitto {
+  constructor() {
+    super(["max_queued_messages 100000", "sys_interval 1"]);
   }
 
-  get pid(): number | undefined {
-    return this.#proc?.pid;
-  }
-
-  async start(): Promise<void> {
-    if (!existsSync(MOSQUITTO_BIN)) throw new Error(`${MOSQUITTO_BIN} is not installed`);
-    this.port = await freePort();
-    const conf = path.join(this.#dir, "mosquitto.conf");
-    writeFileSync(
-      conf,
-      `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\nsys_interval 1\n`,
-    );
-    const proc = spawn(MOSQUITTO_BIN, ["-c", conf], { stdio: "ignore" });
-    this.#proc = proc;
-    const deadline = Date.now() + 10_000;
-    while (!(await canConnect(this.port))) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error("mosquitto did not start");
-      await sleep(50);
-    }
+  override async start(): Promise<void> {
+    if (!haveBinary(MOSQUITTO)) throw new Error(`${MOSQUITTO} is not installed`);
+    await super.start();
   }
 
   /** CPU seconds Mosquitto has used so far (from /proc), or NaN where /proc is missing. */
   cpuSeconds(): number {
-    return procCpuSeconds(this.#proc?.pid);
+    return procCpuSeconds(this.pid);
   }
 
-  async stop(): Promise<void> {
-    const proc = this.#proc;
-    this.#proc = undefined;
-    if (proc && proc.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        proc.once("exit", () => resolve());
-        proc.kill("SIGTERM");
-      });
-    }
-    rmSync(this.#dir, { recursive: true, force: true });
+  /** Stops the broker and removes its temp folder. */
+  override async stop(): Promise<void> {
+    await this.dispose();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * A real Mosquitto for integration tests: started on a free loopback port from a temp
- * config, restartable on the same port (to test broker restarts), and a recording
- * MQTT client that subscribes to `#` and keeps every message and the retained view.
+ * A real Mosquitto for integration tests and benchmarks: started on a free loopback port
+ * from a temp config, restartable on the same port (to test broker restarts), and a
+ * recording MQTT client that subscribes to `#` and keeps every message and the retained
+ * view. No vitest import here, so plain `node` benchmark runs can use it too.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { MOSQUITTO } from "./require.js";
+import { MOSQUITTO } from "./binaries.js";
 import { waitFor } from "./waitFor.js";
 
 export async function freePort(): Promise<number> {
@@ -40,6 +41,13 @@ export class Mosquitto {
   readonly #dir = mkdtempSync(join(tmpdir(), "vesc2mqtt-mosq-"));
   port = 0;
 
+  /** `extraConfig`: more mosquitto.conf lines (benchmarks raise queue limits). */
+  constructor(private readonly extraConfig: readonly string[] = []) {}
+
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
@@ -50,7 +58,14 @@ export class Mosquitto {
     // No persistence: a restart loses every retained message, so recovery must re-publish.
     writeFileSync(
       conf,
-      `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`,
+      [
+        `listener ${this.port} 127.0.0.1`,
+        "allow_anonymous true",
+        "persistence false",
+        "log_dest none",
+        ...this.extraConfig,
+        "",
+      ].join("\n"),
     );
     const proc = spawn(MOSQUITTO, ["-c", conf], { stdio: "ignore" });
     this.#proc = proc;
@@ -61,6 +76,10 @@ export class Mosquitto {
   }
 
   async stop(): Promise<void> {
+    await this.#kill();
+  }
+
+  async #kill(): Promise<void> {
     const proc = this.#proc;
     this.#proc = undefined;
     if (!proc || proc.exitCode !== null) return;
@@ -76,7 +95,7 @@ export class Mosquitto {
   }
 
   async dispose(): Promise<void> {
-    await this.stop();
+    await this.#kill();
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
