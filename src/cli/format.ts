@@ -49,11 +49,22 @@ export function toJsonReading(reading: Reading, canId?: number): JsonReading {
 }
 
 const BAR_WIDTH = 24;
-/** Bar scale: a Li-ion cell from empty to full; values outside are clamped. */
-const BAR_LOW_V = 3.0;
-const BAR_HIGH_V = 4.25;
+/** Below this spread the bars would only magnify noise. */
+const MIN_BAR_SPAN_V = 0.01;
 
-export function cellBar(volts: number, width = BAR_WIDTH, low = BAR_LOW_V, high = BAR_HIGH_V): string {
+/**
+ * The bars are scaled around the pack's own lowest and highest cell (like the dashboard):
+ * on an absolute 3.0–4.2 V scale a 10 mV imbalance is invisible, and imbalance is what a
+ * per-cell view is for. The lowest cell keeps a short bar so it never reads as "empty".
+ */
+export function cellBarScale(cells: readonly number[]): { low: number; high: number } {
+  const min = Math.min(...cells);
+  const max = Math.max(...cells);
+  const span = Math.max(max - min, MIN_BAR_SPAN_V);
+  return { low: min - span / 4, high: min + span };
+}
+
+export function cellBar(volts: number, low: number, high: number, width = BAR_WIDTH): string {
   const fraction = Math.min(1, Math.max(0, (volts - low) / (high - low)));
   const filled = Math.round(fraction * width);
   return "█".repeat(filled) + "░".repeat(width - filled);
@@ -83,6 +94,8 @@ export function formatBms(bms: BmsReading): string[] {
     lines.push("Cells     none reported");
   }
   const balancingCount = bms.balancing.filter(Boolean).length;
+  const scale = cellBarScale(bms.cells);
+  const lowest = s?.cellMin ?? scale.low;
   bms.cells.forEach((v, i) => {
     const n = i + 1;
     const marks = [
@@ -90,7 +103,10 @@ export function formatBms(bms: BmsReading): string[] {
       s && n === s.cellMaxNumber ? "max" : "",
       bms.balancing[i] ? "balancing" : "",
     ].filter((m) => m !== "");
-    lines.push(`  ${String(n).padStart(3)}  ${v.toFixed(3)} V  ${cellBar(v)}  ${marks.join(" ")}`.trimEnd());
+    const above = `+${Math.round((v - lowest) * 1000)} mV`.padStart(7);
+    lines.push(
+      `  ${String(n).padStart(3)}  ${v.toFixed(3)} V ${above}  ${cellBar(v, scale.low, scale.high)}  ${marks.join(" ")}`.trimEnd(),
+    );
   });
   if (balancingCount > 0) lines.push(`          ${balancingCount} cell(s) balancing`);
   const temps = bms.temperatures.map((t) => t.toFixed(1)).join(" ");
