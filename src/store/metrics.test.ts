@@ -125,6 +125,8 @@ describe("Metrics exposition", () => {
     const metrics = new Metrics();
     const time = Date.parse("2025-03-01T00:00:00Z");
     metrics.observeReading(syntheticReading({ time, cells: 20, deviceId: "a" }));
+    const first = parseExposition(await metrics.text()).samples;
+    expect(first.filter((s) => s.name === "vesc_cell_voltage_volts")).toHaveLength(20);
     metrics.observeReading(syntheticReading({ time, cells: 16, deviceId: "a" }));
     metrics.observeReading(syntheticReading({ time, cells: 12, deviceId: "b" }));
     metrics.observeStatus(status({ deviceId: "b" }));
@@ -148,6 +150,23 @@ describe("Metrics exposition", () => {
     crcErrors = 9;
     ({ samples } = parseExposition(await metrics.text()));
     expect(find(samples, "vesc_crc_errors_total", { device: "pack" })).toBe(9);
+  });
+
+  test("gauges show the newest reading at scrape time; the latency histogram counts every reading", async () => {
+    const metrics = new Metrics();
+    const time = Date.parse("2025-03-01T00:00:00Z");
+    for (let step = 0; step < 5; step++)
+      metrics.observeReading(syntheticReading({ time: time + step * 1000, step }));
+    const newest = syntheticReading({ time: time + 4000, step: 4 });
+    const { samples } = parseExposition(await metrics.text());
+    expect(find(samples, "vesc_pack_voltage_volts", { device: "pack" })).toBe(newest.bms?.packVoltage);
+    expect(find(samples, "vesc_cell_voltage_volts", { device: "pack", cell: "3" })).toBe(
+      newest.bms?.cells[2],
+    );
+    expect(find(samples, "vesc_last_reading_timestamp_seconds", { device: "pack" })).toBe(
+      (time + 4000) / 1000,
+    );
+    expect(find(samples, "vesc_poll_latency_seconds_count", { device: "pack" })).toBe(5);
   });
 
   test("two instances do not share a registry", async () => {

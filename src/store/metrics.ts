@@ -80,6 +80,8 @@ export class Metrics {
   };
   /** Last cumulative value per device and counter, to turn totals into increments. */
   private readonly seen = new Map<string, Record<keyof Metrics["c"], number>>();
+  /** Newest reading per device not yet applied to the gauges (see observeReading). */
+  private readonly unscraped = new Map<string, Reading>();
   /** Series count per device, to remove cells/sensors that disappeared. */
   private readonly shape = new Map<string, { cells: number; temps: number; can: Set<string> }>();
 
@@ -112,12 +114,22 @@ export class Metrics {
     if (v !== undefined && Number.isFinite(v)) g.set(labels, v);
   }
 
+  /**
+   * Gauges mirror the LAST reading, so only the latency histogram is fed per reading; the
+   * rest is applied from the newest reading of each device when Prometheus scrapes. Setting
+   * ~60 labelled gauges per reading (prom-client allocates and hashes on every set) was the
+   * bridge's largest per-reading cost at fleet scale.
+   */
   observeReading(r: Reading): void {
+    if (r.latencyMs !== undefined) this.latency.observe({ device: r.deviceId }, r.latencyMs / 1000);
+    this.unscraped.set(r.deviceId, r);
+  }
+
+  private applyReading(r: Reading): void {
     const device = r.deviceId;
     const d = { device };
     const shape = this.shape.get(device) ?? { cells: 0, temps: 0, can: new Set<string>() };
     this.g.lastReading.set(d, Date.parse(r.time) / 1000);
-    if (r.latencyMs !== undefined) this.latency.observe(d, r.latencyMs / 1000);
     const bms = r.bms;
     if (bms) {
       bms.cells.forEach((v, i) => {
@@ -184,6 +196,7 @@ export class Metrics {
 
   /** Drops every series of a device (config reload removed it). */
   removeDevice(device: string): void {
+    this.unscraped.delete(device);
     const shape = this.shape.get(device);
     for (let i = 0; i < (shape?.cells ?? 0); i++) {
       this.g.cell.remove({ device, cell: i + 1 });
@@ -219,6 +232,8 @@ export class Metrics {
 
   /** The exposition text. */
   text(): Promise<string> {
+    for (const r of this.unscraped.values()) this.applyReading(r);
+    this.unscraped.clear();
     for (const s of this.options.statuses?.() ?? []) this.observeStatus(s);
     return this.registry.metrics();
   }
