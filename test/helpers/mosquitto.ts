@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection({ host: "127.0.0.1", port });
     c.once("connect", () => {

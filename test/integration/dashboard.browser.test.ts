@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { DEMO_DEVICE_ID, startDemo } from "../../src/cli/demo.js";
 import { Bus } from "../../src/model/bus.js";
@@ -19,6 +19,7 @@ import { HistorySink } from "../../src/store/historySink.js";
 import { MetricsSink } from "../../src/store/metrics.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
 import { WebServer } from "../../src/web/server.js";
+import { launchChromium } from "../helpers/browser.js";
 import { CHROMIUM, describeWithBinary } from "../helpers/require.js";
 import { syntheticReading } from "../helpers/readings.js";
 import { waitFor } from "../helpers/waitFor.js";
@@ -106,17 +107,7 @@ describeWithBinary(CHROMIUM, "dashboard in chromium", () => {
     poller.on("status", (s) => bus.emit("status", s));
     poller.start();
     await waitFor(() => seen.size >= 8, { timeoutMs: 20_000, what: "8 readings from the simulator" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

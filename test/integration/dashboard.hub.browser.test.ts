@@ -5,13 +5,14 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Bridge } from "../../src/bridge/bridge.js";
 import { validateConfig } from "../../src/config/load.js";
 import { type HubRegistration, registerWithHub, SimDevice } from "../../src/sim/index.js";
 import { hubTransport } from "../../src/transport/hub.js";
 import type { Transport } from "../../src/transport/transport.js";
+import { launchChromium } from "../helpers/browser.js";
 import { CHROMIUM, describeWithBinary } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
 
@@ -57,17 +58,7 @@ describeWithBinary(CHROMIUM, "dashboard hub panel in chromium", () => {
     });
     const web = bridge.sinks.find((s) => s.name === "web") as { url?: string } | undefined;
     url = web?.url ?? "";
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -2,23 +2,12 @@
  * `vesc2mqtt demo` in-process: starts simulator + embedded aedes broker + bridge, publishes
  * valid discovery on its own broker, and stops cleanly on the abort signal (as on Ctrl-C).
  */
-import { createConnection, createServer, type Server } from "node:net";
+import { createServer, type Server } from "node:net";
 import { describe, expect, test } from "vitest";
 import { demoCommand } from "../../src/cli/demo.js";
 import { validateDiscovery } from "../helpers/haRules.js";
-import { Recorder } from "../helpers/mosquitto.js";
+import { canConnect, Recorder } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/waitFor.js";
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = createConnection({ host: "127.0.0.1", port });
-    c.once("connect", () => {
-      c.destroy();
-      resolve(false);
-    });
-    c.once("error", () => resolve(true));
-  });
-}
 
 describe("vesc2mqtt demo", () => {
   test("starts, publishes valid discovery on its embedded broker, stops cleanly", async () => {
@@ -59,7 +48,7 @@ describe("vesc2mqtt demo", () => {
     abort.abort();
     expect(await exit).toBe(0);
     expect(out.at(-1)).toBe("vesc2mqtt demo stopped");
-    expect(await refused(Number(url!.split(":").at(-1)))).toBe(true);
+    expect(await canConnect(Number(url!.split(":").at(-1)))).toBe(false);
     expect(err.filter((l) => /error/i.test(l))).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ import {
 import { HubServer } from "../../src/hub/hubServer.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
 import { hubTransport } from "../../src/transport/hub.js";
+import { recordBmsReplies } from "../helpers/bmsReplies.js";
 import { waitFor } from "../helpers/waitFor.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -66,20 +67,6 @@ function resourceCounts(): Record<string, number> {
 /** What the device's BMS reply decodes to right now: the wire's values, with stats. */
 function expectedBms(device: SimDevice) {
   return withStats(decodeBmsValues(encodeBmsValuesResponse(device.bmsValues())));
-}
-
-/** Records every BMS_GET_VALUES reply the device produces (before faults are applied). */
-function recordBmsReplies(device: SimDevice): Set<string> {
-  const produced = new Set<string>();
-  device.defineBehavior({
-    onRequest(payload, ctx) {
-      if (payload[0] !== CommandId.BmsGetValues) return { handled: false };
-      const reply = ctx.defaultReply();
-      for (const r of reply) produced.add(JSON.stringify(withStats(decodeBmsValues(r))));
-      return { handled: true, reply };
-    },
-  });
-  return produced;
 }
 
 describe("Poller against the simulator", () => {

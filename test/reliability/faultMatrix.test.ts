@@ -10,8 +10,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Reading } from "../../src/model/reading.js";
-import { CommandId, decodeBmsValues } from "../../src/protocol/index.js";
-import { withStats } from "../../src/session/device.js";
 import { Poller } from "../../src/session/poller.js";
 import { type FaultSettings, SimDevice, serveSerial, startSimulator } from "../../src/sim/index.js";
 import { hubTransport } from "../../src/transport/hub.js";
@@ -19,6 +17,7 @@ import { serialTransport } from "../../src/transport/serial.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
 import type { TransportFactory } from "../../src/transport/transport.js";
 import { haveBinary, requireIntegration, SOCAT } from "../helpers/require.js";
+import { recordBmsReplies } from "../helpers/bmsReplies.js";
 import { waitFor } from "../helpers/waitFor.js";
 
 type Kind = "tcp" | "hub" | "serial";
@@ -92,20 +91,6 @@ async function rig(kind: Kind, seed: number): Promise<Rig> {
     url: kind === "hub" ? `hub://${sim.host}:${sim.port}/${login.id}` : sim.url,
     close: () => sim.close(),
   };
-}
-
-/** Every BMS reply the device produces, as the poller would publish it (before faults). */
-function recordBmsReplies(device: SimDevice): Set<string> {
-  const produced = new Set<string>();
-  device.defineBehavior({
-    onRequest(payload, ctx) {
-      if (payload[0] !== CommandId.BmsGetValues) return { handled: false };
-      const reply = ctx.defaultReply();
-      for (const r of reply) produced.add(JSON.stringify(withStats(decodeBmsValues(r))));
-      return { handled: true, reply };
-    },
-  });
-  return produced;
 }
 
 interface Fault {
