@@ -11,6 +11,7 @@
  * Each step runs in a fresh process (bench/fleetStep.ts), so its RSS is its own.
  * Flags: --sizes 100,250,500,1000,2000,5000  --seconds 15  --budget 280  --mode bridge|pollers
  *        --profile DIR (write a V8 CPU profile of each step's process to DIR)
+ *        --node-args "--trace-gc ..." (extra Node flags for each step's process)
  */
 import { fork } from "node:child_process";
 import os from "node:os";
@@ -29,7 +30,7 @@ function forkStep(
   n: number,
   windowS: number,
   broker: BenchMosquitto,
-  profileDir: string | undefined,
+  execArgv: readonly string[],
 ): Promise<FleetStep> {
   return new Promise((resolve, reject) => {
     const child = fork(
@@ -37,7 +38,7 @@ function forkStep(
       [mode, String(n), String(windowS), broker.url, String(broker.pid ?? "")],
       {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
-        execArgv: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+        execArgv: [...execArgv],
       },
     );
     let result: FleetStep | undefined;
@@ -70,12 +71,12 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 function table(mode: FleetMode, steps: readonly FleetStep[]): string[] {
   return [
-    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 | RSS | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
+    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 (sims) | RSS | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...steps.map(
       (s) =>
         `| ${s.n} | ${s.startupS.toFixed(1)} s | ${s.readings.toLocaleString("en-US")} | ${s.missedPolls} | ` +
-        `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.maxLatency)} ms | ${fmt(s.loopDelayP99)} ms | ` +
+        `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.maxLatency)} ms | ${fmt(s.loopDelayP99)} (${fmt(s.simLoopDelayP99)}) ms | ` +
         `${s.rssMb.toFixed(0)} MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
         `${pct(s.simCpu)} | ${pct(s.brokerCpu)} | ${fmt(s.publishedPerS)} | ${s.retained}/${s.n} | ${s.passed ? "yes" : "NO"} |`,
     ),
@@ -89,7 +90,7 @@ async function ramp(
   budgetS: number,
   broker: BenchMosquitto,
   notes: string[],
-  profileDir: string | undefined,
+  execArgv: readonly string[],
 ): Promise<FleetStep[]> {
   const steps: FleetStep[] = [];
   const started = Date.now();
@@ -101,7 +102,7 @@ async function ramp(
       break;
     }
     console.log(`fleet ${mode}: N=${n} ...`);
-    const s = await forkStep(mode, n, windowS, broker, profileDir);
+    const s = await forkStep(mode, n, windowS, broker, execArgv);
     steps.push(s);
     console.log(table(mode, [s]).at(-1));
     if (!s.passed) break;
@@ -158,11 +159,16 @@ export async function runFleetBench(args: readonly string[] = []): Promise<Bench
   const windowS = numFlag(args, "seconds", 15);
   const budgetS = numFlag(args, "budget", 280);
   const profileDir = args.includes("--profile") ? args[args.indexOf("--profile") + 1] : undefined;
+  const nodeArgs = args.includes("--node-args") ? (args[args.indexOf("--node-args") + 1] ?? "") : "";
+  const execArgv = [
+    ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+    ...nodeArgs.split(/\s+/).filter(Boolean),
+  ];
   const modeArg = args[args.indexOf("--mode") + 1];
   const modes: FleetMode[] =
-    args.includes("--mode") && (modeArg === "bridge" || modeArg === "pollers")
+    args.includes("--mode") && (modeArg === "bridge" || modeArg === "pollers" || modeArg === "sockets")
       ? [modeArg]
-      : ["bridge", "pollers"];
+      : ["bridge", "pollers", "sockets"];
   const broker = new BenchMosquitto();
   await broker.start();
   const notes: string[] = [];
@@ -173,7 +179,7 @@ export async function runFleetBench(args: readonly string[] = []): Promise<Bench
     for (const [i, mode] of modes.entries()) {
       // What one mode leaves of the budget goes to the next.
       const share = (budgetS - (Date.now() - started) / 1000) / (modes.length - i);
-      const steps = await ramp(mode, sizes, windowS, share, broker, notes, profileDir);
+      const steps = await ramp(mode, sizes, windowS, share, broker, notes, execArgv);
       rows.push(...modeRows(mode, steps));
       details.push(...table(mode, steps), "");
     }

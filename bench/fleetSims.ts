@@ -5,6 +5,7 @@
  * seconds and RSS; closes every simulator and exits on { kind: "stop" } or when the parent goes.
  * argv: N [seed] [cells]
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { startSimulatorFleet } from "../src/sim/index.js";
 
 export type FleetMessage =
@@ -14,6 +15,8 @@ export type FleetMessage =
       readonly cpuSeconds: number;
       readonly rssBytes: number;
       readonly replies: number;
+      /** p99 event-loop delay since the previous usage query, ms. */
+      readonly loopDelayP99Ms: number;
     };
 
 const n = Number(process.argv[2] ?? "1");
@@ -21,6 +24,8 @@ const seed = Number(process.argv[3] ?? "1");
 const cells = Number(process.argv[4] ?? "20");
 
 const fleet = await startSimulatorFleet(n, { seed, port: 0, cells });
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
@@ -40,7 +45,9 @@ process.on("message", (m: unknown) => {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBytes: process.memoryUsage().rss,
       replies,
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
     };
+    loop.reset();
     process.send?.(msg);
   }
 });

@@ -14,7 +14,10 @@ import mqtt from "mqtt";
 import { Bridge } from "../src/bridge/bridge.js";
 import { configSchema } from "../src/config/schema.js";
 import type { Reading } from "../src/model/reading.js";
-import type { PublisherStats } from "../src/mqtt/publisher.js";
+import { connect, type Socket } from "node:net";
+import { HaSink } from "../src/bridge/haSink.js";
+import { bmsGetValues, encodeFrame } from "../src/protocol/index.js";
+import { Publisher } from "../src/mqtt/publisher.js";
 import { deviceStateDoc } from "../src/mqtt/state.js";
 import { Poller } from "../src/session/poller.js";
 import { createTransportFactory } from "../src/transport/fromSpec.js";
@@ -43,6 +46,8 @@ export interface FleetStep {
   readonly heapMb: number;
   readonly bridgeCpu: number;
   readonly simCpu: number;
+  /** p99 event-loop delay of the simulators' process over the window, ms. */
+  readonly simLoopDelayP99: number;
   readonly brokerCpu: number;
   readonly publishedPerS: number;
   /** Devices whose state Mosquitto holds retained after the window. */
@@ -71,13 +76,15 @@ async function retainedStates(url: string, base: string, n: number): Promise<num
   }
 }
 
-export type FleetMode = "bridge" | "pollers";
+export type FleetMode = "bridge" | "pollers" | "sockets";
 
 interface Subject {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** MQTT publishes handed to the client so far. */
   published(): number;
+  /** Start-up work (the first HA discovery of every device) is done. */
+  settled(): boolean;
 }
 
 /** The whole bridge (production path), polls unstaggered as the bridge starts them today. */
@@ -91,7 +98,13 @@ function bridgeSubject(
   const config = configSchema.parse({
     logLevel: "warn",
     dataDir,
-    mqtt: { url: brokerUrl, clientId: `bench-fleet-${process.pid}-${ports.length}`, baseTopic: base },
+    // A discovery prefix per step too: each step is a fresh installation, not a restart of the last.
+    mqtt: {
+      url: brokerUrl,
+      clientId: `bench-fleet-${process.pid}-${ports.length}`,
+      baseTopic: base,
+      discoveryPrefix: `ha-${base}`,
+    },
     web: { enabled: false },
     history: { enabled: false },
     metrics: { enabled: true },
@@ -103,14 +116,13 @@ function bridgeSubject(
   });
   const bridge = new Bridge({ config });
   bridge.bus.on("reading", onReading);
-  const published = () => {
-    for (const sink of bridge.sinks) {
-      if (sink.name === "mqtt" && "stats" in sink)
-        return (sink.stats as PublisherStats | undefined)?.published ?? 0;
-    }
-    return Number.NaN;
+  const ha = () => bridge.sinks.find((s): s is HaSink => s instanceof HaSink);
+  return {
+    start: () => bridge.start(),
+    stop: () => bridge.stop(),
+    published: () => ha()?.stats?.published ?? Number.NaN,
+    settled: () => ha()?.discoveryBacklog === 0,
   };
-  return { start: () => bridge.start(), stop: () => bridge.stop(), published };
 }
 
 /**
@@ -123,7 +135,11 @@ function pollersSubject(
   base: string,
   onReading: (r: Reading) => void,
 ): Subject {
-  const client = mqtt.connect(brokerUrl, { clientId: `bench-pollers-${process.pid}-${ports.length}` });
+  const publisher = new Publisher({
+    url: brokerUrl,
+    clientId: `bench-pollers-${process.pid}-${ports.length}`,
+    stateTopic: `${base}/bridge/state`,
+  });
   const pollers = ports.map(
     (port, i) =>
       new Poller({
@@ -131,31 +147,81 @@ function pollersSubject(
         url: `tcp://127.0.0.1:${port}`,
         transport: createTransportFactory({ type: "tcp", host: "127.0.0.1", port }),
         intervalMs: 1000,
+        // Spread over the interval the way the bridge does it.
+        startDelayMs: Math.floor((i * 1000) / ports.length),
       }),
   );
-  const timers: ReturnType<typeof setTimeout>[] = [];
   let published = 0;
   for (const p of pollers) {
     p.on("reading", (r) => {
       onReading(r);
-      client.publish(`${base}/${r.deviceId}/state`, deviceStateDoc(r).payload, { qos: 0, retain: true });
+      publisher.send(`${base}/${r.deviceId}/state`, deviceStateDoc(r).payload, { qos: 0, retain: true });
       published++;
     });
     p.on("error", () => undefined);
   }
   return {
     start: async () => {
-      if (!client.connected) await new Promise<void>((resolve) => client.once("connect", () => resolve()));
-      pollers.forEach((p, i) => {
-        timers.push(setTimeout(() => p.start(), (i * 1000) / pollers.length));
-      });
+      const connected = new Promise<void>((resolve) => publisher.once("connect", () => resolve()));
+      publisher.start();
+      await connected;
+      for (const p of pollers) p.start();
     },
     stop: async () => {
-      for (const t of timers) clearTimeout(t);
       await Promise.all(pollers.map((p) => p.stop()));
-      await client.endAsync();
+      await publisher.stop();
     },
     published: () => published,
+    settled: () => true,
+  };
+}
+
+/**
+ * The floor under both: one raw socket per device writing the pre-encoded BMS request on the
+ * same fixed schedule and timing the first reply bytes, with no decoding and no MQTT. What
+ * Node, the kernel and the simulators allow on this machine at this N.
+ */
+function socketsSubject(ports: readonly number[], onReading: (r: Reading) => void): Subject {
+  const request = encodeFrame(bmsGetValues.encodeRequest());
+  const sockets: Socket[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  let stopped = false;
+  const device = { firmware: "-", hardware: "-", uuid: "-" };
+  return {
+    start: async () => {
+      await Promise.all(
+        ports.map(
+          (port, i) =>
+            new Promise<void>((resolve, reject) => {
+              const socket = connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve());
+              socket.once("error", reject);
+              sockets.push(socket);
+              let sentAt: number | undefined;
+              socket.on("data", () => {
+                if (sentAt === undefined) return;
+                onReading({ deviceId: `sim-${i}`, time: "", device, latencyMs: performance.now() - sentAt });
+                sentAt = undefined;
+              });
+              let due = Date.now() + (i * 1000) / ports.length;
+              const tick = () => {
+                if (stopped) return;
+                sentAt = performance.now();
+                socket.write(request);
+                due += 1000;
+                timers[i] = setTimeout(tick, Math.max(0, due - Date.now()));
+              };
+              timers[i] = setTimeout(tick, Math.max(0, due - Date.now()));
+            }),
+        ),
+      );
+    },
+    stop: async () => {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+    },
+    published: () => 0,
+    settled: () => true,
   };
 }
 
@@ -184,14 +250,16 @@ export async function step(
   const bridge =
     mode === "bridge"
       ? bridgeSubject(sims.ports, broker.url, base, dataDir, onReading)
-      : pollersSubject(sims.ports, broker.url, base, onReading);
+      : mode === "pollers"
+        ? pollersSubject(sims.ports, broker.url, base, onReading)
+        : socketsSubject(sims.ports, onReading);
   try {
     const t0 = Date.now();
     await bridge.start();
     const deadline = Date.now() + 60_000;
-    while (seen.size < n && Date.now() < deadline) await sleep(100);
+    while ((seen.size < n || !bridge.settled()) && Date.now() < deadline) await sleep(100);
     const startupS = (Date.now() - t0) / 1000;
-    await sleep(2000); // let the start-up burst (handshakes, discovery) settle
+    await sleep(2000); // let the start-up burst (handshakes, discovery) die down
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const cpu0 = process.cpuUsage();
@@ -208,7 +276,7 @@ export async function step(
     const broker1 = procCpuSeconds(broker.pid);
     loop.disable();
     const mem = process.memoryUsage();
-    const retained = await retainedStates(broker.url, base, n);
+    const retained = mode === "sockets" ? n : await retainedStates(broker.url, base, n);
     // A device polled at 1 Hz answers windowS times (±1 for where the window cuts its cycle).
     let missed = 0;
     for (let i = 0; i < n; i++)
@@ -228,6 +296,7 @@ export async function step(
       heapMb: mem.heapUsed / 2 ** 20,
       bridgeCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
       simCpu: (sim1.cpuSeconds - sim0.cpuSeconds) / elapsed,
+      simLoopDelayP99: sim1.loopDelayP99Ms,
       brokerCpu: (broker1 - broker0) / elapsed,
       publishedPerS: (bridge.published() - msgs0) / elapsed,
       retained,
@@ -243,7 +312,8 @@ export async function step(
 // Entry point when forked by bench/fleet.ts.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [mode, n, windowS, url, pid] = process.argv.slice(2);
-  const result = await step(mode === "pollers" ? "pollers" : "bridge", Number(n), Number(windowS), {
+  const known: readonly FleetMode[] = ["bridge", "pollers", "sockets"];
+  const result = await step(known.find((m) => m === mode) ?? "bridge", Number(n), Number(windowS), {
     url: url ?? "",
     pid: pid ? Number(pid) : undefined,
   });

@@ -5,6 +5,7 @@
  * (`<prefix>/status` = online) arrives. The mapping itself is pure (mqtt/homeassistant);
  * this class only keeps per-device memory and publishes.
  */
+import { createHash } from "node:crypto";
 import type { Alert, Bus, Sink } from "../model/bus.js";
 import type { DeviceStatus, Reading } from "../model/reading.js";
 import {
@@ -75,10 +76,14 @@ interface DeviceMemory {
   presence: DevicePresence;
   /** objectId → components last published. */
   published: Map<string, PublishedComponents>;
-  /** Discovery input last published, to skip identical re-publishes per reading. */
+  /** Digest of the discovery input last published, to skip identical re-publishes (the input itself is ~20 KB a device). */
   shapeKey: string;
   /** presenceKey() of the presence last turned into discovery: most readings change nothing. */
   presenceKey: string;
+  /** The presence object behind presenceKey (updatePresence returns the same object when nothing changed). */
+  keyedPresence: DevicePresence | undefined;
+  /** A republish of everything is under way and has not reached this device yet. */
+  republishPending: boolean;
   status?: DeviceStatus;
   availability?: "online" | "offline";
   lastReadingAt: number;
@@ -88,6 +93,11 @@ interface DeviceMemory {
   alerts: Map<string, Alert>;
 }
 
+/** Devices whose discovery goes out between two waits for the broker in a republish. */
+const REPUBLISH_SLICE = 20;
+/** How long stop() waits for QoS 1 acknowledgements before disconnecting anyway. */
+const STOP_FLUSH_TIMEOUT_MS = 5000;
+
 export class HaSink implements Sink {
   readonly name = "mqtt";
   readonly #mem = new Map<string, DeviceMemory>();
@@ -96,6 +106,8 @@ export class HaSink implements Sink {
   #staleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   readonly #log: Log;
+  /** Bumped by every republish of everything: an older one still running stops. */
+  #republishRun = 0;
   /** Until the first retained scan is done, discovery waits (it needs to know what is out there). */
   #scan: "pending" | "running" | "done" = "pending";
   readonly #retained: RetainedConfig[] = [];
@@ -117,6 +129,15 @@ export class HaSink implements Sink {
     return this.#publisher?.connected ?? false;
   }
 
+  /** Devices whose discovery has yet to go out in the current republish (all of them before the first). */
+  get discoveryBacklog(): number {
+    if (!this.options.mqtt.discovery) return 0;
+    if (this.#scan !== "done") return this.#mem.size;
+    let n = 0;
+    for (const mem of this.#mem.values()) if (mem.republishPending) n++;
+    return n;
+  }
+
   get #discovery(): DiscoveryOptions {
     const m = this.options.mqtt;
     return {
@@ -136,6 +157,8 @@ export class HaSink implements Sink {
         published: new Map(),
         shapeKey: "",
         presenceKey: "",
+        keyedPresence: undefined,
+        republishPending: false,
         lastReadingAt: 0,
         states: new Map(),
         alerts: new Map(),
@@ -159,7 +182,7 @@ export class HaSink implements Sink {
         void this.#scanRetained();
       else if (this.#scan !== "running") {
         this.#scan = "done";
-        this.#republishAll();
+        this.#republishAllTracked();
       }
     });
     // MQTT.js retries silently (ECONNREFUSED is no "error" event): say once that we are down.
@@ -204,7 +227,17 @@ export class HaSink implements Sink {
     clearInterval(this.#staleTimer);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await Promise.allSettled([...this.#pending]);
+    this.#republishRun++; // a republish under way stops after its current slice
+    // QoS 1 messages in flight when the broker went away are only acknowledged after a
+    // reconnect that a stop will not wait for.
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#pending]),
+      new Promise((resolve) => {
+        giveUp = setTimeout(resolve, STOP_FLUSH_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(giveUp);
     const pub = this.#publisher;
     this.#publisher = undefined; // first: the disconnect of a clean stop is not an outage
     await pub?.stop();
@@ -244,7 +277,7 @@ export class HaSink implements Sink {
       }
     }
     this.#scan = "done";
-    this.#republishAll();
+    this.#republishAllTracked();
   }
 
   /** The Express's HA object id and those of its configured CAN nodes. */
@@ -255,56 +288,84 @@ export class HaSink implements Sink {
 
   // ── publishing ─────────────────────────────────────────────────────────────
 
-  #send(topic: string, payload: string, retain: boolean, qos: 0 | 1): void {
+  /**
+   * QoS 0 (states, once per reading) goes out fire-and-forget; QoS 1 is tracked so stop()
+   * can wait for it and a republish can pace itself on the broker's acknowledgements.
+   */
+  #send(topic: string, payload: string, retain: boolean, qos: 0 | 1): Promise<boolean> | undefined {
     const p = this.#publisher;
-    if (!p) return;
-    const done = p.publish(topic, payload, { retain, qos });
+    if (!p) return undefined;
+    if (qos === 0) {
+      p.send(topic, payload, { retain, qos });
+      return undefined;
+    }
+    return this.#track(p.publish(topic, payload, { retain, qos }));
+  }
+
+  #track<T>(done: Promise<T>): Promise<T> {
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
+    return done;
   }
 
-  #sendAll(msgs: readonly DiscoveryMessage[]): void {
-    for (const m of msgs) this.#send(m.topic, m.payload, m.retain, m.qos);
+  #sendAll(msgs: readonly DiscoveryMessage[], acks: Promise<unknown>[] = []): Promise<unknown>[] {
+    for (const m of msgs) {
+      const ack = this.#send(m.topic, m.payload, m.retain, m.qos);
+      if (ack) acks.push(ack);
+    }
+    return acks;
   }
 
-  #publishDiscovery(mem: DeviceMemory, force: boolean): void {
-    if (!this.options.mqtt.discovery || this.#scan !== "done") return;
+  /** Publishes this device's discovery if its shape changed (or always, `force`); returns the broker acks to wait for. */
+  #publishDiscovery(mem: DeviceMemory, force: boolean): Promise<unknown>[] {
+    const acks: Promise<unknown>[] = [];
+    if (!this.options.mqtt.discovery || this.#scan !== "done") return acks;
+    // A republish of everything will get to this device (with force): no need to do it twice.
+    if (!force && mem.republishPending) return acks;
     // Building and comparing every entity per reading was a fifth of the bridge's CPU at
-    // fleet scale; the presence decides the shape, so an unchanged presence skips it all.
+    // fleet scale; the presence decides the shape, so an unchanged presence skips it all:
+    // first by identity (updatePresence returns the old object), then by its key.
+    if (!force && mem.presence === mem.keyedPresence) return acks;
     const presence = presenceKey(mem.presence);
-    if (!force && presence === mem.presenceKey) return;
+    if (!force && presence === mem.presenceKey) {
+      mem.keyedPresence = mem.presence;
+      return acks;
+    }
     const devices = haDevices(this.options.mqtt.baseTopic, mem.desc, mem.presence);
-    const shapeKey = JSON.stringify(devices);
+    const shapeKey = createHash("sha1").update(JSON.stringify(devices)).digest("base64");
     if (!force && shapeKey === mem.shapeKey) {
       mem.presenceKey = presence;
-      return;
+      mem.keyedPresence = mem.presence;
+      return acks;
     }
     // Only count it as published when it actually went out: otherwise the next connect redoes it.
-    if (!this.#publisher?.connected) return;
+    if (!this.#publisher?.connected) return acks;
     mem.shapeKey = shapeKey;
     mem.presenceKey = presence;
+    mem.keyedPresence = mem.presence;
     // Configured CAN nodes that have not answered yet keep their entities (no churn at startup).
     const live = new Set([...devices.map((d) => d.objectId), ...this.#objectIds(mem)]);
     for (const d of devices) {
       const r = discoveryMessages(this.#discovery, d, mem.published.get(d.objectId));
-      this.#sendAll(r.messages);
+      this.#sendAll(r.messages, acks);
       mem.published.set(d.objectId, r.published);
     }
     for (const [objectId, prev] of mem.published) {
       if (live.has(objectId)) continue;
-      this.#sendAll(removalMessages(this.#discovery, objectId, prev));
+      this.#sendAll(removalMessages(this.#discovery, objectId, prev), acks);
       mem.published.delete(objectId);
     }
+    return acks;
   }
 
-  #publishAvailability(mem: DeviceMemory, force: boolean): void {
+  #publishAvailability(mem: DeviceMemory, force: boolean): Promise<boolean> | undefined {
     const fresh = Date.now() - mem.lastReadingAt <= mem.desc.staleAfterMs;
     const a =
       availabilityOf(mem.status) === "online" && (fresh || mem.lastReadingAt === 0) ? "online" : "offline";
-    if (!force && a === mem.availability) return;
-    if (!this.#publisher?.connected) return;
+    if (!force && a === mem.availability) return undefined;
+    if (!this.#publisher?.connected) return undefined;
     mem.availability = a;
-    this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a, true, 1);
+    return this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a, true, 1);
   }
 
   #publishState(topic: string, payload: string, changeKey: string, mem: DeviceMemory): void {
@@ -312,23 +373,52 @@ export class HaSink implements Sink {
     const prev = mem.states.get(topic);
     const heartbeatDue = !prev || now - prev.sentAt >= this.options.mqtt.heartbeatS * 1000;
     if (this.options.mqtt.publishOnChange && prev && prev.changeKey === changeKey && !heartbeatDue) return;
-    mem.states.set(topic, { payload, changeKey, sentAt: now });
+    // Updated in place: a new entry per reading would outlive a young-generation GC and be
+    // promoted, a cost per device per second at fleet scale.
+    if (prev) {
+      prev.payload = payload;
+      prev.changeKey = changeKey;
+      prev.sentAt = now;
+    } else mem.states.set(topic, { payload, changeKey, sentAt: now });
     this.#send(topic, payload, true, 0);
   }
 
-  #republishAll(): void {
-    for (const mem of this.#mem.values()) {
-      this.#publishDiscovery(mem, true);
-      this.#publishAvailability(mem, true);
-      if (mem.status)
-        this.#send(
-          deviceConnectionTopic(this.options.mqtt.baseTopic, mem.desc.id),
-          connectionDoc(mem.status),
-          true,
-          1,
-        );
+  #republishAllTracked(): void {
+    void this.#track(this.#republishAll());
+  }
+
+  /**
+   * Everything again (after a connect or HA's birth): discovery, availability, connection and
+   * the last states of every device. A fleet's discovery is tens of megabytes (~27 KB per
+   * 20S device); sent in one go it held the event loop for a second and more and queued
+   * behind it every poll. So it goes out a slice of devices at a time, each slice once the
+   * broker has acknowledged the one before, with the event loop free in between.
+   */
+  async #republishAll(): Promise<void> {
+    const run = ++this.#republishRun;
+    const mems = [...this.#mem.values()];
+    for (const mem of mems) mem.republishPending = true;
+    let acks: Promise<unknown>[] = [];
+    for (const [i, mem] of mems.entries()) {
+      if (run !== this.#republishRun || !this.#publisher?.connected) return;
+      mem.republishPending = false;
+      if (this.#mem.get(mem.desc.id) !== mem) continue; // removed meanwhile
+      acks.push(...this.#publishDiscovery(mem, true));
+      const availability = this.#publishAvailability(mem, true);
+      if (availability) acks.push(availability);
+      if (mem.status) {
+        const topic = deviceConnectionTopic(this.options.mqtt.baseTopic, mem.desc.id);
+        const ack = this.#send(topic, connectionDoc(mem.status), true, 1);
+        if (ack) acks.push(ack);
+      }
       for (const [topic, s] of mem.states) this.#send(topic, s.payload, true, 0);
+      if ((i + 1) % REPUBLISH_SLICE === 0 && i + 1 < mems.length) {
+        await Promise.all(acks);
+        acks = [];
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
+    await Promise.all(acks);
   }
 
   #haBirth(): void {
@@ -336,7 +426,7 @@ export class HaSink implements Sink {
     this.#log.info(`home assistant came online: re-publishing discovery in ${Math.round(delay)} ms`);
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      this.#republishAll();
+      this.#republishAllTracked();
     }, delay);
     this.#timers.add(t);
   }

@@ -5,20 +5,56 @@ import { describe, expect, test } from "vitest";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { type MqttClientLike, Publisher } from "./publisher.js";
 
+/** Counts cork depth like a Writable: writes made while corked leave together at the last uncork. */
+class FakeStream {
+  depth = 0;
+  /** Bytes held while corked, as a Writable's writableLength. */
+  writableLength = 0;
+  readonly writableHighWaterMark = 1000;
+  uncorks = 0;
+  /** Publishes per flush to the "socket". */
+  readonly flushes: number[] = [];
+  #held = 0;
+  cork(): void {
+    this.depth++;
+  }
+  uncork(): void {
+    this.depth--;
+    this.uncorks++;
+    if (this.depth === 0 && this.#held > 0) {
+      this.flushes.push(this.#held);
+      this.#held = 0;
+      this.writableLength = 0;
+    }
+  }
+  write(bytes: number): void {
+    if (this.depth > 0) {
+      this.#held++;
+      this.writableLength += bytes;
+    } else this.flushes.push(1);
+  }
+}
+
 class FakeClient extends EventEmitter implements MqttClientLike {
   connected = false;
+  stream = new FakeStream();
   failPublish = false;
   readonly published: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
   readonly subscribed: string[] = [];
   ended: boolean | undefined;
-  async publishAsync(
+  publish(
     topic: string,
     payload: string,
     opts: { qos: 0 | 1; retain: boolean },
-  ): Promise<unknown> {
-    if (this.failPublish) throw new Error("publish failed");
+    callback: (error?: Error) => void,
+  ): void {
+    if (this.failPublish) {
+      callback(new Error("publish failed"));
+      return;
+    }
     this.published.push({ topic, payload, ...opts });
-    return undefined;
+    this.stream.write(payload.length);
+    callback();
   }
   async subscribeAsync(topic: string): Promise<unknown> {
     this.subscribed.push(topic);
@@ -90,6 +126,39 @@ describe("Publisher", () => {
     await waitFor(() => pub.stats.published >= 1);
     expect(await pub.publish("a", "2", { retain: true })).toBe(true);
     expect(fake.published.at(-1)).toEqual({ topic: "a", payload: "2", qos: 0, retain: true });
+    await pub.stop();
+  });
+
+  test("a burst of publishes in one turn of the event loop leaves in one write", async () => {
+    const { fake, pub } = setup();
+    pub.start();
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    await new Promise((r) => setImmediate(r)); // "online" leaves on its own
+    const before = fake.stream.flushes.length;
+    for (let i = 0; i < 50; i++) pub.send(`s/${i}`, String(i));
+    expect(fake.stream.depth).toBe(1); // held until the loop has run what else was ready
+    await new Promise((r) => setImmediate(r));
+    expect(fake.stream.depth).toBe(0);
+    expect(fake.stream.flushes.slice(before)).toEqual([50]);
+    pub.send("s/late", "x");
+    await new Promise((r) => setImmediate(r));
+    expect(fake.stream.flushes.slice(before)).toEqual([50, 1]);
+    expect(pub.stats.published).toBe(1 + 51);
+    await pub.stop();
+  });
+
+  test("a batch leaves early once it fills the stream's buffer", async () => {
+    const { fake, pub } = setup();
+    pub.start();
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    await new Promise((r) => setImmediate(r));
+    const before = fake.stream.flushes.length;
+    for (let i = 0; i < 25; i++) pub.send("big", "x".repeat(100)); // high-water mark: 1,000 bytes
+    await new Promise((r) => setImmediate(r));
+    expect(fake.stream.flushes.slice(before)).toEqual([10, 10, 5]);
+    expect(fake.stream.depth).toBe(0);
     await pub.stop();
   });
 

@@ -13,11 +13,17 @@ export interface StateDoc {
   readonly changeKey: string;
 }
 
-/** `<base>/<device>/state`: the reading without its CAN nodes (they have their own topics). */
+/**
+ * `<base>/<device>/state`: the reading without its CAN nodes (they have their own topics).
+ * Serialised once per reading, deviceId and time first and latencyMs last, so that the change
+ * key can be the slice between them (V8 keeps a slice as a view, not a copy).
+ */
 export function deviceStateDoc(r: Reading): StateDoc {
-  const { can: _can, ...rest } = r;
-  const { time: _t, latencyMs: _l, ...stable } = rest;
-  return { topicKind: "device", payload: JSON.stringify(rest), changeKey: JSON.stringify(stable) };
+  const { can: _can, deviceId, time, latencyMs, ...stable } = r;
+  const payload = JSON.stringify({ deviceId, time, ...stable, latencyMs });
+  const head = `{"deviceId":${JSON.stringify(deviceId)},"time":${JSON.stringify(time)}`.length;
+  const tail = latencyMs === undefined ? 1 : `,"latencyMs":${JSON.stringify(latencyMs)}}`.length;
+  return { topicKind: "device", payload, changeKey: payload.slice(head, payload.length - tail) };
 }
 
 /** `<base>/<device>/can/<id>/state` for every CAN node that answered this poll. */

@@ -50,6 +50,8 @@ export class Poller extends EventEmitter<PollerEvents> {
   private loop: Promise<void> | undefined;
   private staleTimer: ReturnType<typeof setTimeout> | undefined;
   private wake: (() => void) | undefined;
+  /** ms timestamp the poll grid is anchored to (start + startDelayMs): polls fall on anchor + k × interval. */
+  private anchor = 0;
 
   /** Assigns only; nothing runs until start() (style.md rule 9). */
   constructor(readonly options: PollerOptions) {
@@ -64,6 +66,7 @@ export class Poller extends EventEmitter<PollerEvents> {
     if (this.abort) return;
     const abort = new AbortController();
     this.abort = abort;
+    this.anchor = Date.now() + (this.options.startDelayMs ?? 0);
     this.loop = this.run(abort.signal);
   }
 
@@ -73,7 +76,7 @@ export class Poller extends EventEmitter<PollerEvents> {
     if (!abort) return;
     abort.abort();
     this.wake?.();
-    clearTimeout(this.staleTimer);
+    this.clearStaleTimer();
     await this.session?.close();
     await this.loop;
     this.abort = undefined;
@@ -167,10 +170,6 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   private async pollLoop(session: Session, reader: DeviceReader, signal: AbortSignal): Promise<void> {
     let failedPolls = 0;
-    // Polls keep to a fixed schedule (due += interval), not "interval after the last one
-    // started": otherwise every event-loop hiccup would pull the pollers that woke late into
-    // the same instant, and a fleet's spread-out polls would clump into ever larger bursts.
-    let due = Date.now();
     while (!signal.aborted) {
       try {
         const reading = await reader.poll();
@@ -188,10 +187,8 @@ export class Poller extends EventEmitter<PollerEvents> {
           );
         }
       }
-      due += this.intervalMs;
       const now = Date.now();
-      if (due < now) due = now; // a poll overran its interval: carry on from now
-      await this.sleep(due - now, signal);
+      await this.sleep(nextSlot(this.anchor, this.intervalMs, now) - now, signal);
     }
   }
 
@@ -213,12 +210,21 @@ export class Poller extends EventEmitter<PollerEvents> {
     this.counters.readings++;
     this.lastReadingTime = reading.time;
     if (this.link !== "online") this.setLink("online");
-    clearTimeout(this.staleTimer);
-    const staleMs = (this.options.staleAfterIntervals ?? 3) * this.intervalMs;
-    this.staleTimer = setTimeout(() => {
-      if (this.link === "online") this.setLink("stale");
-    }, staleMs);
+    // One timer per connection, pushed back by every reading (a new one per reading would be
+    // garbage that outlives a young-generation GC, per device per second).
+    if (this.staleTimer) this.staleTimer.refresh();
+    else {
+      const staleMs = (this.options.staleAfterIntervals ?? 3) * this.intervalMs;
+      this.staleTimer = setTimeout(() => {
+        if (this.link === "online") this.setLink("stale");
+      }, staleMs);
+    }
     this.emit("reading", reading);
+  }
+
+  private clearStaleTimer(): void {
+    clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
   }
 
   /** Counts an error, remembers its message and emits it (only if someone listens: an unheard "error" would throw). */
@@ -234,7 +240,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   private setLink(link: LinkState, force = false): void {
     if (this.link === link && !force) return;
     this.link = link;
-    if (link !== "online" && link !== "stale") clearTimeout(this.staleTimer);
+    if (link !== "online" && link !== "stale") this.clearStaleTimer();
     this.emit("status", this.status());
   }
 
@@ -262,6 +268,20 @@ export class Poller extends EventEmitter<PollerEvents> {
       this.wake = done;
     });
   }
+}
+
+/**
+ * When the next poll is due: the first slot of the poller's own grid (anchor + k × interval)
+ * at least half an interval away. A fixed grid, not "interval after the last poll": otherwise
+ * event-loop hiccups, and connections that happen to complete in the same turn of the loop,
+ * would pull a fleet's spread-out polls into the same instant for good, and every poll of a
+ * clump waits for the replies of all the others. A poll that overran skips its slot rather
+ * than catching up in a burst.
+ */
+export function nextSlot(anchor: number, intervalMs: number, now: number): number {
+  let slot = anchor + (Math.floor((now - anchor) / intervalMs) + 1) * intervalMs;
+  if (slot - now < intervalMs / 2) slot += intervalMs;
+  return slot;
 }
 
 function findTransportError(e: unknown): TransportError | undefined {

@@ -165,6 +165,22 @@ describe("alert messages", () => {
     expect(alerts[0]?.message).toBe("temperature sensor 3 at 60 °C (limit 55 °C)");
   });
 
+  test("SOC low names the value and the limit, on and off", () => {
+    const r = (soc: number) => reading(pack(5, 3.7), { soc });
+    const { alerts } = run([r(12.34), r(12), r(20)]);
+    expect(alerts.map((a) => a.message)).toEqual([
+      "SOC at 12.3 % (limit 15 %)",
+      "SOC back to 20 % (limit 15 %)",
+    ]);
+  });
+
+  test("a reading that changes no rule keeps the state object and emits nothing", () => {
+    const first = evaluateReading(reading(pack(5, 3.1)), { ...T, cellDelta: 10 }, {});
+    const again = evaluateReading(reading(pack(5, 3.09)), { ...T, cellDelta: 10 }, first.state);
+    expect(again.changed).toEqual([]);
+    expect(again.state).toBe(first.state);
+  });
+
   test("an active alert keeps the message it turned on with", () => {
     let state: AlertState = {};
     state = evaluateReading(reading(pack(5, 3.1)), { ...T, cellDelta: 10 }, state).state;

@@ -113,8 +113,12 @@ export function mergeThresholds(base: AlertThresholds, override?: AlertOverride)
   };
 }
 
-/** Result of one rule: undefined = no data this time (keep the previous state). */
-type Check = { readonly active: boolean; readonly message: string } | undefined;
+/**
+ * Result of one rule: undefined = no data this time (keep the previous state). The message
+ * is built only when the rule turns on or off: that is rare, and formatting five messages per
+ * reading was most of what alerts allocated at fleet scale.
+ */
+type Check = { readonly active: boolean; readonly message: () => string } | undefined;
 
 const volts = (v: number) => `${v.toFixed(3)} V`;
 const mv = (v: number) => `${Math.round(Math.abs(v) * 1000)} mV`;
@@ -143,9 +147,10 @@ function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
   // Once on, stay on until the lowest cell is back above limit + hysteresis.
   const active = was ? v < limit + t.hysteresis.voltage : v < limit;
   const below = average(cells) - v;
-  const message = active
-    ? `cell ${i + 1} at ${volts(v)}, ${mv(below)} below average (limit ${volts(limit)})`
-    : `all cells above ${volts(limit)} again (lowest: cell ${i + 1} at ${volts(v)})`;
+  const message = () =>
+    active
+      ? `cell ${i + 1} at ${volts(v)}, ${mv(below)} below average (limit ${volts(limit)})`
+      : `all cells above ${volts(limit)} again (lowest: cell ${i + 1} at ${volts(v)})`;
   return { active, message };
 }
 
@@ -157,9 +162,10 @@ function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
   const limit = t.cellOverVoltage;
   const active = was ? v > limit - t.hysteresis.voltage : v > limit;
   const above = v - average(cells);
-  const message = active
-    ? `cell ${i + 1} at ${volts(v)}, ${mv(above)} above average (limit ${volts(limit)})`
-    : `all cells below ${volts(limit)} again (highest: cell ${i + 1} at ${volts(v)})`;
+  const message = () =>
+    active
+      ? `cell ${i + 1} at ${volts(v)}, ${mv(above)} above average (limit ${volts(limit)})`
+      : `all cells below ${volts(limit)} again (highest: cell ${i + 1} at ${volts(v)})`;
   return { active, message };
 }
 
@@ -179,9 +185,10 @@ function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
   const n = lowDrifts ? lo + 1 : hi + 1;
   const v = lowDrifts ? vLo : vHi;
   const side = lowDrifts ? "below" : "above";
-  const message = active
-    ? `cell delta ${mv(delta)} (limit ${mv(limit)}): cell ${n} at ${volts(v)}, ${mv(v - avg)} ${side} average`
-    : `cell delta back to ${mv(delta)} (limit ${mv(limit)})`;
+  const message = () =>
+    active
+      ? `cell delta ${mv(delta)} (limit ${mv(limit)}): cell ${n} at ${volts(v)}, ${mv(v - avg)} ${side} average`
+      : `cell delta back to ${mv(delta)} (limit ${mv(limit)})`;
   return { active, message };
 }
 
@@ -192,9 +199,10 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
   const v = temps[i] ?? 0;
   const limit = t.temperatureHigh;
   const active = was ? v > limit - t.hysteresis.temperature : v > limit;
-  const message = active
-    ? `temperature sensor ${i + 1} at ${celsius(v)} (limit ${celsius(limit)})`
-    : `temperatures back below ${celsius(limit)} (highest: sensor ${i + 1} at ${celsius(v)})`;
+  const message = () =>
+    active
+      ? `temperature sensor ${i + 1} at ${celsius(v)} (limit ${celsius(limit)})`
+      : `temperatures back below ${celsius(limit)} (highest: sensor ${i + 1} at ${celsius(v)})`;
   return { active, message };
 }
 
@@ -203,8 +211,9 @@ function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
   if (soc === undefined) return undefined;
   const limit = t.socLow;
   const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
-  const pct = `${Number(soc.toFixed(1))} %`;
-  const message = active ? `SOC at ${pct} (limit ${limit} %)` : `SOC back to ${pct} (limit ${limit} %)`;
+  const pct = () => `${Number(soc.toFixed(1))} %`;
+  const message = () =>
+    active ? `SOC at ${pct()} (limit ${limit} %)` : `SOC back to ${pct()} (limit ${limit} %)`;
   return { active, message };
 }
 
@@ -224,17 +233,19 @@ function apply(
   prev: AlertState,
   results: ReadonlyArray<readonly [AlertRule, Check]>,
 ): Evaluation {
-  const state: Partial<Record<AlertRule, ActiveRule>> = { ...prev };
+  let state: Partial<Record<AlertRule, ActiveRule>> | undefined; // copied on the first change only
   const changed: Alert[] = [];
   for (const [rule, check] of results) {
     if (!check) continue;
     const was = prev[rule] !== undefined;
-    if (check.active) state[rule] = prev[rule] ?? { message: check.message, since: time };
+    if (check.active === was) continue;
+    const message = check.message();
+    state ??= { ...prev };
+    if (check.active) state[rule] = { message, since: time };
     else delete state[rule];
-    if (check.active !== was)
-      changed.push({ deviceId, rule, active: check.active, message: check.message, time });
+    changed.push({ deviceId, rule, active: check.active, message, time });
   }
-  return { state, changed };
+  return { state: state ?? prev, changed };
 }
 
 /** Runs the value rules on one reading. A fresh reading also ends a "stale" alert. */
@@ -242,7 +253,8 @@ export function evaluateReading(reading: Reading, t: AlertThresholds, prev: Aler
   const results: Array<readonly [AlertRule, Check]> = READING_CHECKS.map(
     ([rule, fn]) => [rule, fn(reading, t, prev[rule] !== undefined)] as const,
   );
-  if (prev.stale !== undefined) results.push(["stale", { active: false, message: "data flowing again" }]);
+  if (prev.stale !== undefined)
+    results.push(["stale", { active: false, message: () => "data flowing again" }]);
   return apply(reading.deviceId, reading.time, prev, results);
 }
 
@@ -255,13 +267,13 @@ export function evaluateStatus(
 ): Evaluation {
   let check: Check;
   if (!t.stale) {
-    check = prev.stale !== undefined ? { active: false, message: "stale alert disabled" } : undefined;
+    check = prev.stale !== undefined ? { active: false, message: () => "stale alert disabled" } : undefined;
   } else if (status.link === "stale" || status.link === "offline") {
     const since = status.lastReadingTime ? `since ${status.lastReadingTime}` : "yet";
     const why = status.lastError ? `: ${status.lastError}` : "";
-    check = { active: true, message: `no data ${since} (link ${status.link}${why})` };
+    check = { active: true, message: () => `no data ${since} (link ${status.link}${why})` };
   } else if (status.link === "online") {
-    check = { active: false, message: "link online again" };
+    check = { active: false, message: () => "link online again" };
   }
   // "connecting" and "yielded" (VESC Tool has the device) say nothing about data health.
   return apply(status.deviceId, now, prev, [["stale", check]]);

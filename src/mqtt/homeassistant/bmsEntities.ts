@@ -3,7 +3,7 @@
  * balancing, fitted NTC temperatures; presence rules as described in entities.ts.
  */
 import type { BmsReading } from "../../model/reading.js";
-import { A, C, type EntityDef, type Numeric, V, WH_TOTAL, AH_TOTAL } from "./entities.js";
+import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL } from "./entities.js";
 
 const bmsTpl = (field: string) => `{{ value_json.bms.${field} }}`;
 
@@ -192,18 +192,39 @@ export interface BmsPresence {
 const TEMP_MIN = -50;
 const TEMP_MAX = 150;
 
+const fittedSensor = (t: number) => Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX;
+
+function scalarPresent(s: BmsScalar, v: unknown): boolean {
+  if (s.presence === "defined") return v !== undefined;
+  return s.presence === "nonzero" && typeof v === "number" && Number.isFinite(v) && v !== 0;
+}
+
+/** True when `bms` would leave `prev` as it is: checked without allocating, once per reading. */
+function addsNothing(bms: BmsReading, prev: BmsPresence): boolean {
+  if (bms.cells.length > 0 && bms.cells.length !== prev.cells) return false;
+  if (bms.stats !== undefined && !prev.stats) return false;
+  for (const i of prev.temperatures) if (i >= bms.temperatures.length) return false;
+  for (let i = 0; i < bms.temperatures.length; i++)
+    if (fittedSensor(bms.temperatures[i] ?? 0) && !prev.temperatures.includes(i)) return false;
+  for (const s of BMS_SCALARS)
+    if (scalarPresent(s, bms[s.field]) && !prev.fields.includes(s.key)) return false;
+  return true;
+}
+
+/** `prev` merged with what `bms` shows; `prev` itself (same object) when that changes nothing. */
 export function bmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPresence {
+  return prev && addsNothing(bms, prev) ? prev : mergedBmsPresence(bms, prev);
+}
+
+/** The whole merge, always a new object (bmsPresence skips it when nothing changes). */
+export function mergedBmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPresence {
   const cells = bms.cells.length > 0 ? bms.cells.length : (prev?.cells ?? 0);
   const temps = new Set((prev?.temperatures ?? []).filter((i) => i < bms.temperatures.length));
   bms.temperatures.forEach((t, i) => {
-    if (Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX) temps.add(i);
+    if (fittedSensor(t)) temps.add(i);
   });
   const fields = new Set(prev?.fields ?? []);
-  for (const s of BMS_SCALARS) {
-    const v = bms[s.field];
-    if (s.presence === "defined" && v !== undefined) fields.add(s.key);
-    if (s.presence === "nonzero" && typeof v === "number" && Number.isFinite(v) && v !== 0) fields.add(s.key);
-  }
+  for (const s of BMS_SCALARS) if (scalarPresent(s, bms[s.field])) fields.add(s.key);
   return {
     cells,
     temperatures: [...temps].sort((a, b) => a - b),

@@ -31,23 +31,34 @@ export interface DevicePresence {
 
 export const EMPTY_PRESENCE: DevicePresence = { can: new Map() };
 
-/** Folds one reading into the shape. Missing parts (a failed CAN read, no BMS) keep what was there. */
+/**
+ * Folds one reading into the shape. Missing parts (a failed CAN read, no BMS) keep what was
+ * there. Returns `prev` itself when the reading changes nothing (the common case, once per
+ * device per second at fleet scale), so callers can skip all discovery work on identity.
+ */
 export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence {
-  const can = new Map(prev.can);
+  let can: Map<number, CanPresence> | undefined; // copied on the first change only
   for (const node of Object.values(r.can ?? {})) {
     if (node.error !== undefined) continue;
-    const old = can.get(node.canId) ?? {};
-    can.set(node.canId, {
-      device: node.device ?? old.device,
-      bms: node.bms ? bmsPresence(node.bms, old.bms) : old.bms,
-      motor: node.values ? motorPresence(node.values, old.motor) : old.motor,
-    });
+    const old = (can ?? prev.can).get(node.canId);
+    const next: CanPresence = {
+      device: node.device ?? old?.device,
+      bms: node.bms ? bmsPresence(node.bms, old?.bms) : old?.bms,
+      motor: node.values ? motorPresence(node.values, old?.motor) : old?.motor,
+    };
+    if (old && sameDevice(next.device, old.device) && next.bms === old.bms && next.motor === old.motor)
+      continue;
+    can ??= new Map(prev.can);
+    can.set(node.canId, next);
   }
-  return {
-    device: r.device,
-    bms: r.bms ? bmsPresence(r.bms, prev.bms) : prev.bms,
-    can,
-  };
+  const bms = r.bms ? bmsPresence(r.bms, prev.bms) : prev.bms;
+  if (!can && bms === prev.bms && sameDevice(r.device, prev.device)) return prev;
+  return { device: r.device, bms, can: can ?? prev.can };
+}
+
+/** A reconnect brings a new DeviceInfo object for the same device. */
+function sameDevice(a: DeviceInfo | undefined, b: DeviceInfo | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }
 
 /** A string that changes exactly when the presence does: a cheap gate before rebuilding discovery. */

@@ -1,4 +1,5 @@
 /** Pure discovery tests: every payload valid per ha_sensor_rules.json, presence rules, removals, stable ids. */
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   checkNumericStates,
@@ -18,6 +19,7 @@ import {
   type DiscoveryOptions,
   removalMessages,
 } from "./discovery.js";
+import { type BmsPresence, bmsPresence, mergedBmsPresence } from "./bmsEntities.js";
 import { type DevicePresence, EMPTY_PRESENCE, haDevices, updatePresence } from "./devices.js";
 
 const BASE = "vesc2mqtt";
@@ -273,6 +275,59 @@ describe("presence rules", () => {
     expect(count).toBe(20);
   });
 
+  test("bmsPresence: the same object when a reading adds nothing, else exactly the full merge", () => {
+    const temp = fc.constantFrom(0, 25.5, -273.15, 300, Number.NaN, 41);
+    const bms = fc.record({
+      cells: fc.integer({ min: 0, max: 24 }),
+      temperatures: fc.array(temp, { maxLength: 6 }),
+      soc: fc.option(fc.constantFrom(0, 55), { nil: undefined }),
+      humidity: fc.constantFrom(0, 40),
+      pressure: fc.option(fc.constantFrom(0, 101325), { nil: undefined }),
+      stats: fc.boolean(),
+    });
+    const toBms = (b: {
+      cells: number;
+      temperatures: number[];
+      soc: number | undefined;
+      humidity: number;
+      pressure: number | undefined;
+      stats: boolean;
+    }) => {
+      const { soc, pressure, stats, ...rest } = r20.bms!;
+      const cells = Array.from({ length: b.cells }, () => 3.7);
+      return {
+        ...rest,
+        cells,
+        balancing: cells.map(() => false),
+        temperatures: b.temperatures,
+        humidity: b.humidity,
+        ...(b.soc === undefined ? {} : { soc: b.soc }),
+        ...(b.pressure === undefined ? {} : { pressure: b.pressure }),
+        ...(b.stats && stats ? { stats } : {}),
+      };
+    };
+    fc.assert(
+      fc.property(fc.array(bms, { minLength: 1, maxLength: 6 }), bms, (history, next) => {
+        let prev: BmsPresence | undefined;
+        for (const h of history) prev = bmsPresence(toBms(h), prev);
+        const got = bmsPresence(toBms(next), prev);
+        const full = mergedBmsPresence(toBms(next), prev);
+        expect(got).toEqual(full);
+        if (prev) expect(got === prev).toBe(JSON.stringify(full) === JSON.stringify(prev));
+      }),
+    );
+  });
+
+  test("updatePresence returns the same presence for a reading that changes nothing", () => {
+    const p1 = updatePresence(EMPTY_PRESENCE, { ...r20, can: undefined });
+    const next = syntheticReading({ deviceId: "pack", time: 1000, step: 4 });
+    const p2 = updatePresence(p1, { ...next, bms: { ...next.bms!, stats: r20.bms!.stats! } });
+    expect(p2).toBe(p1);
+    // A reconnect brings an equal DeviceInfo in a new object: still the same presence.
+    expect(updatePresence(p1, { ...r20, can: undefined, device: { ...r20.device } })).toBe(p1);
+    expect(updatePresence(p1, withTemps([25, 26, 27, 28]))).not.toBe(p1);
+  });
+
   test("before any reading the device has only its link diagnostics and alerts", () => {
     const keys = haDevices(BASE, desc, EMPTY_PRESENCE).flatMap((d) => d.entities.map((e) => e.key));
     expect(keys.filter((k) => !k.startsWith("alert_")).sort()).toEqual([
@@ -339,6 +394,16 @@ describe("state documents", () => {
     const can = canStateDocs(r20);
     expect(can.map((d) => d.canId)).toEqual([84]);
     expect(JSON.parse(can[0]!.payload).values.erpm).toBe(1200);
+  });
+
+  test("the payload is exactly the reading without CAN nodes, deviceId and time first", () => {
+    for (const r of [r20, syntheticReading({ time: 0, step: 3 }), { deviceId: "x", time: "t" } as Reading]) {
+      const { can: _can, ...rest } = r;
+      const doc = JSON.parse(deviceStateDoc(r).payload);
+      expect(doc).toEqual(rest);
+      expect(Object.keys(doc).slice(0, 2)).toEqual(["deviceId", "time"]);
+      if (r.latencyMs !== undefined) expect(Object.keys(doc).at(-1)).toBe("latencyMs");
+    }
   });
 
   test("the change key ignores time and latency only", () => {

@@ -154,3 +154,8 @@ export function linkEntities(): EntityDef[] {
     },
   ];
 }
+
+/** Element-wise equality of two arrays (the sorted key and index lists of a presence). */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -4,7 +4,7 @@
  */
 import type { MotorValues } from "../../model/reading.js";
 import { FAULT_CODE_NAMES } from "../../protocol/faultCode.js";
-import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL } from "./entities.js";
+import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL, sameItems } from "./entities.js";
 
 const valTpl = (field: string) => `{{ value_json.values.${field} }}`;
 
@@ -89,10 +89,12 @@ const MOTOR_SCALARS: readonly MotorScalar[] = [
 ];
 
 /** Keys of the motor fields present so far (sticky: a selective read may skip some). */
-export function motorPresence(values: MotorValues, prev?: readonly string[]): string[] {
+export function motorPresence(values: MotorValues, prev?: readonly string[]): readonly string[] {
   const fields = new Set(prev ?? []);
   for (const m of MOTOR_SCALARS) if (values[m.field] !== undefined) fields.add(m.key);
-  return [...fields].sort();
+  const next = [...fields].sort();
+  // The same array back when nothing changed: callers compare presences by identity.
+  return prev && sameItems(prev, next) ? prev : next;
 }
 
 export function motorEntities(presentKeys: readonly string[]): EntityDef[] {
