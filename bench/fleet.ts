@@ -71,13 +71,13 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 function table(mode: FleetMode, steps: readonly FleetStep[]): string[] {
   return [
-    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 (sims) | RSS | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
+    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 (sims) | RSS (heap) | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...steps.map(
       (s) =>
         `| ${s.n} | ${s.startupS.toFixed(1)} s | ${s.readings.toLocaleString("en-US")} | ${s.missedPolls} | ` +
         `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.maxLatency)} ms | ${fmt(s.loopDelayP99)} (${fmt(s.simLoopDelayP99)}) ms | ` +
-        `${s.rssMb.toFixed(0)} MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
+        `${s.rssMb.toFixed(0)} (${s.heapMb.toFixed(0)}) MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
         `${pct(s.simCpu)} | ${pct(s.brokerCpu)} | ${fmt(s.publishedPerS)} | ${s.retained}/${s.n} | ${s.passed ? "yes" : "NO"} |`,
     ),
   ];
