@@ -302,6 +302,11 @@ export class HaSink implements Sink {
     return this.#track(p.publish(topic, payload, { retain, qos }));
   }
 
+  /** A state publish; false when the publisher dropped it (disconnected or congested). */
+  #sendState(topic: string, payload: string): boolean {
+    return this.#publisher?.send(topic, payload, { retain: true, qos: 0 }) ?? false;
+  }
+
   #track<T>(done: Promise<T>): Promise<T> {
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
@@ -373,14 +378,18 @@ export class HaSink implements Sink {
     const prev = mem.states.get(topic);
     const heartbeatDue = !prev || now - prev.sentAt >= this.options.mqtt.heartbeatS * 1000;
     if (this.options.mqtt.publishOnChange && prev && prev.changeKey === changeKey && !heartbeatDue) return;
+    // The newest payload is kept either way (a reconnect republishes it); a dropped one is not
+    // remembered as sent, so publish_on_change sends the next reading even if it is the same.
+    const sent = this.#sendState(topic, payload);
     // Updated in place: a new entry per reading would outlive a young-generation GC and be
     // promoted, a cost per device per second at fleet scale.
-    if (prev) {
-      prev.payload = payload;
-      prev.changeKey = changeKey;
-      prev.sentAt = now;
-    } else mem.states.set(topic, { payload, changeKey, sentAt: now });
-    this.#send(topic, payload, true, 0);
+    const entry = prev ?? { payload, changeKey: "", sentAt: 0 };
+    entry.payload = payload;
+    if (sent) {
+      entry.changeKey = changeKey;
+      entry.sentAt = now;
+    }
+    if (!prev) mem.states.set(topic, entry);
   }
 
   #republishAllTracked(): void {

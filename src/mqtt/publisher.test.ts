@@ -81,7 +81,7 @@ class FakeClient extends EventEmitter implements MqttClientLike {
 /** Past the publisher's batch window. */
 const batchGone = () => new Promise((r) => setTimeout(r, DEFAULT_BATCH_MS * 4));
 
-function setup() {
+function setup(extra: { congestionBytes?: number } = {}) {
   const fake = new FakeClient();
   let seen: IClientOptions | undefined;
   const pub = new Publisher({
@@ -90,6 +90,7 @@ function setup() {
     username: "u",
     password: "p",
     stateTopic: "base/bridge/state",
+    ...extra,
     connect: (_url, opts) => {
       seen = opts;
       return fake;
@@ -164,6 +165,21 @@ describe("Publisher", () => {
     await batchGone();
     expect(fake.stream.flushes.slice(before)).toEqual([10, 10, 5]);
     expect(fake.stream.depth).toBe(0);
+    await pub.stop();
+  });
+
+  test("QoS 0 is dropped (and counted) while too much waits for the broker; QoS 1 is not", async () => {
+    const { fake, pub } = setup({ congestionBytes: 500 });
+    pub.start();
+    fake.up();
+    await waitFor(() => pub.stats.published >= 1);
+    await batchGone();
+    const accepted = Array.from({ length: 10 }, (_, i) => pub.send(`s/${i}`, "x".repeat(100)));
+    expect(accepted).toEqual([true, true, true, true, true, true, false, false, false, false]);
+    expect(pub.stats.dropped).toBe(4);
+    expect(pub.send("d", "x".repeat(100), { qos: 1 })).toBe(true);
+    await batchGone();
+    expect(pub.send("s/after", "x")).toBe(true); // flushed: flowing again
     await pub.stop();
   });
 

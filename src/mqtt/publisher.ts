@@ -39,6 +39,7 @@ export interface MqttClientLike {
 
 const noLog = (): void => undefined;
 export const DEFAULT_BATCH_MS = 5;
+export const DEFAULT_CONGESTION_BYTES = 256 * 1024;
 
 export type ConnectFn = (url: string, options: IClientOptions) => MqttClientLike;
 
@@ -53,6 +54,8 @@ export interface PublisherOptions {
   readonly connectTimeoutMs?: number;
   /** How long publishes are held to leave together, ms (default 5; 0 = until the loop's check phase). */
   readonly batchMs?: number;
+  /** Bytes waiting for the broker above which QoS 0 publishes are dropped (default 256 KiB). */
+  readonly congestionBytes?: number;
   readonly connect?: ConnectFn;
 }
 
@@ -73,7 +76,7 @@ export interface PublishOptions {
 export interface PublisherStats {
   readonly connects: number;
   readonly published: number;
-  /** Publishes skipped while disconnected. */
+  /** Publishes skipped while disconnected, or (QoS 0) while the broker was not keeping up. */
   readonly dropped: number;
   readonly errors: number;
 }
@@ -138,21 +141,33 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return new Promise((resolve) => this.send(topic, payload, opts, resolve));
   }
 
-  /** publish() without a promise, for the per-reading path: `done` (if given) gets the same answer. */
-  send(topic: string, payload: string, opts: PublishOptions = {}, done?: (ok: boolean) => void): void {
+  /**
+   * publish() without a promise, for the per-reading path: `done` (if given) gets the same
+   * answer. Returns false when the message was dropped at once: disconnected, or a QoS 0
+   * message while more than `congestionBytes` wait for the broker. A state is worth nothing
+   * once the next reading has replaced it, and buffering them for a broker that is not keeping
+   * up would only grow memory (and MQTT.js's per-publish `drain` listeners) without bound.
+   */
+  send(topic: string, payload: string, opts: PublishOptions = {}, done?: (ok: boolean) => void): boolean {
     const client = this.#client;
-    if (!client?.connected) {
+    const qos = opts.qos ?? 0;
+    const waiting = client?.stream?.writableLength ?? 0;
+    if (
+      !client?.connected ||
+      (qos === 0 && waiting > (this.options.congestionBytes ?? DEFAULT_CONGESTION_BYTES))
+    ) {
       this.#stats.dropped++;
       done?.(false);
-      return;
+      return false;
     }
     this.#batch(client);
-    client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false }, (e) => {
+    client.publish(topic, payload, { qos, retain: opts.retain ?? false }, (e) => {
       if (e) this.#stats.errors++;
       else this.#stats.published++;
       done?.(!e);
     });
     this.#flushIfFull();
+    return true;
   }
 
   /**
