@@ -79,7 +79,7 @@ function table(mode: FleetMode, steps: readonly FleetStep[]): string[] {
         `| ${s.n} | ${s.startupS.toFixed(1)} s | ${s.readings.toLocaleString("en-US")} | ${s.missedPolls} | ` +
         `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.maxLatency)} ms | ${fmt(s.loopDelayP99)} (${fmt(s.simLoopDelayP99)}) ms | ` +
         `${s.rssMb.toFixed(0)} (${s.heapMb.toFixed(0)}) MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
-        `${pct(s.simCpu)} | ${pct(s.brokerCpu)} | ${fmt(s.publishedPerS)} | ${s.retained}/${s.n} | ${s.passed ? "yes" : "NO"} |`,
+        `${pct(s.simCpu)} | ${pct(s.brokerCpu)} | ${s.retained === undefined ? "–" : fmt(s.publishedPerS)} | ${s.retained === undefined ? "–" : `${s.retained}/${s.n}`} | ${s.passed ? "yes" : "NO"} |`,
     ),
   ];
 }

@@ -51,6 +51,8 @@ interface Sample {
   readonly polls: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
 }
 
 export async function runSoakBench(args: readonly string[] = []): Promise<BenchResult> {
@@ -69,6 +71,7 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
         url: `tcp://127.0.0.1:${port}`,
         transport: createTransportFactory({ type: "tcp", host: "127.0.0.1", port }),
         intervalMs: 100,
+        startDelayMs: Math.floor((i * 100) / k), // spread over the interval, as the bridge does
       }),
   );
   for (const p of pollers) {
@@ -82,7 +85,7 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
   }
   const samples: Sample[] = [];
   const t0 = performance.now();
-  const starts = pollers.map((p, i) => setTimeout(() => p.start(), (i * 100) / k));
+  for (const p of pollers) p.start();
   // Bounded: stops at the target or after --max-seconds, whichever comes first.
   while (polls < target && performance.now() - t0 < maxSeconds * 1000) {
     await sleep(1000);
@@ -92,12 +95,13 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
       polls,
       rssMb: m.rss / 2 ** 20,
       heapMb: m.heapUsed / 2 ** 20,
+      heapTotalMb: m.heapTotal / 2 ** 20,
+      externalMb: m.external / 2 ** 20,
     });
     if (samples.length % 15 === 0)
       console.log(`soak: ${polls.toLocaleString("en-US")} polls, RSS ${m.rss >> 20} MB`);
   }
   const elapsed = (performance.now() - t0) / 1000;
-  for (const t of starts) clearTimeout(t);
   await Promise.all(pollers.map((p) => p.stop()));
   await sims.stop();
   await sleep(100);
@@ -110,7 +114,8 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
   const head = warm.slice(0, 5);
   const tail = warm.slice(-5);
   const growth = median(tail.map((s) => s.rssMb)) - median(head.map((s) => s.rssMb));
-  const heapGrowth = median(tail.map((s) => s.heapMb)) - median(head.map((s) => s.heapMb));
+  const growthOf = (f: (s: Sample) => number) => median(tail.map(f)) - median(head.map(f));
+  const heapGrowth = growthOf((s) => s.heapMb);
   const rssSlope = slope(
     warm.map((s) => s.polls / 1e6),
     warm.map((s) => s.rssMb),
@@ -133,6 +138,12 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
       },
       { metric: "RSS slope after warm-up", unit: "MB per million polls", ours: rssSlope },
       { metric: "heap growth after warm-up", unit: "MB", ours: heapGrowth },
+      {
+        metric: "heap committed by V8, growth after warm-up",
+        unit: "MB",
+        ours: growthOf((s) => s.heapTotalMb),
+      },
+      { metric: "external (Buffers), growth after warm-up", unit: "MB", ours: growthOf((s) => s.externalMb) },
       { metric: "peak RSS", unit: "MB", ours: peak },
       { metric: "poll rate", unit: "polls/s", ours: rate },
       { metric: "time for 1,000,000 polls at this rate", unit: "s", ours: 1e6 / rate },

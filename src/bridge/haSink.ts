@@ -451,10 +451,12 @@ export class HaSink implements Sink {
     const base = this.options.mqtt.baseTopic;
     const doc = deviceStateDoc(r);
     this.#publishState(deviceStateTopic(base, r.deviceId), doc.payload, doc.changeKey, mem);
-    const listed = new Set(mem.desc.can.map((c) => c.id));
-    for (const c of canStateDocs(r)) {
-      if (c.canId !== undefined && listed.has(c.canId))
-        this.#publishState(canStateTopic(base, r.deviceId, c.canId), c.payload, c.changeKey, mem);
+    if (r.can) {
+      const listed = new Set(mem.desc.can.map((c) => c.id));
+      for (const c of canStateDocs(r)) {
+        if (c.canId !== undefined && listed.has(c.canId))
+          this.#publishState(canStateTopic(base, r.deviceId, c.canId), c.payload, c.changeKey, mem);
+      }
     }
     this.#publishAvailability(mem, false);
   }

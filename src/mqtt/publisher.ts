@@ -83,7 +83,7 @@ export interface PublisherStats {
 
 export class Publisher extends EventEmitter<PublisherEvents> {
   #client: MqttClientLike | undefined;
-  /** The stream held corked until the event loop's next check phase (see #batch). */
+  /** The stream held corked while a batch collects (see #batch). */
   #cork: { readonly stream: CorkableStream } | undefined;
   #stats = { connects: 0, published: 0, dropped: 0, errors: 0 };
   readonly #subscriptions = new Set<string>();
