@@ -4,7 +4,15 @@
  * (the device's BMS, then each listed CAN node through COMM_FORWARD_CAN). Only ids the caller
  * listed are ever forwarded to.
  */
-import type { BmsReading, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+import type {
+  BmsReading,
+  BmsValues,
+  CanNodeReading,
+  CellStats,
+  DeviceInfo,
+  MotorValues,
+  Reading,
+} from "../model/reading.js";
 import {
   CommandId,
   ProtocolError,
@@ -16,6 +24,7 @@ import {
   decodeValues,
   deviceInfoFromFwVersion,
   encodeCustomConfigRequest,
+  encodeFrame,
   type FwVersion,
   fwVersion,
   getValues,
@@ -25,6 +34,8 @@ import { type Session, isSessionError } from "./session.js";
 import type { CanNodeSpec } from "./types.js";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
+/** The BMS poll request, encoded once (it never changes). */
+const BMS_REQUEST_FRAME = encodeFrame(bmsGetValues.encodeRequest());
 /** The Express pings 255 ids at 10 ms each (protocol.md §6); VESC Tool allows 5 s. */
 export const PING_CAN_TIMEOUT_MS = 5000;
 
@@ -112,11 +123,11 @@ export class DeviceReader {
     const timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     let bms: BmsReading | undefined;
     if (this.options.readBms ?? true) {
-      const reply = await this.session.request(bmsGetValues.encodeRequest(), {
+      const reply = await this.session.requestFrame(BMS_REQUEST_FRAME, {
         expect: CommandId.BmsGetValues,
         timeoutMs,
       });
-      bms = withStats(decodeBmsValues(reply));
+      bms = attachStats(decodeBmsValues(reply));
     }
     let can: Record<string, CanNodeReading> | undefined;
     for (const node of this.options.can ?? []) {
@@ -145,7 +156,7 @@ export class DeviceReader {
           expect: CommandId.BmsGetValues,
           timeoutMs,
         });
-        return { canId: node.id, kind: node.kind, device, bms: withStats(decodeBmsValues(reply)) };
+        return { canId: node.id, kind: node.kind, device, bms: attachStats(decodeBmsValues(reply)) };
       }
       const reply = await this.session.forward(node.id, getValues.encodeRequest(), {
         expect: CommandId.GetValues,
@@ -169,8 +180,14 @@ export class DeviceReader {
 
 /** The BMS values plus their derived cell stats (absent for a BMS reporting no cells). */
 export function withStats(bms: BmsReading): BmsReading {
+  return attachStats({ ...bms });
+}
+
+/** withStats without the copy, for a freshly decoded object nobody else holds. */
+function attachStats(bms: BmsValues): BmsReading {
   const stats = cellStats(bms.cells);
-  return stats ? { ...bms, stats } : { ...bms };
+  if (stats) (bms as { stats?: CellStats }).stats = stats;
+  return bms;
 }
 
 /**

@@ -101,12 +101,17 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Sends one payload and resolves with the reply payload (id byte included). */
   request(payload: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    return this.requestFrame(encodeFrame(payload), options);
+  }
+
+  /** request() with the frame already encoded: a poll sends the same bytes every time. */
+  requestFrame(frame: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<Uint8Array>((resolve, reject) => {
       const entry: Pending = { expect: options.expect, resolve, reject, timer: undefined };
       entry.timer = setTimeout(() => this.timeout(entry, options), options.timeoutMs);
       this.pending.push(entry);
-      this.transport.write(encodeFrame(payload)).catch((e: unknown) => {
+      this.transport.write(frame).catch((e: unknown) => {
         this.settle(entry);
         reject(
           new SessionError("Closed", `${this.url}: could not send: ${(e as Error).message}`, { cause: e }),

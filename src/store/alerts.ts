@@ -114,11 +114,11 @@ export function mergeThresholds(base: AlertThresholds, override?: AlertOverride)
 }
 
 /**
- * Result of one rule: undefined = no data this time (keep the previous state). The message
- * is built only when the rule turns on or off: that is rare, and formatting five messages per
- * reading was most of what alerts allocated at fleet scale.
+ * Result of one rule: undefined = no data this time, null = no change (both keep the previous
+ * state). The message is built only when the rule turns on or off: that is rare, and five
+ * messages and their temporaries per reading were most of what alerts allocated at fleet scale.
  */
-type Check = { readonly active: boolean; readonly message: () => string } | undefined;
+type Check = { readonly active: boolean; readonly message: () => string } | null | undefined;
 
 const volts = (v: number) => `${v.toFixed(3)} V`;
 const mv = (v: number) => `${Math.round(Math.abs(v) * 1000)} mV`;
@@ -127,15 +127,18 @@ const celsius = (v: number) => `${Number(v.toFixed(1))} °C`;
 /** Index of the extreme value; ties take the lowest index (= lowest cell number). */
 function extreme(values: readonly number[], wantMax: boolean): number {
   let best = 0;
-  values.forEach((v, i) => {
-    const b = values[best] ?? v;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i] ?? 0;
+    const b = values[best] ?? 0;
     if (wantMax ? v > b : v < b) best = i;
-  });
+  }
   return best;
 }
 
 function average(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
 }
 
 function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
@@ -146,6 +149,7 @@ function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
   const limit = t.cellUnderVoltage;
   // Once on, stay on until the lowest cell is back above limit + hysteresis.
   const active = was ? v < limit + t.hysteresis.voltage : v < limit;
+  if (active === was) return null;
   const below = average(cells) - v;
   const message = () =>
     active
@@ -161,6 +165,7 @@ function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
   const v = cells[i] ?? 0;
   const limit = t.cellOverVoltage;
   const active = was ? v > limit - t.hysteresis.voltage : v > limit;
+  if (active === was) return null;
   const above = v - average(cells);
   const message = () =>
     active
@@ -179,6 +184,7 @@ function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
   const delta = vHi - vLo;
   const limit = t.cellDelta;
   const active = was ? delta > limit - t.hysteresis.delta : delta > limit;
+  if (active === was) return null;
   // Name the cell furthest from the average: that is the one drifting.
   const avg = average(cells);
   const lowDrifts = avg - vLo >= vHi - avg;
@@ -199,6 +205,7 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
   const v = temps[i] ?? 0;
   const limit = t.temperatureHigh;
   const active = was ? v > limit - t.hysteresis.temperature : v > limit;
+  if (active === was) return null;
   const message = () =>
     active
       ? `temperature sensor ${i + 1} at ${celsius(v)} (limit ${celsius(limit)})`
@@ -211,6 +218,7 @@ function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
   if (soc === undefined) return undefined;
   const limit = t.socLow;
   const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
+  if (active === was) return null;
   const pct = () => `${Number(soc.toFixed(1))} %`;
   const message = () =>
     active ? `SOC at ${pct()} (limit ${limit} %)` : `SOC back to ${pct()} (limit ${limit} %)`;
@@ -236,7 +244,7 @@ function apply(
   let state: Partial<Record<AlertRule, ActiveRule>> | undefined; // copied on the first change only
   const changed: Alert[] = [];
   for (const [rule, check] of results) {
-    if (!check) continue;
+    if (!check) continue; // no data, or no change
     const was = prev[rule] !== undefined;
     if (check.active === was) continue;
     const message = check.message();
@@ -248,14 +256,21 @@ function apply(
   return { state: state ?? prev, changed };
 }
 
+const NO_CHANGE: readonly Alert[] = [];
+
 /** Runs the value rules on one reading. A fresh reading also ends a "stale" alert. */
 export function evaluateReading(reading: Reading, t: AlertThresholds, prev: AlertState): Evaluation {
-  const results: Array<readonly [AlertRule, Check]> = READING_CHECKS.map(
-    ([rule, fn]) => [rule, fn(reading, t, prev[rule] !== undefined)] as const,
-  );
+  // Only the rules that turned on or off (most readings have none).
+  const results: Array<readonly [AlertRule, Check]> = [];
+  for (const [rule, fn] of READING_CHECKS) {
+    const check = fn(reading, t, prev[rule] !== undefined);
+    if (check) results.push([rule, check]);
+  }
   if (prev.stale !== undefined)
     results.push(["stale", { active: false, message: () => "data flowing again" }]);
-  return apply(reading.deviceId, reading.time, prev, results);
+  return results.length > 0
+    ? apply(reading.deviceId, reading.time, prev, results)
+    : { state: prev, changed: NO_CHANGE };
 }
 
 /** Runs the "stale" rule on a link status change; `now` is the ISO time of the change. */
