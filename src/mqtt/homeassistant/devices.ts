@@ -3,7 +3,7 @@
  * readings seen so far. `updatePresence` folds a reading into the remembered shape (the
  * presence rules live in entities.ts); `haDevices` turns the shape into HaDevice models.
  */
-import type { DeviceInfo, Reading } from "../../model/reading.js";
+import type { CanNodeReading, DeviceInfo, Reading } from "../../model/reading.js";
 import {
   canStateTopic,
   deviceAvailabilityTopic,
@@ -38,7 +38,7 @@ export const EMPTY_PRESENCE: DevicePresence = { can: new Map() };
  */
 export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence {
   let can: Map<number, CanPresence> | undefined; // copied on the first change only
-  for (const node of Object.values(r.can ?? {})) {
+  for (const node of r.can ? Object.values(r.can) : NO_NODES) {
     if (node.error !== undefined) continue;
     const old = (can ?? prev.can).get(node.canId);
     const next: CanPresence = {
@@ -55,6 +55,8 @@ export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence
   if (!can && bms === prev.bms && sameDevice(r.device, prev.device)) return prev;
   return { device: r.device, bms, can: can ?? prev.can };
 }
+
+const NO_NODES: readonly CanNodeReading[] = [];
 
 /** A reconnect brings a new DeviceInfo object for the same device. */
 function sameDevice(a: DeviceInfo | undefined, b: DeviceInfo | undefined): boolean {
