@@ -111,8 +111,11 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
     if (n > (before.get(kind) ?? 0)) leaked.set(kind, n - (before.get(kind) ?? 0));
 
   const warm = samples.filter((s) => s.polls >= polls * 0.2);
-  const head = warm.slice(0, 5);
-  const tail = warm.slice(-5);
+  // Medians over the first and last fifth of the warm samples: V8 sizes its heap in waves
+  // between major GCs (±20 MB here), and five samples could land on a crest or a trough.
+  const fifth = Math.max(5, Math.floor(warm.length / 5));
+  const head = warm.slice(0, fifth);
+  const tail = warm.slice(-fifth);
   const growth = median(tail.map((s) => s.rssMb)) - median(head.map((s) => s.rssMb));
   const growthOf = (f: (s: Sample) => number) => median(tail.map(f)) - median(head.map(f));
   const heapGrowth = growthOf((s) => s.heapMb);
@@ -157,7 +160,7 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
       },
     ],
     notes: [
-      `${polls.toLocaleString("en-US")} readings in ${elapsed.toFixed(0)} s, ${errors} poller errors, ${(bytes / 2 ** 20).toFixed(0)} MiB of state JSON serialised; simulators in a child process; warm-up = first 20% of the polls; ${samples.length} RSS samples, 1 per second.`,
+      `${polls.toLocaleString("en-US")} readings in ${elapsed.toFixed(0)} s, ${errors} poller errors, ${(bytes / 2 ** 20).toFixed(0)} MiB of state JSON serialised; simulators in a child process; warm-up = first 20% of the polls; ${samples.length} RSS samples, 1 per second; growth = median of the last fifth of the samples after warm-up minus median of the first fifth.`,
       `Active resources before: ${show(before)}; after: ${show(after)}.`,
       polls < target
         ? `Stopped by --max-seconds ${maxSeconds} at ${polls.toLocaleString("en-US")} of ${target.toLocaleString("en-US")} polls; the full count takes about ${(target / rate / 60).toFixed(1)} min at this rate (\`npm run bench -- soak --max-seconds 3600\`).`
