@@ -62,40 +62,25 @@ export function canNodeFwVersion(
   };
 }
 
+/** The firmware version (fwNumber) that added each optional FW_VERSION field (protocol.md §3 field history). */
+const FW_FIELD_SINCE: ReadonlyArray<readonly [keyof FwVersion, number]> = [
+  ["paired", 348],
+  ["testVersion", 500],
+  ["hwType", 502],
+  ["customConfigCount", 502],
+  ["hasPhaseFilters", 503],
+  ["qmlHw", 503],
+  ["qmlApp", 503],
+  ["nrfFlags", 600],
+  ["fwName", 600],
+  ["hwConfigCrc", 605],
+];
+
 /** Drops FW_VERSION fields newer than `version` (protocol.md §3 field history); 0 = none after the uuid. */
 export function trimFwVersion(fw: FwVersion, version: number): FwVersion {
-  const {
-    paired,
-    testVersion,
-    hwType,
-    customConfigCount,
-    hasPhaseFilters,
-    qmlHw,
-    qmlApp,
-    nrfFlags,
-    fwName,
-    hwConfigCrc,
-    ...head
-  } = fw;
-  if (version < 348) return head;
-  if (version < 500) return { ...head, paired };
-  if (version < 502) return { ...head, paired, testVersion };
-  if (version < 503) return { ...head, paired, testVersion, hwType, customConfigCount };
-  if (version < 600)
-    return { ...head, paired, testVersion, hwType, customConfigCount, hasPhaseFilters, qmlHw, qmlApp };
-  const through600 = {
-    ...head,
-    paired,
-    testVersion,
-    hwType,
-    customConfigCount,
-    hasPhaseFilters,
-    qmlHw,
-    qmlApp,
-    nrfFlags,
-    fwName,
-  };
-  return version < 605 ? through600 : fw;
+  const out: Partial<Record<keyof FwVersion, unknown>> = { ...fw };
+  for (const [field, since] of FW_FIELD_SINCE) if (version < since) delete out[field];
+  return out as FwVersion;
 }
 
 function hex(bytes: number[]): string {
