@@ -289,20 +289,15 @@ export class HaSink implements Sink {
   // ── publishing ─────────────────────────────────────────────────────────────
 
   /**
-   * QoS 0 (states, once per reading) goes out fire-and-forget; QoS 1 is tracked so stop()
-   * can wait for it and a republish can pace itself on the broker's acknowledgements.
+   * Everything but states: retained, QoS 1, tracked so stop() can wait for it and a republish
+   * can pace itself on the broker's acknowledgements.
    */
-  #send(topic: string, payload: string, retain: boolean, qos: 0 | 1): Promise<boolean> | undefined {
+  #send(topic: string, payload: string): Promise<boolean> | undefined {
     const p = this.#publisher;
-    if (!p) return undefined;
-    if (qos === 0) {
-      p.send(topic, payload, { retain, qos });
-      return undefined;
-    }
-    return this.#track(p.publish(topic, payload, { retain, qos }));
+    return p ? this.#track(p.publish(topic, payload, { retain: true, qos: 1 })) : undefined;
   }
 
-  /** A state publish; false when the publisher dropped it (disconnected or congested). */
+  /** A state publish (retained, QoS 0, fire-and-forget); false when the publisher dropped it (disconnected or congested). */
   #sendState(topic: string, payload: string): boolean {
     return this.#publisher?.send(topic, payload, { retain: true, qos: 0 }) ?? false;
   }
@@ -315,7 +310,7 @@ export class HaSink implements Sink {
 
   #sendAll(msgs: readonly DiscoveryMessage[], acks: Promise<unknown>[] = []): Promise<unknown>[] {
     for (const m of msgs) {
-      const ack = this.#send(m.topic, m.payload, m.retain, m.qos);
+      const ack = this.#send(m.topic, m.payload);
       if (ack) acks.push(ack);
     }
     return acks;
@@ -370,7 +365,7 @@ export class HaSink implements Sink {
     if (!force && a === mem.availability) return undefined;
     if (!this.#publisher?.connected) return undefined;
     mem.availability = a;
-    return this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a, true, 1);
+    return this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a);
   }
 
   #publishState(topic: string, payload: string, changeKey: string, mem: DeviceMemory): void {
@@ -417,10 +412,10 @@ export class HaSink implements Sink {
       if (availability) acks.push(availability);
       if (mem.status) {
         const topic = deviceConnectionTopic(this.options.mqtt.baseTopic, mem.desc.id);
-        const ack = this.#send(topic, connectionDoc(mem.status), true, 1);
+        const ack = this.#send(topic, connectionDoc(mem.status));
         if (ack) acks.push(ack);
       }
-      for (const [topic, s] of mem.states) this.#send(topic, s.payload, true, 0);
+      for (const [topic, s] of mem.states) this.#sendState(topic, s.payload);
       if ((i + 1) % REPUBLISH_SLICE === 0 && i + 1 < mems.length) {
         await Promise.all(acks);
         acks = [];
@@ -474,7 +469,7 @@ export class HaSink implements Sink {
       if (news) this.#log.info(line);
       else this.#log.debug(line);
     }
-    this.#send(deviceConnectionTopic(this.options.mqtt.baseTopic, s.deviceId), connectionDoc(s), true, 1);
+    this.#send(deviceConnectionTopic(this.options.mqtt.baseTopic, s.deviceId), connectionDoc(s));
     this.#publishAvailability(mem, false);
   }
 
@@ -488,7 +483,7 @@ export class HaSink implements Sink {
 
   #publishAlerts(mem: DeviceMemory): void {
     const doc = JSON.stringify(alertsDoc([...mem.alerts.values()]));
-    this.#send(alertsTopic(this.options.mqtt.baseTopic, mem.desc.id), doc, true, 1);
+    this.#send(alertsTopic(this.options.mqtt.baseTopic, mem.desc.id), doc);
   }
 
   #removed(id: string): void {
@@ -503,7 +498,7 @@ export class HaSink implements Sink {
       deviceAvailabilityTopic(base, id),
       deviceConnectionTopic(base, id),
     ])
-      this.#send(topic, "", true, 1);
+      this.#send(topic, "");
     this.#mem.delete(id);
   }
 
