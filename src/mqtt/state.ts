@@ -19,10 +19,21 @@ export interface StateDoc {
  * key can be the slice between them (V8 keeps a slice as a view, not a copy).
  */
 export function deviceStateDoc(r: Reading): StateDoc {
-  const { can: _can, deviceId, time, latencyMs, ...stable } = r;
-  const payload = JSON.stringify({ deviceId, time, ...stable, latencyMs });
-  const head = `{"deviceId":${JSON.stringify(deviceId)},"time":${JSON.stringify(time)}`.length;
-  const tail = latencyMs === undefined ? 1 : `,"latencyMs":${JSON.stringify(latencyMs)}}`.length;
+  // Every key of Reading spelled out (a new field is a compile error here, not a silent
+  // omission) instead of rest and spread, which made two throwaway objects per reading.
+  // JSON.stringify leaves out the undefined ones.
+  const doc: Record<keyof Reading, unknown> = {
+    deviceId: r.deviceId,
+    time: r.time,
+    device: r.device,
+    bms: r.bms,
+    can: undefined,
+    latencyMs: r.latencyMs,
+  };
+  const payload = JSON.stringify(doc);
+  // `{"deviceId":` + id + `,"time":` + time ... `,"latencyMs":` + ms + `}`
+  const head = 20 + JSON.stringify(r.deviceId).length + JSON.stringify(r.time).length;
+  const tail = r.latencyMs === undefined ? 1 : 14 + JSON.stringify(r.latencyMs).length;
   return { topicKind: "device", payload, changeKey: payload.slice(head, payload.length - tail) };
 }
 

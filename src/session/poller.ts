@@ -172,9 +172,8 @@ export class Poller extends EventEmitter<PollerEvents> {
     let failedPolls = 0;
     while (!signal.aborted) {
       try {
-        const reading = await reader.poll();
+        await this.pollOnce(reader);
         failedPolls = 0;
-        this.publish(reading);
       } catch (e) {
         if (isSessionError(e) && e.code === "Closed") throw e;
         if (signal.aborted) return;
@@ -190,6 +189,15 @@ export class Poller extends EventEmitter<PollerEvents> {
       const now = Date.now();
       await this.sleep(nextSlot(this.anchor, this.intervalMs, now) - now, signal);
     }
+  }
+
+  /**
+   * One poll, published. Its own frame so the reading dies with it: held in pollLoop's frame,
+   * it lived through the sleep to the next poll, outlived a young-generation GC and was
+   * promoted (the whole decoded reading, per device per second at fleet scale).
+   */
+  private async pollOnce(reader: DeviceReader): Promise<void> {
+    this.publish(await reader.poll());
   }
 
   private get requestTimeoutMs(): number {

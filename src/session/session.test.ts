@@ -59,6 +59,39 @@ describe("Session", () => {
     expect(session.stats.timeouts).toBe(1);
   });
 
+  test("each request times out at its own deadline, whatever else is pending", async () => {
+    const { sim, session } = await open();
+    sim.device.faults = { stall: true };
+    const started = performance.now();
+    const settledAt = (p: Promise<unknown>) =>
+      p.then(
+        () => Number.NaN,
+        (e: unknown) =>
+          isSessionError(e) && e.code === "Timeout" ? performance.now() - started : Number.NaN,
+      );
+    // The long one first: the shorter one must not wait for it, nor it end early for the short one.
+    const long = settledAt(session.request(bmsGetValues.encodeRequest(), { ...bms, timeoutMs: 400 }));
+    const short = settledAt(session.request(fwVersion.encodeRequest(), { ...fw, timeoutMs: 100 }));
+    const [longMs, shortMs] = await Promise.all([long, short]);
+    expect(shortMs).toBeGreaterThanOrEqual(99);
+    expect(longMs).toBeGreaterThanOrEqual(399);
+    expect(shortMs).toBeLessThan(longMs);
+    expect(session.stats.timeouts).toBe(2);
+  });
+
+  test("an answered request leaves no timer holding the process open", async () => {
+    const { session } = await open();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const pending = session.request(fwVersion.encodeRequest(), fw);
+    expect(timers()).toBe(before + 1);
+    await pending;
+    expect(timers()).toBe(before);
+    // The same timer, re-armed, serves the next request.
+    await session.request(fwVersion.encodeRequest(), fw);
+    expect(timers()).toBe(before);
+  });
+
   test("after a timeout, a bogus start byte no longer holds back the frames behind it", async () => {
     const { sim, session } = await open();
     let first = true;

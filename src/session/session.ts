@@ -64,16 +64,33 @@ export interface SessionOptions {
 
 interface Pending {
   readonly expect: number;
+  readonly timeoutMs: number;
+  /** performance.now() after which it has timed out. */
+  readonly deadline: number;
   readonly resolve: (payload: Uint8Array) => void;
   readonly reject: (e: SessionError) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/** Node's timers run on a millisecond clock cached per loop turn: one may fire this early against performance.now(). */
+const TIMER_SLACK_MS = 1;
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly decoder: FrameDecoder;
   readonly stats: SessionStats = { replies: 0, strayFrames: 0, prints: 0, timeouts: 0 };
   private readonly pending: Pending[] = [];
   private closedError: SessionError | undefined;
+  /**
+   * One timer for every request's timeout, armed for the earliest deadline and left to fire
+   * when its request is answered (it then finds nothing due). A timer per request, cleared by
+   * its reply, was two timer-list operations and a Timeout object per poll; with a poll a
+   * second and a longer timeout, this one is re-armed in place (refresh) and never replaced.
+   */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The duration `timer` was made with (refresh() reuses it). */
+  private timerMs = 0;
+  /** performance.now() when the armed timer fires; Infinity when it is not armed. */
+  private timerDue = Number.POSITIVE_INFINITY;
+  private readonly onTimer = (): void => this.expire();
   // Forwarded replies are unprefixed (protocol.md §6): one forwarded request in flight at a time.
   private forwardChain: Promise<unknown> = Promise.resolve();
   private readonly onData = (chunk: Uint8Array): void => this.handle(this.decoder.push(chunk));
@@ -108,9 +125,10 @@ export class Session extends EventEmitter<SessionEvents> {
   requestFrame(frame: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<Uint8Array>((resolve, reject) => {
-      const entry: Pending = { expect: options.expect, resolve, reject, timer: undefined };
-      entry.timer = setTimeout(() => this.timeout(entry, options), options.timeoutMs);
+      const { expect, timeoutMs } = options;
+      const entry: Pending = { expect, timeoutMs, deadline: performance.now() + timeoutMs, resolve, reject };
       this.pending.push(entry);
+      this.arm(entry.deadline, timeoutMs);
       this.transport.write(frame).catch((e: unknown) => {
         this.settle(entry);
         reject(
@@ -134,7 +152,36 @@ export class Session extends EventEmitter<SessionEvents> {
     await this.transport.close();
   }
 
-  private timeout(entry: Pending, options: RequestOptions): void {
+  /** Makes sure the timer fires by `deadline` (ms from now: `ms`). */
+  private arm(deadline: number, ms: number): void {
+    // Holds the process open while a request waits, as a timer of its own would.
+    this.timer?.ref();
+    if (this.timerDue <= deadline) return;
+    this.timerDue = deadline;
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(this.onTimer, ms);
+  }
+
+  /** The timer fired: time out what is due, re-arm for the rest. */
+  private expire(): void {
+    this.timerDue = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of [...this.pending]) {
+      if (entry.deadline <= now + TIMER_SLACK_MS) this.timeout(entry);
+      else next = Math.min(next, entry.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY && !this.closedError) {
+      this.arm(next, Math.max(1, Math.ceil(next - now)));
+    }
+  }
+
+  private timeout(entry: Pending): void {
     if (!this.settle(entry)) return;
     this.stats.timeouts++;
     // A corrupt start byte with a large length would otherwise hold back the frames behind it.
@@ -142,7 +189,7 @@ export class Session extends EventEmitter<SessionEvents> {
     entry.reject(
       new SessionError(
         "Timeout",
-        `${this.url}: no reply to ${commandName(options.expect) ?? `command ${options.expect}`} within ${options.timeoutMs} ms`,
+        `${this.url}: no reply to ${commandName(entry.expect) ?? `command ${entry.expect}`} within ${entry.timeoutMs} ms`,
       ),
     );
   }
@@ -152,7 +199,8 @@ export class Session extends EventEmitter<SessionEvents> {
     const i = this.pending.indexOf(entry);
     if (i < 0) return false;
     this.pending.splice(i, 1);
-    clearTimeout(entry.timer);
+    // Left armed but not holding the process open once nothing waits.
+    if (this.pending.length === 0) this.timer?.unref();
     return true;
   }
 
@@ -185,10 +233,9 @@ export class Session extends EventEmitter<SessionEvents> {
     );
     this.transport.off("data", this.onData);
     this.transport.off("close", this.onClose);
-    for (const entry of this.pending.splice(0)) {
-      clearTimeout(entry.timer);
-      entry.reject(this.closedError);
-    }
+    clearTimeout(this.timer);
+    this.timerDue = Number.POSITIVE_INFINITY;
+    for (const entry of this.pending.splice(0)) entry.reject(this.closedError);
     this.emit("close", error);
   }
 }

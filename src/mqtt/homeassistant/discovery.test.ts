@@ -397,12 +397,21 @@ describe("state documents", () => {
   });
 
   test("the payload is exactly the reading without CAN nodes, deviceId and time first", () => {
-    for (const r of [r20, syntheticReading({ time: 0, step: 3 }), { deviceId: "x", time: "t" } as Reading]) {
+    for (const r of [
+      r20,
+      syntheticReading({ time: 0, step: 3 }),
+      { deviceId: "x", time: "t" } as Reading,
+      { ...r20, latencyMs: 0.125 },
+    ]) {
       const { can: _can, ...rest } = r;
       const doc = JSON.parse(deviceStateDoc(r).payload);
       expect(doc).toEqual(rest);
       expect(Object.keys(doc).slice(0, 2)).toEqual(["deviceId", "time"]);
       if (r.latencyMs !== undefined) expect(Object.keys(doc).at(-1)).toBe("latencyMs");
+      // The change key is exactly what lies between time and latencyMs.
+      const { deviceId: _d, time: _t, latencyMs: _l, ...stable } = rest;
+      const key = deviceStateDoc(r).changeKey;
+      expect(key === "" ? {} : JSON.parse(`{${key.slice(1)}}`)).toEqual(stable);
     }
   });
 
