@@ -28,7 +28,7 @@ import {
 import { alertsDoc, alertsTopic } from "../mqtt/homeassistant/alerts.js";
 import { planCleanup, type RetainedConfig, scanTopics } from "../mqtt/homeassistant/cleanup.js";
 import { type ConnectFn, Publisher, type PublisherStats } from "../mqtt/publisher.js";
-import { availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
+import { type StateDoc, availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
 import {
   bridgeStateTopic,
   canStateTopic,
@@ -38,6 +38,7 @@ import {
   haStatusTopic,
 } from "../mqtt/topics.js";
 import { type Log, silentLog } from "./log.js";
+import { StateSlot } from "./stateSlot.js";
 
 export interface HaSinkMqtt {
   readonly url: string;
@@ -87,8 +88,8 @@ interface DeviceMemory {
   status?: DeviceStatus;
   availability?: "online" | "offline";
   lastReadingAt: number;
-  /** topic → last state payload, its change key and when it was sent. */
-  states: Map<string, { payload: string; changeKey: string; sentAt: number }>;
+  /** topic → its newest state payload and when one was last sent. */
+  states: Map<string, StateSlot>;
   /** Active alerts by rule (from the bus, emitted by the alerts sink). */
   alerts: Map<string, Alert>;
 }
@@ -368,23 +369,21 @@ export class HaSink implements Sink {
     return this.#send(deviceAvailabilityTopic(this.options.mqtt.baseTopic, mem.desc.id), a);
   }
 
-  #publishState(topic: string, payload: string, changeKey: string, mem: DeviceMemory): void {
+  #publishState(topic: string, doc: StateDoc, mem: DeviceMemory): void {
     const now = Date.now();
-    const prev = mem.states.get(topic);
-    const heartbeatDue = !prev || now - prev.sentAt >= this.options.mqtt.heartbeatS * 1000;
-    if (this.options.mqtt.publishOnChange && prev && prev.changeKey === changeKey && !heartbeatDue) return;
-    // The newest payload is kept either way (a reconnect republishes it); a dropped one is not
-    // remembered as sent, so publish_on_change sends the next reading even if it is the same.
-    const sent = this.#sendState(topic, payload);
-    // Updated in place: a new entry per reading would outlive a young-generation GC and be
-    // promoted, a cost per device per second at fleet scale.
-    const entry = prev ?? { payload, changeKey: "", sentAt: 0 };
-    entry.payload = payload;
-    if (sent) {
-      entry.changeKey = changeKey;
-      entry.sentAt = now;
+    let slot = mem.states.get(topic);
+    if (!slot) {
+      slot = new StateSlot();
+      mem.states.set(topic, slot);
     }
-    if (!prev) mem.states.set(topic, entry);
+    // The newest payload is kept either way (a republish sends it); a dropped one is not
+    // counted as sent, so publish_on_change sends the next reading even if it is the same.
+    const unchanged = slot.replace(doc);
+    const heartbeatDue = now - slot.sentAt >= this.options.mqtt.heartbeatS * 1000;
+    if (this.options.mqtt.publishOnChange && unchanged && !slot.unsent && !heartbeatDue) return;
+    const sent = this.#sendState(topic, doc.payload);
+    slot.unsent = !sent;
+    if (sent) slot.sentAt = now;
   }
 
   #republishAllTracked(): void {
@@ -415,7 +414,10 @@ export class HaSink implements Sink {
         const ack = this.#send(topic, connectionDoc(mem.status));
         if (ack) acks.push(ack);
       }
-      for (const [topic, s] of mem.states) this.#sendState(topic, s.payload);
+      for (const [topic, slot] of mem.states) {
+        const payload = slot.payload;
+        if (payload !== undefined) this.#sendState(topic, payload);
+      }
       if ((i + 1) % REPUBLISH_SLICE === 0 && i + 1 < mems.length) {
         await Promise.all(acks);
         acks = [];
@@ -445,12 +447,12 @@ export class HaSink implements Sink {
     this.#publishDiscovery(mem, false);
     const base = this.options.mqtt.baseTopic;
     const doc = deviceStateDoc(r);
-    this.#publishState(deviceStateTopic(base, r.deviceId), doc.payload, doc.changeKey, mem);
+    this.#publishState(deviceStateTopic(base, r.deviceId), doc, mem);
     if (r.can) {
       const listed = new Set(mem.desc.can.map((c) => c.id));
       for (const c of canStateDocs(r)) {
         if (c.canId !== undefined && listed.has(c.canId))
-          this.#publishState(canStateTopic(base, r.deviceId, c.canId), c.payload, c.changeKey, mem);
+          this.#publishState(canStateTopic(base, r.deviceId, c.canId), c, mem);
       }
     }
     this.#publishAvailability(mem, false);

@@ -9,14 +9,25 @@ export interface StateDoc {
   readonly topicKind: "device" | "can";
   readonly canId?: number;
   readonly payload: string;
-  /** Payload without time/latency: equal keys mean "nothing changed" (publish_on_change). */
-  readonly changeKey: string;
+  /**
+   * The change key is payload[keyStart, keyEnd): the payload without time/latency, so equal
+   * keys mean "nothing changed" (publish_on_change). Offsets, not a string, so a consumer can
+   * compare it where the payload is kept (src/bridge/stateSlot.ts). What lies outside the key
+   * is ASCII: these offsets are byte offsets in the UTF-8 payload too, counted from each end.
+   */
+  readonly keyStart: number;
+  readonly keyEnd: number;
+}
+
+/** The change key of a state document as a string. */
+export function changeKey(doc: StateDoc): string {
+  return doc.payload.slice(doc.keyStart, doc.keyEnd);
 }
 
 /**
  * `<base>/<device>/state`: the reading without its CAN nodes (they have their own topics).
  * Serialised once per reading, deviceId and time first and latencyMs last, so that the change
- * key can be the slice between them (V8 keeps a slice as a view, not a copy).
+ * key is the span between them.
  */
 export function deviceStateDoc(r: Reading): StateDoc {
   // Every key of Reading spelled out (a new field is a compile error here, not a silent
@@ -31,20 +42,22 @@ export function deviceStateDoc(r: Reading): StateDoc {
     latencyMs: r.latencyMs,
   };
   const payload = JSON.stringify(doc);
-  // `{"deviceId":` + id + `,"time":` + time ... `,"latencyMs":` + ms + `}`
-  const head = 20 + JSON.stringify(r.deviceId).length + JSON.stringify(r.time).length;
+  // `{"deviceId":` + id + `,"time":` + time ... `,"latencyMs":` + ms + `}`; the id is a slug
+  // and the time ISO-8601, both ASCII.
+  const keyStart = 20 + JSON.stringify(r.deviceId).length + JSON.stringify(r.time).length;
   const tail = r.latencyMs === undefined ? 1 : 14 + JSON.stringify(r.latencyMs).length;
-  return { topicKind: "device", payload, changeKey: payload.slice(head, payload.length - tail) };
+  return { topicKind: "device", payload, keyStart, keyEnd: payload.length - tail };
 }
 
-/** `<base>/<device>/can/<id>/state` for every CAN node that answered this poll. */
+/** `<base>/<device>/can/<id>/state` for every CAN node that answered this poll; the time comes last. */
 export function canStateDocs(r: Reading): StateDoc[] {
   const out: StateDoc[] = [];
+  const tail = 9 + JSON.stringify(r.time).length; // `,"time":` + time + `}`
   for (const node of Object.values(r.can ?? {})) {
     // A failed node keeps its last good state rather than breaking every value template.
     if (node.error !== undefined) continue;
     const payload = JSON.stringify({ ...node, time: r.time });
-    out.push({ topicKind: "can", canId: node.canId, payload, changeKey: JSON.stringify(node) });
+    out.push({ topicKind: "can", canId: node.canId, payload, keyStart: 0, keyEnd: payload.length - tail });
   }
   return out;
 }

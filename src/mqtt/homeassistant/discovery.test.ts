@@ -10,7 +10,7 @@ import {
 } from "../../../test/helpers/haRules.js";
 import { syntheticReading } from "../../../test/helpers/readings.js";
 import type { Reading } from "../../model/reading.js";
-import { canStateDocs, deviceStateDoc } from "../state.js";
+import { canStateDocs, changeKey, deviceStateDoc } from "../state.js";
 import { canStateTopic, deviceStateTopic } from "../topics.js";
 import {
   type HaDevice,
@@ -410,7 +410,7 @@ describe("state documents", () => {
       if (r.latencyMs !== undefined) expect(Object.keys(doc).at(-1)).toBe("latencyMs");
       // The change key is exactly what lies between time and latencyMs.
       const { deviceId: _d, time: _t, latencyMs: _l, ...stable } = rest;
-      const key = deviceStateDoc(r).changeKey;
+      const key = changeKey(deviceStateDoc(r));
       expect(key === "" ? {} : JSON.parse(`{${key.slice(1)}}`)).toEqual(stable);
     }
   });
@@ -418,10 +418,15 @@ describe("state documents", () => {
   test("the change key ignores time and latency only", () => {
     const a = syntheticReading({ time: 0, step: 1 });
     const b = { ...a, time: new Date(5000).toISOString(), latencyMs: 99 };
-    expect(deviceStateDoc(b).changeKey).toBe(deviceStateDoc(a).changeKey);
-    expect(deviceStateDoc(syntheticReading({ time: 0, step: 2 })).changeKey).not.toBe(
-      deviceStateDoc(a).changeKey,
+    expect(changeKey(deviceStateDoc(b))).toBe(changeKey(deviceStateDoc(a)));
+    expect(changeKey(deviceStateDoc(syntheticReading({ time: 0, step: 2 })))).not.toBe(
+      changeKey(deviceStateDoc(a)),
     );
+    // A CAN node's key is its document without the time.
+    const [can] = canStateDocs(r20);
+    const [later] = canStateDocs({ ...r20, time: new Date(5000).toISOString() });
+    expect(can && later && changeKey(later)).toBe(can && changeKey(can));
+    expect(JSON.parse(`${can && changeKey(can)}}`)).toEqual(r20.can?.["84"]);
   });
 
   test("a failed CAN node publishes nothing (keeps its last state)", () => {
