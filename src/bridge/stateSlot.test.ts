@@ -45,6 +45,19 @@ describe("StateSlot", () => {
     expect(can.replace(c2)).toBe(false);
   });
 
+  test("slots keep their own payloads (they share only the encoding scratch)", () => {
+    const a = new StateSlot();
+    const b = new StateSlot();
+    const ra = syntheticReading({ time: 0, step: 1 });
+    const rb = syntheticReading({ deviceId: "other", time: 0, step: 7, cells: 24 });
+    a.replace(deviceStateDoc(ra));
+    b.replace(deviceStateDoc(rb));
+    expect(a.replace(deviceStateDoc({ ...ra, latencyMs: 1 }))).toBe(true);
+    expect(b.payload).toBe(deviceStateDoc(rb).payload);
+    expect(b.replace(deviceStateDoc({ ...rb, latencyMs: 2 }))).toBe(true);
+    expect(a.payload).toBe(deviceStateDoc({ ...ra, latencyMs: 1 }).payload);
+  });
+
   test("agrees with comparing the change keys as strings, whatever the text (multi-byte, growing, shrinking)", () => {
     fc.assert(
       fc.property(

@@ -1,6 +1,6 @@
 /**
  * The newest state payload of one MQTT topic, kept for a republish (reconnect, HA birth) and
- * for publish_on_change, as UTF-8 bytes in two buffers that are reused reading after reading.
+ * for publish_on_change, as UTF-8 bytes in a buffer that is reused reading after reading.
  * Kept as a string, each device's payload lived a second, outlived a young-generation GC and
  * was promoted: at fleet scale a kilobyte per device per second of old-generation garbage and
  * the major GCs that come with it. The buffers' memory is outside the JS heap and never moves.
@@ -10,9 +10,14 @@ import type { StateDoc } from "../mqtt/state.js";
 /** Room for a payload that grew a little, so the buffers are not replaced at every change. */
 const HEADROOM = 256;
 
+/**
+ * Where a new payload is encoded before it is compared with the one held: one for the whole
+ * process (use is synchronous), so each slot needs only its own buffer.
+ */
+let scratch: Buffer = Buffer.alloc(0);
+
 export class StateSlot {
-  #current: Buffer = Buffer.alloc(0);
-  #spare: Buffer = Buffer.alloc(0);
+  #bytes: Buffer = Buffer.alloc(0);
   #length = 0;
   #keyStart = 0;
   #keyEnd = 0;
@@ -26,14 +31,13 @@ export class StateSlot {
    * replaces (byte for byte), false when it differs or there was none.
    */
   replace(doc: StateDoc): boolean {
-    let spare = this.#spare;
-    let n = spare.write(doc.payload);
-    if (n === spare.length) {
+    let n = scratch.write(doc.payload);
+    if (n === scratch.length) {
       // Full: possibly cut short. Sized to the whole payload (write never splits a character).
       const bytes = Buffer.byteLength(doc.payload);
-      if (bytes >= spare.length) {
-        spare = Buffer.allocUnsafeSlow(bytes + HEADROOM);
-        n = spare.write(doc.payload);
+      if (bytes >= scratch.length) {
+        scratch = Buffer.allocUnsafeSlow(bytes + HEADROOM);
+        n = scratch.write(doc.payload);
       }
     }
     // Outside the key is ASCII: character offsets from either end are byte offsets.
@@ -42,9 +46,9 @@ export class StateSlot {
     const same =
       this.#length > 0 &&
       keyEnd - keyStart === this.#keyEnd - this.#keyStart &&
-      spare.compare(this.#current, this.#keyStart, this.#keyEnd, keyStart, keyEnd) === 0;
-    this.#spare = this.#current;
-    this.#current = spare;
+      scratch.compare(this.#bytes, this.#keyStart, this.#keyEnd, keyStart, keyEnd) === 0;
+    if (n > this.#bytes.length) this.#bytes = Buffer.allocUnsafeSlow(n + HEADROOM);
+    scratch.copy(this.#bytes, 0, 0, n);
     this.#length = n;
     this.#keyStart = keyStart;
     this.#keyEnd = keyEnd;
@@ -53,6 +57,6 @@ export class StateSlot {
 
   /** The newest payload (a new string: only a republish asks for it). */
   get payload(): string | undefined {
-    return this.#length > 0 ? this.#current.toString("utf8", 0, this.#length) : undefined;
+    return this.#length > 0 ? this.#bytes.toString("utf8", 0, this.#length) : undefined;
   }
 }
