@@ -11,6 +11,7 @@ import { deviceInfoFromFwVersion, isProtocolError } from "../protocol/index.js";
 import { type TransportError, isTransportError } from "../transport/transport.js";
 import { nextDelay } from "./backoff.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader, handshake } from "./device.js";
+import { clockEntry, pollClock } from "./pollClock.js";
 import { Session, SessionError, isSessionError } from "./session.js";
 import type { PollerEvents, PollerOptions } from "./types.js";
 
@@ -49,7 +50,9 @@ export class Poller extends EventEmitter<PollerEvents> {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private staleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resolves the sleep under way. */
   private wake: (() => void) | undefined;
+  private readonly clockEntry = clockEntry(() => this.wakeUp());
   /** ms timestamp the poll grid is anchored to (start + startDelayMs): polls fall on anchor + k × interval. */
   private anchor = 0;
 
@@ -75,7 +78,8 @@ export class Poller extends EventEmitter<PollerEvents> {
     const abort = this.abort;
     if (!abort) return;
     abort.abort();
-    this.wake?.();
+    pollClock.cancel(this.clockEntry);
+    this.wakeUp();
     this.clearStaleTimer();
     await this.session?.close();
     await this.loop;
@@ -186,8 +190,7 @@ export class Poller extends EventEmitter<PollerEvents> {
           );
         }
       }
-      const now = Date.now();
-      await this.sleep(nextSlot(this.anchor, this.intervalMs, now) - now, signal);
+      await this.sleepUntil(nextSlot(this.anchor, this.intervalMs, Date.now()), signal);
     }
   }
 
@@ -264,17 +267,24 @@ export class Poller extends EventEmitter<PollerEvents> {
     await session.close();
   }
 
-  /** A timer stop() can cut short. */
+  /** A sleep stop() can cut short. */
   private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return this.sleepUntil(Date.now() + ms, signal);
+  }
+
+  /** Until `due` (Date.now() ms), on the process's poll clock (one timer for every poller). */
+  private sleepUntil(due: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
+      this.wake = resolve;
+      pollClock.schedule(this.clockEntry, due);
     });
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 

@@ -1,0 +1,125 @@
+/**
+ * One timer for the sleeps of every poller in the process. A poller sleeps about an interval
+ * between polls; its own Timeout, closures and timer-list entry per sleep each lived that long,
+ * outlived a young-generation GC and were promoted: per device per second at fleet scale. Here
+ * each poller reuses one entry, the entries wait in a binary min-heap on their due time, and a
+ * single Node timer is armed for the earliest.
+ */
+
+export interface ClockEntry {
+  /** Date.now() at or after which `fire` is called. */
+  due: number;
+  /** Position in the heap; -1 when not scheduled. */
+  index: number;
+  readonly fire: () => void;
+}
+
+export function clockEntry(fire: () => void): ClockEntry {
+  return { due: 0, index: -1, fire };
+}
+
+export class PollClock {
+  readonly #heap: ClockEntry[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDue = Number.POSITIVE_INFINITY;
+  readonly #onTimer = (): void => this.#run();
+
+  /** Entries waiting. */
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** Calls `entry.fire` once at `due` (Date.now() ms); an entry already waiting is moved. */
+  schedule(entry: ClockEntry, due: number): void {
+    if (entry.index >= 0) this.#remove(entry);
+    entry.due = due;
+    entry.index = this.#heap.length;
+    this.#heap.push(entry);
+    this.#up(entry.index);
+    this.#arm();
+  }
+
+  /** Forgets a waiting entry (its `fire` is not called). */
+  cancel(entry: ClockEntry): void {
+    if (entry.index < 0) return;
+    this.#remove(entry);
+    this.#arm();
+  }
+
+  #run(): void {
+    this.#timer = undefined;
+    this.#timerDue = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    // Taken out first, then fired: a callback that schedules again waits for the next turn.
+    const due: ClockEntry[] = [];
+    for (let top = this.#heap[0]; top !== undefined && top.due <= now; top = this.#heap[0]) {
+      this.#remove(top);
+      due.push(top);
+    }
+    this.#arm();
+    for (const entry of due) entry.fire();
+  }
+
+  #arm(): void {
+    const next = this.#heap[0];
+    if (next?.due === this.#timerDue) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = Number.POSITIVE_INFINITY;
+    if (!next) return;
+    this.#timerDue = next.due;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, next.due - Date.now()));
+  }
+
+  #remove(entry: ClockEntry): void {
+    const i = entry.index;
+    const last = this.#heap.pop();
+    entry.index = -1;
+    if (last === undefined || last === entry) return;
+    this.#heap[i] = last;
+    last.index = i;
+    this.#up(i);
+    this.#down(last.index);
+  }
+
+  #up(i: number): void {
+    const heap = this.#heap;
+    const e = heap[i];
+    if (!e) return;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p];
+      if (!parent || parent.due <= e.due) break;
+      heap[i] = parent;
+      parent.index = i;
+      i = p;
+    }
+    heap[i] = e;
+    e.index = i;
+  }
+
+  #down(i: number): void {
+    const heap = this.#heap;
+    const e = heap[i];
+    if (!e) return;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let c = l;
+      const left = heap[l];
+      const right = heap[r];
+      if (!left) break;
+      if (right && right.due < left.due) c = r;
+      const child = heap[c];
+      if (!child || child.due >= e.due) break;
+      heap[i] = child;
+      child.index = i;
+      i = c;
+    }
+    heap[i] = e;
+    e.index = i;
+  }
+}
+
+/** The process's clock: every Poller sleeps on it. */
+export const pollClock = new PollClock();
