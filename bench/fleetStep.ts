@@ -16,6 +16,7 @@ import { configSchema } from "../src/config/schema.js";
 import type { Reading } from "../src/model/reading.js";
 import { connect, type Socket } from "node:net";
 import { HaSink } from "../src/bridge/haSink.js";
+import { tuneV8ForBridge } from "../src/bridge/v8Tuning.js";
 import { bmsGetValues, encodeFrame } from "../src/protocol/index.js";
 import { Publisher } from "../src/mqtt/publisher.js";
 import { deviceStateDoc } from "../src/mqtt/state.js";
@@ -95,6 +96,7 @@ function bridgeSubject(
   dataDir: string,
   onReading: (r: Reading) => void,
 ): Subject {
+  tuneV8ForBridge(); // as `vesc2mqtt run` does
   const config = configSchema.parse({
     logLevel: "warn",
     dataDir,

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { Bridge } from "../bridge/bridge.js";
 import { createLog } from "../bridge/log.js";
+import { tuneV8ForBridge } from "../bridge/v8Tuning.js";
 import { isConfigError, loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 
@@ -53,6 +54,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = {}): Promise
   }
   const log = createLog(config.logLevel, err);
   if (config.devices.length === 0) log.warn("no devices configured: nothing to poll");
+  tuneV8ForBridge();
   const bridge = new Bridge({ config, log });
   try {
     await bridge.start();

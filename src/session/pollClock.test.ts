@@ -52,6 +52,35 @@ describe("PollClock", () => {
     expect(clock.size).toBe(0);
   });
 
+  test("after a hold-up, the wake-ups that are due go out 16 per turn of the event loop, in order", async () => {
+    const clock = new PollClock();
+    const batches: number[] = [];
+    const order: number[] = [];
+    let inBatch = false;
+    const past = Date.now() - 500;
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < 40; i++) {
+        clock.schedule(
+          clockEntry(() => {
+            order.push(i);
+            if (!inBatch) {
+              inBatch = true;
+              batches.push(0);
+              queueMicrotask(() => {
+                inBatch = false;
+              });
+            }
+            batches[batches.length - 1] = (batches.at(-1) ?? 0) + 1;
+            if (order.length === 40) resolve();
+          }),
+          past + i,
+        );
+      }
+    });
+    expect(batches).toEqual([16, 16, 8]);
+    expect(order).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   test("the heap hands out entries in due order whatever the order of schedules and cancels", async () => {
     await fc.assert(
       fc.asyncProperty(

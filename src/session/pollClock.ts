@@ -6,6 +6,13 @@
  * single Node timer is armed for the earliest.
  */
 
+/**
+ * Wake-ups per turn of the event loop. Normally a handful are due at a time; after the loop
+ * was held up (a GC, a busy moment) hundreds can be, and firing them at once sent hundreds of
+ * requests whose replies then queued behind each other.
+ */
+const WAKEUPS_PER_TURN = 16;
+
 export interface ClockEntry {
   /** Date.now() at or after which `fire` is called. */
   due: number;
@@ -22,6 +29,7 @@ export class PollClock {
   readonly #heap: ClockEntry[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   readonly #onTimer = (): void => this.#run();
 
   /** Entries waiting. */
@@ -49,18 +57,27 @@ export class PollClock {
   #run(): void {
     this.#timer = undefined;
     this.#timerDue = Number.POSITIVE_INFINITY;
+    this.#immediate = undefined;
     const now = Date.now();
     // Taken out first, then fired: a callback that schedules again waits for the next turn.
     const due: ClockEntry[] = [];
-    for (let top = this.#heap[0]; top !== undefined && top.due <= now; top = this.#heap[0]) {
+    let top = this.#heap[0];
+    for (; top !== undefined && top.due <= now && due.length < WAKEUPS_PER_TURN; top = this.#heap[0]) {
       this.#remove(top);
       due.push(top);
     }
-    this.#arm();
+    if (top !== undefined && top.due <= now) {
+      // More are due (the loop was held up): the rest after the I/O that is waiting, so the
+      // replies to these polls are not queued behind a burst of hundreds of new requests.
+      this.#immediate = setImmediate(this.#onTimer);
+    } else {
+      this.#arm();
+    }
     for (const entry of due) entry.fire();
   }
 
   #arm(): void {
+    if (this.#immediate) return; // the next turn re-arms
     const next = this.#heap[0];
     if (next?.due === this.#timerDue) return;
     clearTimeout(this.#timer);
