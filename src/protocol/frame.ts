@@ -74,7 +74,16 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-type Attempt = { kind: "need" } | { kind: "invalid"; reason: DiscardReason } | { kind: "frame"; end: number };
+/**
+ * What tryFrame found at a position, as a number so the scan over garbage allocates nothing:
+ * the frame's end (≥ 0), NEED (more bytes needed) or invalid(i) for the reason REASONS[i].
+ */
+const NEED = -1;
+const invalid = (reasonIndex: number): number => -2 - reasonIndex;
+const BAD_LENGTH = invalid(1);
+const TOO_LONG = invalid(2);
+const BAD_END = invalid(3);
+const BAD_CRC = invalid(4);
 
 export class FrameDecoder {
   readonly maxPayload: number;
@@ -124,7 +133,7 @@ export class FrameDecoder {
         continue;
       }
       const attempt = this.tryFrame(pos);
-      if (attempt.kind === "need") {
+      if (attempt === NEED) {
         // The firmware would wait here for as many bytes as the length field promises, so a
         // garbage start byte could hold back good frames for kilobytes. If a complete, valid
         // frame already sits further on, the pending one is garbage: drop up to that frame.
@@ -134,17 +143,17 @@ export class FrameDecoder {
         pos = next;
         continue;
       }
-      if (attempt.kind === "invalid") {
-        this.markDiscard(pos, attempt.reason);
-        if (attempt.reason === "badCrc") this.stats.crcErrors++;
+      if (attempt < 0) {
+        this.markDiscard(pos, REASONS[-2 - attempt] as DiscardReason);
+        if (attempt === BAD_CRC) this.stats.crcErrors++;
         pos++;
         continue;
       }
       this.flushDiscard(pos);
       const headerLen = b;
-      this.spans.push(FRAME, pos + headerLen, attempt.end - 3);
+      this.spans.push(FRAME, pos + headerLen, attempt - 3);
       this.stats.framesDecoded++;
-      pos = attempt.end;
+      pos = attempt;
     }
     this.flushDiscard(pos);
     this.emitSpans(this.start, pos, events);
@@ -188,15 +197,15 @@ export class FrameDecoder {
     const buf = this.buf;
     for (let q = pos + 1; q < this.end; q++) {
       const b = buf[q] as number;
-      if (b >= 2 && b <= 4 && this.tryFrame(q).kind === "frame") return q;
+      if (b >= 2 && b <= 4 && this.tryFrame(q) >= 0) return q;
     }
     return -1;
   }
 
-  private tryFrame(pos: number): Attempt {
+  private tryFrame(pos: number): number {
     const buf = this.buf;
     const headerLen = buf[pos] as number; // 2, 3 or 4: the start byte is also the header length
-    if (this.end - pos < headerLen) return { kind: "need" };
+    if (this.end - pos < headerLen) return NEED;
     let len: number;
     let minLen: number;
     if (headerLen === 2) {
@@ -209,16 +218,16 @@ export class FrameDecoder {
       len = ((buf[pos + 1] as number) << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number);
       minLen = 65535;
     }
-    if (len < minLen) return { kind: "invalid", reason: "badLength" };
-    if (len > this.maxPayload) return { kind: "invalid", reason: "tooLong" };
+    if (len < minLen) return BAD_LENGTH;
+    if (len > this.maxPayload) return TOO_LONG;
     const frameEnd = pos + headerLen + len + 3;
-    if (frameEnd > this.end) return { kind: "need" };
+    if (frameEnd > this.end) return NEED;
     // Stop byte before CRC, in the firmware's order.
-    if (buf[frameEnd - 1] !== STOP_BYTE) return { kind: "invalid", reason: "badEnd" };
+    if (buf[frameEnd - 1] !== STOP_BYTE) return BAD_END;
     const payloadStart = pos + headerLen;
     const crc = ((buf[frameEnd - 3] as number) << 8) | (buf[frameEnd - 2] as number);
-    if (crc16(buf, payloadStart, payloadStart + len) !== crc) return { kind: "invalid", reason: "badCrc" };
-    return { kind: "frame", end: frameEnd };
+    if (crc16(buf, payloadStart, payloadStart + len) !== crc) return BAD_CRC;
+    return frameEnd;
   }
 
   // A run of discards is always contiguous (a frame or the end of push() flushes it), so it
