@@ -28,6 +28,7 @@ import {
 import { alertsDoc, alertsTopic } from "../mqtt/homeassistant/alerts.js";
 import { planCleanup, type RetainedConfig, scanTopics } from "../mqtt/homeassistant/cleanup.js";
 import { type ConnectFn, Publisher, type PublisherStats } from "../mqtt/publisher.js";
+import type { Platform } from "../mqtt/homeassistant/entities.js";
 import { type StateDoc, availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
 import {
   bridgeStateTopic,
@@ -75,8 +76,8 @@ export interface HaSinkOptions {
 interface DeviceMemory {
   readonly desc: HaSinkDevice;
   presence: DevicePresence;
-  /** objectId → components last published. */
-  published: Map<string, PublishedComponents>;
+  /** objectId → components last published (packed: see PackedComponents). */
+  published: Map<string, PackedComponents>;
   /** Digest of the discovery input last published, to skip identical re-publishes (the input itself is ~20 KB a device). */
   shapeKey: string;
   /** presenceKey() of the presence last turned into discovery: most readings change nothing. */
@@ -92,6 +93,25 @@ interface DeviceMemory {
   states: Map<string, StateSlot>;
   /** Active alerts by rule (from the bus, emitted by the alerts sink). */
   alerts: Map<string, Alert>;
+}
+
+/**
+ * PublishedComponents as one flat [key, platform, key, platform, …] array. A Map per HA device
+ * was ~3.5 KB of hash table kept for the life of the process, per device of a fleet; it is
+ * only needed when discovery goes out again, and unpacked then.
+ */
+type PackedComponents = readonly string[];
+
+function pack(components: PublishedComponents): PackedComponents {
+  const out: string[] = [];
+  for (const [key, platform] of components) out.push(key, platform);
+  return out;
+}
+
+function unpack(packed: PackedComponents): PublishedComponents {
+  const out = new Map<string, Platform>();
+  for (let i = 0; i + 1 < packed.length; i += 2) out.set(packed[i] as string, packed[i + 1] as Platform);
+  return out;
 }
 
 /** Devices whose discovery goes out between two waits for the broker in a republish. */
@@ -274,7 +294,7 @@ export class HaSink implements Sink {
     for (const mem of this.#mem.values()) {
       for (const objectId of this.#objectIds(mem)) {
         const comps = plan.published.get(objectId);
-        if (comps) mem.published.set(objectId, comps);
+        if (comps) mem.published.set(objectId, pack(comps));
       }
     }
     this.#scan = "done";
@@ -347,13 +367,14 @@ export class HaSink implements Sink {
     // Configured CAN nodes that have not answered yet keep their entities (no churn at startup).
     const live = new Set([...devices.map((d) => d.objectId), ...this.#objectIds(mem)]);
     for (const d of devices) {
-      const r = discoveryMessages(this.#discovery, d, mem.published.get(d.objectId));
+      const prev = mem.published.get(d.objectId);
+      const r = discoveryMessages(this.#discovery, d, prev && unpack(prev));
       this.#sendAll(r.messages, acks);
-      mem.published.set(d.objectId, r.published);
+      mem.published.set(d.objectId, pack(r.published));
     }
     for (const [objectId, prev] of mem.published) {
       if (live.has(objectId)) continue;
-      this.#sendAll(removalMessages(this.#discovery, objectId, prev), acks);
+      this.#sendAll(removalMessages(this.#discovery, objectId, unpack(prev)), acks);
       mem.published.delete(objectId);
     }
     return acks;
@@ -492,7 +513,7 @@ export class HaSink implements Sink {
     const mem = this.#mem.get(id);
     if (!mem) return;
     for (const [objectId, prev] of mem.published)
-      this.#sendAll(removalMessages(this.#discovery, objectId, prev));
+      this.#sendAll(removalMessages(this.#discovery, objectId, unpack(prev)));
     const base = this.options.mqtt.baseTopic;
     // Empty retained payloads clear what a broker would otherwise replay forever.
     for (const topic of [
