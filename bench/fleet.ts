@@ -97,7 +97,7 @@ async function ramp(
   const started = Date.now();
   for (const n of sizes) {
     const left = budgetS - (Date.now() - started) / 1000;
-    // Start-up grows with N (bridge discovery about 3 s per 1,000 devices here); skip a step that cannot finish.
+    // Start-up grows with N (bridge discovery about 2 s per 1,000 devices here, allowed 4); skip a step that cannot finish.
     if (left < windowS + 10 + n / 250) {
       notes.push(`${mode}: N=${n} not run, its ${budgetS.toFixed(0)} s share of --budget was used up.`);
       break;

@@ -88,7 +88,7 @@ interface Subject {
   settled(): boolean;
 }
 
-/** The whole bridge (production path), polls unstaggered as the bridge starts them today. */
+/** The whole bridge (production path), polls spread over the interval as Bridge.start() does, V8 tuned as `vesc2mqtt run` does. */
 function bridgeSubject(
   ports: readonly number[],
   brokerUrl: string,

@@ -114,6 +114,9 @@ function unpack(packed: PackedComponents): PublishedComponents {
   return out;
 }
 
+/** What #publishDiscovery returns when nothing went out: most readings, so not a new array each. */
+const NO_ACKS: readonly Promise<unknown>[] = [];
+
 /** Devices whose discovery goes out between two waits for the broker in a republish. */
 const REPUBLISH_SLICE = 20;
 /** How long stop() waits for QoS 1 acknowledgements before disconnecting anyway. */
@@ -338,29 +341,29 @@ export class HaSink implements Sink {
   }
 
   /** Publishes this device's discovery if its shape changed (or always, `force`); returns the broker acks to wait for. */
-  #publishDiscovery(mem: DeviceMemory, force: boolean): Promise<unknown>[] {
-    const acks: Promise<unknown>[] = [];
-    if (!this.options.mqtt.discovery || this.#scan !== "done") return acks;
+  #publishDiscovery(mem: DeviceMemory, force: boolean): readonly Promise<unknown>[] {
+    if (!this.options.mqtt.discovery || this.#scan !== "done") return NO_ACKS;
     // A republish of everything will get to this device (with force): no need to do it twice.
-    if (!force && mem.republishPending) return acks;
+    if (!force && mem.republishPending) return NO_ACKS;
     // Building and comparing every entity per reading was a fifth of the bridge's CPU at
     // fleet scale; the presence decides the shape, so an unchanged presence skips it all:
     // first by identity (updatePresence returns the old object), then by its key.
-    if (!force && mem.presence === mem.keyedPresence) return acks;
+    if (!force && mem.presence === mem.keyedPresence) return NO_ACKS;
     const presence = presenceKey(mem.presence);
     if (!force && presence === mem.presenceKey) {
       mem.keyedPresence = mem.presence;
-      return acks;
+      return NO_ACKS;
     }
     const devices = haDevices(this.options.mqtt.baseTopic, mem.desc, mem.presence);
     const shapeKey = createHash("sha1").update(JSON.stringify(devices)).digest("base64");
     if (!force && shapeKey === mem.shapeKey) {
       mem.presenceKey = presence;
       mem.keyedPresence = mem.presence;
-      return acks;
+      return NO_ACKS;
     }
     // Only count it as published when it actually went out: otherwise the next connect redoes it.
-    if (!this.#publisher?.connected) return acks;
+    if (!this.#publisher?.connected) return NO_ACKS;
+    const acks: Promise<unknown>[] = [];
     mem.shapeKey = shapeKey;
     mem.presenceKey = presence;
     mem.keyedPresence = mem.presence;

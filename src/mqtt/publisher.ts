@@ -199,9 +199,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
    */
   #flushIfFull(): void {
     const cork = this.#cork;
-    const { writableLength, writableHighWaterMark } = cork?.stream ?? {};
-    if (cork && writableLength !== undefined && writableHighWaterMark !== undefined)
-      if (writableLength >= writableHighWaterMark) this.#uncork(cork);
+    const length = cork?.stream.writableLength;
+    const highWaterMark = cork?.stream.writableHighWaterMark;
+    if (cork && length !== undefined && highWaterMark !== undefined && length >= highWaterMark)
+      this.#uncork(cork);
   }
 
   async subscribe(topic: string): Promise<void> {
