@@ -1,50 +1,22 @@
 /**
- * HaSink pacing without a broker (a fake MQTT client that holds QoS 1 acknowledgements): a
+ * HaSink pacing without a broker (the fake MQTT client, holding QoS 1 acknowledgements): a
  * fleet's discovery goes out one slice of devices at a time, each after the broker acked the
  * previous slice, and `discoveryBacklog` counts what is left. The broker behaviour itself is
  * tested against Mosquitto in test/integration/mqtt.*.test.ts.
  */
-import { EventEmitter } from "node:events";
 import { expect, test } from "vitest";
+import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { Bus } from "../model/bus.js";
-import type { MqttClientLike } from "../mqtt/publisher.js";
 import { HaSink } from "./haSink.js";
 
-class AckLaterClient extends EventEmitter implements MqttClientLike {
-  connected = false;
-  readonly topics: string[] = [];
-  readonly unacked: (() => void)[] = [];
-  publish(
-    topic: string,
-    _message: string,
-    opts: { qos: 0 | 1; retain: boolean },
-    callback: (error?: Error) => void,
-  ): void {
-    this.topics.push(topic);
-    if (opts.qos === 1) this.unacked.push(() => callback());
-    else callback();
-  }
-  async subscribeAsync(): Promise<unknown> {
-    return [];
-  }
-  async unsubscribeAsync(): Promise<unknown> {
-    return undefined;
-  }
-  async endAsync(): Promise<void> {
-    this.connected = false;
-  }
-  /** The broker acknowledges everything sent so far. */
-  ack(): void {
-    for (const done of this.unacked.splice(0)) done();
-  }
-}
-
-const configs = (c: AckLaterClient) => c.topics.filter((t) => /^homeassistant\/device\/.+\/config$/.test(t));
+const configs = (c: FakeMqttClient) =>
+  c.published.map((p) => p.topic).filter((t) => /^homeassistant\/device\/.+\/config$/.test(t));
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
 test("a fleet's discovery goes out 20 devices at a time, each slice after the broker acked the last", async () => {
-  const fake = new AckLaterClient();
+  const fake = new FakeMqttClient();
+  fake.holdAcks = true;
   const devices = Array.from({ length: 45 }, (_, i) => ({
     id: `d${i}`,
     name: `Pack ${i}`,
@@ -71,8 +43,7 @@ test("a fleet's discovery goes out 20 devices at a time, each slice after the br
   await sink.start();
   try {
     expect(sink.discoveryBacklog).toBe(45);
-    fake.connected = true;
-    fake.emit("connect");
+    fake.up();
     await waitFor(() => fake.unacked.length === 1); // the bridge's "online"
     fake.ack();
     await waitFor(() => configs(fake).length >= 20);

@@ -1,88 +1,15 @@
-/** Publisher unit tests with a fake MQTT client (the only mocked client in the suite): LWT, online, drops, counters. */
-import { EventEmitter } from "node:events";
+/** Publisher unit tests with the fake MQTT client of test/helpers: LWT, online, drops, batching, counters. */
 import type { IClientOptions } from "mqtt";
 import { describe, expect, test } from "vitest";
+import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
-import { DEFAULT_BATCH_MS, type MqttClientLike, Publisher } from "./publisher.js";
-
-/** Counts cork depth like a Writable: writes made while corked leave together at the last uncork. */
-class FakeStream {
-  depth = 0;
-  /** Bytes held while corked, as a Writable's writableLength. */
-  writableLength = 0;
-  readonly writableHighWaterMark = 1000;
-  uncorks = 0;
-  /** Publishes per flush to the "socket". */
-  readonly flushes: number[] = [];
-  #held = 0;
-  cork(): void {
-    this.depth++;
-  }
-  uncork(): void {
-    this.depth--;
-    this.uncorks++;
-    if (this.depth === 0 && this.#held > 0) {
-      this.flushes.push(this.#held);
-      this.#held = 0;
-      this.writableLength = 0;
-    }
-  }
-  write(bytes: number): void {
-    if (this.depth > 0) {
-      this.#held++;
-      this.writableLength += bytes;
-    } else this.flushes.push(1);
-  }
-}
-
-class FakeClient extends EventEmitter implements MqttClientLike {
-  connected = false;
-  stream = new FakeStream();
-  failPublish = false;
-  readonly published: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
-  readonly subscribed: string[] = [];
-  ended: boolean | undefined;
-  publish(
-    topic: string,
-    payload: string,
-    opts: { qos: 0 | 1; retain: boolean },
-    callback: (error?: Error) => void,
-  ): void {
-    if (this.failPublish) {
-      callback(new Error("publish failed"));
-      return;
-    }
-    this.published.push({ topic, payload, ...opts });
-    this.stream.write(payload.length);
-    callback();
-  }
-  async subscribeAsync(topic: string): Promise<unknown> {
-    this.subscribed.push(topic);
-    return [];
-  }
-  async unsubscribeAsync(topic: string): Promise<unknown> {
-    this.subscribed.splice(this.subscribed.indexOf(topic), 1);
-    return undefined;
-  }
-  async endAsync(force?: boolean): Promise<void> {
-    this.ended = force ?? false;
-    this.connected = false;
-  }
-  up(): void {
-    this.connected = true;
-    this.emit("connect");
-  }
-  down(): void {
-    this.connected = false;
-    this.emit("close");
-  }
-}
+import { DEFAULT_BATCH_MS, Publisher } from "./publisher.js";
 
 /** Past the publisher's batch window. */
 const batchGone = () => new Promise((r) => setTimeout(r, DEFAULT_BATCH_MS * 4));
 
 function setup(extra: { congestionBytes?: number } = {}) {
-  const fake = new FakeClient();
+  const fake = new FakeMqttClient();
   let seen: IClientOptions | undefined;
   const pub = new Publisher({
     url: "mqtt://127.0.0.1:1",
@@ -97,6 +24,16 @@ function setup(extra: { congestionBytes?: number } = {}) {
     },
   });
   return { fake, pub, options: () => seen };
+}
+
+/** A started, connected publisher whose "online" has already left (its batch gone). */
+async function online(extra: { congestionBytes?: number } = {}) {
+  const s = setup(extra);
+  s.pub.start();
+  s.fake.up();
+  await waitFor(() => s.pub.stats.published >= 1);
+  await batchGone();
+  return s;
 }
 
 describe("Publisher", () => {
@@ -134,11 +71,7 @@ describe("Publisher", () => {
   });
 
   test("publishes within the batch window leave in one write", async () => {
-    const { fake, pub } = setup();
-    pub.start();
-    fake.up();
-    await waitFor(() => pub.stats.published >= 1);
-    await batchGone(); // "online" leaves on its own
+    const { fake, pub } = await online();
     const before = fake.stream.flushes.length;
     for (let i = 0; i < 50; i++) pub.send(`s/${i}`, String(i));
     expect(fake.stream.depth).toBe(1);
@@ -155,11 +88,7 @@ describe("Publisher", () => {
   });
 
   test("a batch leaves early once it fills the stream's buffer", async () => {
-    const { fake, pub } = setup();
-    pub.start();
-    fake.up();
-    await waitFor(() => pub.stats.published >= 1);
-    await batchGone();
+    const { fake, pub } = await online();
     const before = fake.stream.flushes.length;
     for (let i = 0; i < 25; i++) pub.send("big", "x".repeat(100)); // high-water mark: 1,000 bytes
     await batchGone();
@@ -169,11 +98,7 @@ describe("Publisher", () => {
   });
 
   test("QoS 0 is dropped (and counted) while too much waits for the broker; QoS 1 is not", async () => {
-    const { fake, pub } = setup({ congestionBytes: 500 });
-    pub.start();
-    fake.up();
-    await waitFor(() => pub.stats.published >= 1);
-    await batchGone();
+    const { pub } = await online({ congestionBytes: 500 });
     const accepted = Array.from({ length: 10 }, (_, i) => pub.send(`s/${i}`, "x".repeat(100)));
     expect(accepted).toEqual([true, true, true, true, true, true, false, false, false, false]);
     expect(pub.stats.dropped).toBe(4);
