@@ -110,6 +110,24 @@ describe("ByteWriter/ByteReader round trips", () => {
       ),
     );
   });
+
+  it("float16Array/boolArray read what n float16/bool reads would, any n up to 100", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -0x8000, max: 0x7fff }), { maxLength: 100 }), (raw) => {
+        const w = new ByteWriter();
+        for (const v of raw) w.int16(v);
+        for (const v of raw) w.uint8(v & 0xff);
+        const bytes = w.finish();
+        const one = new ByteReader(bytes);
+        const each = raw.map(() => one.float16(1e3));
+        const flags = raw.map(() => one.bool());
+        const bulk = new ByteReader(bytes);
+        expect(bulk.float16Array(raw.length, 1e3)).toEqual(each);
+        expect(bulk.boolArray(raw.length)).toEqual(flags);
+        expect(bulk.remaining).toBe(0);
+      }),
+    );
+  });
 });
 
 describe("bounds checks", () => {
@@ -123,6 +141,8 @@ describe("bounds checks", () => {
     ["float16", (r) => r.float16(10), 2],
     ["float32", (r) => r.float32(1e6), 4],
     ["float32Auto", (r) => r.float32Auto(), 4],
+    ["float16Array of 3", (r) => r.float16Array(3, 10), 6],
+    ["boolArray of 3", (r) => r.boolArray(3), 3],
   ];
   for (const [name, read, size] of readers) {
     it(`${name} on ${size - 1} bytes throws ProtocolError Truncated`, () => {

@@ -4,6 +4,7 @@
  * "float16"/"float32" here are VESC's scaled fixed-point values, not IEEE halves:
  * int16/int32 divided by a scale. float32Auto is VESC's portable IEEE-754 binary32.
  */
+import { booleanArray, doubleArray } from "./arrays.js";
 import { ProtocolError } from "./errors.js";
 
 export class ByteReader {
@@ -87,6 +88,24 @@ export class ByteReader {
     const value = (m / 0x1000000 + 0.5) * 2 ** (e - 126);
     return bits >>> 31 ? -value : value;
   }
+  /**
+   * n consecutive int16 / scale values after one range check (cell voltages, temperatures):
+   * a check and a label per element cost more than the reads themselves.
+   */
+  float16Array(n: number, scale: number, what = "float16[]"): number[] {
+    let at = this.take(2 * n, what);
+    const out = doubleArray(n);
+    for (let i = 0; i < n; i++, at += 2) out[i] = ((this.u16At(at) << 16) >> 16) / scale;
+    return out;
+  }
+  /** n consecutive bool bytes after one range check. */
+  boolArray(n: number, what = "bool[]"): boolean[] {
+    const at = this.take(n, what);
+    const b = this.bytes;
+    const out = booleanArray(n);
+    for (let i = 0; i < n; i++) out[i] = b[at + i] !== 0;
+    return out;
+  }
   bytesN(n: number, what = "bytes"): Uint8Array {
     const at = this.take(n, what);
     return this.bytes.subarray(at, at + n);
@@ -97,13 +116,22 @@ export class ByteReader {
     if (end < 0) {
       throw new ProtocolError("Truncated", `payload ends inside ${what} (no NUL terminator)`);
     }
-    const text = new TextDecoder("utf-8", { fatal: false }).decode(this.bytes.subarray(this.offset, end));
+    const text = decodeUtf8(this.bytes, this.offset, end);
     this.offset = end + 1;
     return text;
   }
   rest(): Uint8Array {
     return this.bytesN(this.remaining, "rest");
   }
+}
+
+// One decoder for the module: constructing a TextDecoder per string, and calling into it for
+// the short ASCII status strings most replies carry, cost more than the rest of a BMS reply.
+const UTF8 = new TextDecoder("utf-8", { fatal: false });
+
+/** bytes[start, end) as UTF-8 (invalid sequences become U+FFFD). */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  return start === end ? "" : UTF8.decode(bytes.subarray(start, end));
 }
 
 function checkInt(value: number, min: number, max: number, what: string): number {

@@ -201,6 +201,45 @@ describe("FrameDecoder: properties", () => {
     );
   });
 
+  it("bytes it handed out never change, whatever it is fed later (payloads are views)", () => {
+    // Events are views of the decoder's buffer: it must move on to a new buffer, never
+    // compact or rewind over bytes it lent. Streams of 2–30 KiB cross the 4 KiB buffer often.
+    const op = fc.oneof(
+      fc.record({
+        frames: fc.array(payloadArb, { minLength: 1, maxLength: 40 }),
+        garbage: fc.uint8Array({ maxLength: 64 }),
+        cut: fc.nat(),
+      }),
+      fc.constant("reset" as const),
+      fc.constant("skip" as const),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), (ops) => {
+        const d = new FrameDecoder();
+        const held: Array<[Uint8Array, Uint8Array]> = [];
+        const hold = (events: DecodeEvent[]) => {
+          for (const e of events) {
+            const bytes = e.kind === "frame" ? e.payload : e.bytes;
+            held.push([bytes, bytes.slice()]);
+          }
+        };
+        for (const o of ops) {
+          if (o === "reset") hold(d.reset());
+          else if (o === "skip") hold(d.skipPending());
+          else {
+            const stream = concat(o.garbage, ...o.frames.map(encodeFrame));
+            const cut = o.cut % (stream.length + 1);
+            hold(d.push(stream.subarray(0, cut)));
+            hold(d.push(stream.subarray(cut)));
+          }
+        }
+        hold(d.push(encodeFrame(new Uint8Array(4000).fill(0x55))));
+        for (const [view, copy] of held) expect(view).toEqual(copy);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("never throws on arbitrary bytes and accounts for every byte", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 10 }), (chunks) => {

@@ -6,6 +6,7 @@
  * byte past a start byte whose frame turns out invalid, so a good frame right after garbage
  * or a corrupt frame is still found.
  */
+import { objectArray } from "./arrays.js";
 import { crc16 } from "./crc16.js";
 import { ProtocolError } from "./errors.js";
 
@@ -20,6 +21,19 @@ export type DiscardReason =
 export type DecodeEvent =
   | { readonly kind: "frame"; readonly payload: Uint8Array }
   | { readonly kind: "discarded"; readonly reason: DiscardReason; readonly bytes: Uint8Array };
+
+// Events are class instances, not literals, so V8 cannot pretenure them (see arrays.ts).
+class FrameEvent {
+  readonly kind = "frame";
+  constructor(readonly payload: Uint8Array) {}
+}
+class DiscardEvent {
+  readonly kind = "discarded";
+  constructor(
+    readonly reason: DiscardReason,
+    readonly bytes: Uint8Array,
+  ) {}
+}
 
 export interface FrameDecoderOptions {
   /** Longest payload accepted (default 10,000 like VESC Tool; firmware itself uses 512). */
@@ -45,7 +59,8 @@ const REASONS: readonly DiscardReason[] = [
   "badCrc",
   "truncated",
 ];
-const FRAME = -1;
+/** Buffer size a decoder starts with and moves to when its bytes are out as views. */
+const BUFFER_BYTES = 4096;
 
 /** Frames a payload, choosing the shortest length form like packet_send_packet. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
@@ -93,22 +108,23 @@ export class FrameDecoder {
     crcErrors: 0,
     discards: { noStart: 0, badLength: 0, tooLong: 0, badEnd: 0, badCrc: 0, truncated: 0 },
   };
+  // Events are views of buf, so bytes before `end` are never written again once one has gone
+  // out (`lent`): when the buffer is full the decoder moves on to a new one instead of
+  // compacting. Copying the consumed bytes out per push() instead cost a fresh off-heap
+  // ArrayBuffer (V8 keeps typed arrays over 64 bytes off-heap) per push: a third of the
+  // decoding time in bench/decoder.ts, and garbage that made V8's GC erratic there.
   private buf: Uint8Array;
   private start = 0;
   private end = 0;
+  private lent = false;
   // The current run of discarded bytes, merged into one event; its reason is the first one seen.
   private discardFrom = -1;
   private discardReason: DiscardReason = "noStart";
-  // What push() consumed, as (reason index or FRAME, from, to) triples into buf; turned into
-  // events at the end of push() as views of ONE copy of the consumed bytes. A copy per
-  // payload costs ~300 ns (V8 allocates typed arrays over 64 bytes off-heap), which was a
-  // third of decoding time in bench/decoder.ts.
-  private readonly spans: number[] = [];
 
   constructor(options: FrameDecoderOptions = {}) {
     const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.maxPayload = Number.isInteger(max) && max >= 1 && max <= MAX_24BIT ? max : DEFAULT_MAX_PAYLOAD;
-    this.buf = new Uint8Array(Math.min(this.maxPayload + 8, 4096));
+    this.buf = new Uint8Array(BUFFER_BYTES);
   }
 
   /** Bytes held while waiting for the rest of a frame. */
@@ -117,11 +133,13 @@ export class FrameDecoder {
   }
 
   /**
-   * Payloads and discarded bytes are copies, never views of the decoder's own buffer; those
-   * from one push() share one fresh ArrayBuffer (mind `byteOffset` when using `.buffer`).
+   * Payloads and discarded bytes are views of bytes the decoder copied and never writes again:
+   * they stay valid and unchanged for as long as they are held. Several share one ArrayBuffer
+   * (mind `byteOffset` when using `.buffer`); holding one keeps its 4 KiB buffer alive, so
+   * `slice()` a payload to keep it for long.
    */
   push(chunk: Uint8Array): DecodeEvent[] {
-    const events: DecodeEvent[] = [];
+    const events = objectArray<DecodeEvent>();
     this.append(chunk);
     const buf = this.buf;
     let pos = this.start;
@@ -149,19 +167,21 @@ export class FrameDecoder {
         pos++;
         continue;
       }
-      this.flushDiscard(pos);
-      const headerLen = b;
-      this.spans.push(FRAME, pos + headerLen, attempt - 3);
+      this.flushDiscard(pos, events);
+      // The start byte is also the header length.
+      events.push(new FrameEvent(this.view(pos + b, attempt - 3)));
       this.stats.framesDecoded++;
       pos = attempt;
     }
-    this.flushDiscard(pos);
-    this.emitSpans(this.start, pos, events);
+    this.flushDiscard(pos, events);
     this.start = pos;
     if (this.start === this.end) {
-      this.start = this.end = 0;
-      // Give back memory a one-off huge chunk made us take.
-      if (this.buf.length > 65536) this.buf = new Uint8Array(4096);
+      if (this.buf.length > 65536) {
+        // Give back memory a one-off huge chunk made us take.
+        this.buf = new Uint8Array(BUFFER_BYTES);
+        this.lent = false;
+      }
+      if (!this.lent) this.start = this.end = 0;
     }
     return events;
   }
@@ -173,10 +193,10 @@ export class FrameDecoder {
    */
   skipPending(): DecodeEvent[] {
     if (this.start === this.end) return [];
-    const dropped = this.buf.slice(this.start, this.start + 1);
+    const dropped = this.view(this.start, this.start + 1);
     this.start++;
     this.count("truncated", 1);
-    const events: DecodeEvent[] = [{ kind: "discarded", reason: "truncated", bytes: dropped }];
+    const events: DecodeEvent[] = [new DiscardEvent("truncated", dropped)];
     return events.concat(this.push(new Uint8Array(0)));
   }
 
@@ -184,11 +204,13 @@ export class FrameDecoder {
   reset(): DecodeEvent[] {
     const events: DecodeEvent[] = [];
     if (this.end > this.start) {
-      const bytes = this.buf.slice(this.start, this.end);
+      const bytes = this.view(this.start, this.end);
       this.count("truncated", bytes.length);
-      events.push({ kind: "discarded", reason: "truncated", bytes });
+      events.push(new DiscardEvent("truncated", bytes));
     }
-    this.start = this.end = 0;
+    // Lent bytes must not be overwritten: rewind only when none are out.
+    if (this.lent) this.start = this.end;
+    else this.start = this.end = 0;
     this.discardFrom = -1;
     return events;
   }
@@ -239,35 +261,19 @@ export class FrameDecoder {
     }
   }
 
-  private flushDiscard(pos: number): void {
+  private flushDiscard(pos: number, events: DecodeEvent[]): void {
     if (this.discardFrom < 0) return;
     const from = this.discardFrom;
     this.discardFrom = -1;
     if (pos === from) return;
     this.count(this.discardReason, pos - from);
-    this.spans.push(REASONS.indexOf(this.discardReason), from, pos);
+    events.push(new DiscardEvent(this.discardReason, this.view(from, pos)));
   }
 
-  /** Turns the recorded spans of buf[first, last) into events, all views of one copy. */
-  private emitSpans(first: number, last: number, events: DecodeEvent[]): void {
-    const spans = this.spans;
-    if (spans.length === 0) return;
-    const copy = this.buf.slice(first, last);
-    for (let i = 0; i < spans.length; i += 3) {
-      const code = spans[i] as number;
-      const from = (spans[i + 1] as number) - first;
-      const to = (spans[i + 2] as number) - first;
-      if (code === FRAME) {
-        events.push({ kind: "frame", payload: copy.subarray(from, to) });
-      } else {
-        events.push({
-          kind: "discarded",
-          reason: REASONS[code] as DiscardReason,
-          bytes: copy.subarray(from, to),
-        });
-      }
-    }
-    spans.length = 0;
+  /** buf[from, to) lent out: from now on those bytes are never overwritten. */
+  private view(from: number, to: number): Uint8Array {
+    this.lent = true;
+    return new Uint8Array(this.buf.buffer, from, to - from);
   }
 
   private count(reason: DiscardReason, n: number): void {
@@ -280,10 +286,13 @@ export class FrameDecoder {
     if (this.end + chunk.length > this.buf.length) {
       const live = this.end - this.start;
       const needed = live + chunk.length;
-      if (needed > this.buf.length) {
-        const next = new Uint8Array(Math.max(needed, this.buf.length * 2));
+      if (this.lent || needed > this.buf.length) {
+        // Lent bytes stay where they are: the pending ones move to a new buffer.
+        const grow = needed > this.buf.length ? 2 : 1;
+        const next = new Uint8Array(Math.max(needed, this.buf.length * grow));
         next.set(this.buf.subarray(this.start, this.end));
         this.buf = next;
+        this.lent = false;
       } else {
         this.buf.copyWithin(0, this.start, this.end);
       }

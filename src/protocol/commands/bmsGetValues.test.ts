@@ -100,9 +100,13 @@ describe("COMM_BMS_GET_VALUES", () => {
     expect(bms.ampHoursDischargedTotal).toBe(0);
     expect(bms.wattHoursDischargedTotal).toBe(0);
     expect(bms.pressure).toBe(0);
-    // firmware 6.5 stops after pressure: omitted, never invented
-    expect("dataVersion" in bms).toBe(false);
-    expect("status" in bms).toBe(false);
+    // firmware 6.5 stops after pressure: undefined, never invented, and left out of JSON
+    expect(bms.dataVersion).toBeUndefined();
+    expect(bms.status).toBeUndefined();
+    const json = JSON.parse(JSON.stringify(bms)) as Record<string, unknown>;
+    expect(Object.keys(json)).not.toContain("dataVersion");
+    expect(Object.keys(json)).not.toContain("status");
+    expect(json.pressure).toBe(0);
     expect(cellStats(bms.cells)).toEqual({
       cellMin: 4.176,
       cellMinNumber: 1,
@@ -129,6 +133,37 @@ describe("COMM_BMS_GET_VALUES", () => {
         for (const fields of TAIL.slice(keep)) for (const f of fields) delete cut[f];
         const v = cut as unknown as BmsValues;
         expect(decodeBmsValues(encodeBmsValuesResponse(v))).toEqual(v);
+      }),
+    );
+  });
+
+  it("gives every reply the same keys, in wire order, whichever firmware cut the tail", () => {
+    // One shape for all replies keeps property access monomorphic downstream; absent tail
+    // fields are undefined (and so left out of JSON), never missing keys or invented values.
+    const keyOrder = [
+      "packVoltage",
+      "chargeVoltage",
+      "current",
+      "currentIc",
+      "ampHours",
+      "wattHours",
+      "cells",
+      "balancing",
+      "temperatures",
+      "icTemperature",
+      "humidityTemperature",
+      "humidity",
+      "maxCellTemperature",
+      ...TAIL.flat(),
+    ];
+    fc.assert(
+      fc.property(fullArb, fc.integer({ min: 0, max: TAIL.length }), (full, keep) => {
+        const cut: Record<string, unknown> = { ...full };
+        for (const fields of TAIL.slice(keep)) for (const f of fields) delete cut[f];
+        const decoded = decodeBmsValues(encodeBmsValuesResponse(cut as unknown as BmsValues));
+        expect(Object.keys(decoded)).toEqual(keyOrder);
+        const json = Object.keys(JSON.parse(JSON.stringify(decoded)) as object);
+        expect(json).toEqual(keyOrder.filter((k) => k in cut));
       }),
     );
   });

@@ -17,78 +17,92 @@ const NAME = "COMM_BMS_GET_VALUES";
 export const BMS_MAX_CELLS = 50;
 export const BMS_MAX_TEMPS = 50;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-// Field labels for error messages, built once: a template string per cell per reply was the
-// decoder's main source of garbage (bench/decoder.ts profile).
-const label = (name: string, n: number) => Array.from({ length: n }, (_, i) => `${name}[${i}]`);
-const CELL_LABELS = label("v_cell", BMS_MAX_CELLS);
-const BAL_LABELS = label("bal_state", BMS_MAX_CELLS);
-const TEMP_LABELS = label("temps_adc", BMS_MAX_TEMPS);
-
 export function decodeBmsValues(payload: Uint8Array): BmsValues {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.BmsGetValues, NAME);
-  const packVoltage = r.float32(1e6, "v_tot"); // V
-  const chargeVoltage = r.float32(1e6, "v_charge"); // V
-  const current = r.float32(1e6, "i_in"); // A
-  const currentIc = r.float32(1e6, "i_in_ic"); // A
-  const ampHours = r.float32(1e3, "ah_cnt"); // Ah
-  const wattHours = r.float32(1e3, "wh_cnt"); // Wh
-  const cellCount = r.uint8("cell_num");
-  if (cellCount > BMS_MAX_CELLS) {
-    throw new ProtocolError(
-      "InvalidPayload",
-      `${NAME}: ${cellCount} cells exceeds BMS_MAX_CELLS ${BMS_MAX_CELLS}`,
-    );
+  return new DecodedBmsValues(r);
+}
+
+/**
+ * A decoded reply, read field by field in wire order. A class rather than an object literal:
+ * every reply gets the same keys (the optional tail's undefined when the reply stops before
+ * it) and so one hidden class, and V8 cannot pretenure class instances (protocol/arrays.ts),
+ * which it did to this object's literal in some runs of bench/decoder.ts. The fields are
+ * `declare`d so the constructor's assignments create them, in wire order, without first
+ * defining each as undefined.
+ */
+class DecodedBmsValues implements BmsValues {
+  declare readonly packVoltage: number; // V
+  declare readonly chargeVoltage: number; // V
+  declare readonly current: number; // A
+  declare readonly currentIc: number; // A
+  declare readonly ampHours: number;
+  declare readonly wattHours: number;
+  declare readonly cells: readonly number[]; // V
+  declare readonly balancing: readonly boolean[];
+  declare readonly temperatures: readonly number[]; // °C
+  declare readonly icTemperature: number; // °C
+  declare readonly humidityTemperature: number; // °C
+  declare readonly humidity: number; // %RH
+  declare readonly maxCellTemperature: number; // °C
+  declare readonly soc: number | undefined; // percent
+  declare readonly soh: number | undefined; // percent
+  declare readonly canId: number | undefined;
+  declare readonly ampHoursChargedTotal: number | undefined;
+  declare readonly wattHoursChargedTotal: number | undefined;
+  declare readonly ampHoursDischargedTotal: number | undefined;
+  declare readonly wattHoursDischargedTotal: number | undefined;
+  declare readonly pressure: number | undefined; // Pa
+  declare readonly dataVersion: number | undefined;
+  declare readonly status: string | undefined;
+
+  constructor(r: ByteReader) {
+    this.packVoltage = r.float32(1e6, "v_tot");
+    this.chargeVoltage = r.float32(1e6, "v_charge");
+    this.current = r.float32(1e6, "i_in");
+    this.currentIc = r.float32(1e6, "i_in_ic");
+    this.ampHours = r.float32(1e3, "ah_cnt");
+    this.wattHours = r.float32(1e3, "wh_cnt");
+    const cellCount = r.uint8("cell_num");
+    if (cellCount > BMS_MAX_CELLS) {
+      throw new ProtocolError(
+        "InvalidPayload",
+        `${NAME}: ${cellCount} cells exceeds BMS_MAX_CELLS ${BMS_MAX_CELLS}`,
+      );
+    }
+    if (r.remaining < cellCount * 3 + 1) {
+      throw new ProtocolError(
+        "Truncated",
+        `${NAME}: ${cellCount} cells need ${cellCount * 3 + 1} more bytes, payload has ${r.remaining}`,
+      );
+    }
+    this.cells = r.float16Array(cellCount, 1e3, "v_cell");
+    this.balancing = r.boolArray(cellCount, "bal_state");
+    const tempCount = r.uint8("temp_adc_num");
+    if (tempCount > BMS_MAX_TEMPS) {
+      throw new ProtocolError(
+        "InvalidPayload",
+        `${NAME}: ${tempCount} sensors exceeds BMS_MAX_TEMPS ${BMS_MAX_TEMPS}`,
+      );
+    }
+    this.temperatures = r.float16Array(tempCount, 1e2, "temps_adc");
+    this.icTemperature = r.float16(1e2, "temp_ic");
+    this.humidityTemperature = r.float16(1e2, "temp_hum");
+    this.humidity = r.float16(1e2, "hum");
+    this.maxCellTemperature = r.float16(1e2, "temp_max_cell");
+    // The optional tail, read while bytes remain. soc/soh: fraction ×1000 → percent.
+    this.soc = r.remaining >= 2 ? r.int16("soc") / 10 : undefined;
+    this.soh = r.remaining >= 2 ? r.int16("soh") / 10 : undefined;
+    this.canId = r.remaining >= 1 ? r.uint8("can_id") : undefined;
+    const totals = r.remaining >= 16;
+    this.ampHoursChargedTotal = totals ? r.float32Auto("ah_cnt_chg_total") : undefined;
+    this.wattHoursChargedTotal = totals ? r.float32Auto("wh_cnt_chg_total") : undefined;
+    this.ampHoursDischargedTotal = totals ? r.float32Auto("ah_cnt_dis_total") : undefined;
+    this.wattHoursDischargedTotal = totals ? r.float32Auto("wh_cnt_dis_total") : undefined;
+    this.pressure = r.remaining >= 2 ? r.int16("pressure") * 10 : undefined; // raw ×10 → Pa
+    this.dataVersion = r.remaining >= 1 ? r.uint8("data_version") : undefined;
+    this.status = r.remaining >= 1 ? r.string("status") : undefined;
   }
-  if (r.remaining < cellCount * 3 + 1) {
-    throw new ProtocolError(
-      "Truncated",
-      `${NAME}: ${cellCount} cells need ${cellCount * 3 + 1} more bytes, payload has ${r.remaining}`,
-    );
-  }
-  const cells: number[] = [];
-  for (let i = 0; i < cellCount; i++) cells.push(r.float16(1e3, CELL_LABELS[i])); // V
-  const balancing: boolean[] = [];
-  for (let i = 0; i < cellCount; i++) balancing.push(r.bool(BAL_LABELS[i]));
-  const tempCount = r.uint8("temp_adc_num");
-  if (tempCount > BMS_MAX_TEMPS) {
-    throw new ProtocolError(
-      "InvalidPayload",
-      `${NAME}: ${tempCount} sensors exceeds BMS_MAX_TEMPS ${BMS_MAX_TEMPS}`,
-    );
-  }
-  const temperatures: number[] = [];
-  for (let i = 0; i < tempCount; i++) temperatures.push(r.float16(1e2, TEMP_LABELS[i])); // °C
-  const out: Mutable<BmsValues> = {
-    packVoltage,
-    chargeVoltage,
-    current,
-    currentIc,
-    ampHours,
-    wattHours,
-    cells,
-    balancing,
-    temperatures,
-    icTemperature: r.float16(1e2, "temp_ic"), // °C
-    humidityTemperature: r.float16(1e2, "temp_hum"), // °C
-    humidity: r.float16(1e2, "hum"), // %RH
-    maxCellTemperature: r.float16(1e2, "temp_max_cell"), // °C
-  };
-  if (r.remaining >= 2) out.soc = r.int16("soc") / 10; // fraction ×1000 → percent
-  if (r.remaining >= 2) out.soh = r.int16("soh") / 10;
-  if (r.remaining >= 1) out.canId = r.uint8("can_id");
-  if (r.remaining >= 16) {
-    out.ampHoursChargedTotal = r.float32Auto("ah_cnt_chg_total");
-    out.wattHoursChargedTotal = r.float32Auto("wh_cnt_chg_total");
-    out.ampHoursDischargedTotal = r.float32Auto("ah_cnt_dis_total");
-    out.wattHoursDischargedTotal = r.float32Auto("wh_cnt_dis_total");
-  }
-  if (r.remaining >= 2) out.pressure = r.int16("pressure") * 10; // raw ×10 → Pa
-  if (r.remaining >= 1) out.dataVersion = r.uint8("data_version");
-  if (r.remaining >= 1) out.status = r.string("status");
-  return out;
 }
 
 /**
