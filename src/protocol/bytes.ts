@@ -125,8 +125,7 @@ export class ByteReader {
   }
 }
 
-// One decoder for the module: constructing a TextDecoder per string, and calling into it for
-// the short ASCII status strings most replies carry, cost more than the rest of a BMS reply.
+// One decoder for the module rather than one per string read.
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
 /** bytes[start, end) as UTF-8 (invalid sequences become U+FFFD). */
