@@ -3,11 +3,11 @@
  * `new Array`. V8 tracks every array/object literal and Array-constructor call site and, when
  * most of what a site made survived a GC, allocates all its later objects straight into the
  * old generation ("allocation-site pretenuring"). A decode site tipped that way by start-up
- * made everything it referenced survive young GCs too: ~10 % of all decoding garbage
- * promoted, a mark-compact every few hundred ms, a third of the throughput gone, in some runs
- * of bench/decoder.ts and not others. `slice()` of a template allocates without a site, so
- * nothing here can be pretenured; it is as fast as a literal and gives a packed array of the
- * template's element kind in one allocation.
+ * made everything it referenced survive young GCs too: ~9 % of all decoding garbage
+ * promoted, a mark-compact every second or so and half the throughput gone, in some runs of
+ * bench/decoder.ts and not others. `slice()` of a template allocates without a site, so
+ * nothing here can be pretenured; it costs about what a literal or `new Array(n)` does and
+ * gives a packed array of the template's element kind in one allocation.
  */
 
 const DOUBLES: number[] = new Array<number>(64).fill(0.5);

@@ -59,8 +59,11 @@ const REASONS: readonly DiscardReason[] = [
   "badCrc",
   "truncated",
 ];
-/** Buffer size a decoder starts with and moves to when its bytes are out as views. */
-const BUFFER_BYTES = 4096;
+const NO_BYTES = new Uint8Array(0);
+/** Smallest buffer taken for a chunk that starts with no bytes pending (one reply, typically). */
+const MIN_BUFFER_BYTES = 256;
+/** Buffer taken when a frame is pending across chunks (a stream). */
+const STREAM_BUFFER_BYTES = 4096;
 
 /** Frames a payload, choosing the shortest length form like packet_send_packet. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
@@ -110,10 +113,13 @@ export class FrameDecoder {
   };
   // Events are views of buf, so bytes before `end` are never written again once one has gone
   // out (`lent`): when the buffer is full the decoder moves on to a new one instead of
-  // compacting. Copying the consumed bytes out per push() instead cost a fresh off-heap
-  // ArrayBuffer (V8 keeps typed arrays over 64 bytes off-heap) per push: a third of the
-  // decoding time in bench/decoder.ts, and garbage that made V8's GC erratic there.
-  private buf: Uint8Array;
+  // compacting, and after a push() that consumed everything it lets go of the buffer, which
+  // then belongs to the views alone. So a device's decoder holds nothing between replies, and
+  // a reply's buffer dies with its payload rather than living on (and being promoted to V8's
+  // old generation) for the next replies. Copying the consumed bytes out per push() instead
+  // cost a second copy and a fresh off-heap ArrayBuffer per push: a third of the decoding
+  // time in bench/decoder.ts.
+  private buf: Uint8Array = NO_BYTES;
   private start = 0;
   private end = 0;
   private lent = false;
@@ -124,7 +130,6 @@ export class FrameDecoder {
   constructor(options: FrameDecoderOptions = {}) {
     const max = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.maxPayload = Number.isInteger(max) && max >= 1 && max <= MAX_24BIT ? max : DEFAULT_MAX_PAYLOAD;
-    this.buf = new Uint8Array(BUFFER_BYTES);
   }
 
   /** Bytes held while waiting for the rest of a frame. */
@@ -175,13 +180,10 @@ export class FrameDecoder {
     }
     this.flushDiscard(pos, events);
     this.start = pos;
+    // Nothing pending: let go of a buffer that is lent, or that a one-off huge chunk made big.
     if (this.start === this.end) {
-      if (this.buf.length > 65536) {
-        // Give back memory a one-off huge chunk made us take.
-        this.buf = new Uint8Array(BUFFER_BYTES);
-        this.lent = false;
-      }
-      if (!this.lent) this.start = this.end = 0;
+      if (this.lent || this.buf.length > 65536) this.release();
+      else this.start = this.end = 0;
     }
     return events;
   }
@@ -209,7 +211,7 @@ export class FrameDecoder {
       events.push(new DiscardEvent("truncated", bytes));
     }
     // Lent bytes must not be overwritten: rewind only when none are out.
-    if (this.lent) this.start = this.end;
+    if (this.lent) this.release();
     else this.start = this.end = 0;
     this.discardFrom = -1;
     return events;
@@ -270,6 +272,12 @@ export class FrameDecoder {
     events.push(new DiscardEvent(this.discardReason, this.view(from, pos)));
   }
 
+  private release(): void {
+    this.buf = NO_BYTES;
+    this.start = this.end = 0;
+    this.lent = false;
+  }
+
   /** buf[from, to) lent out: from now on those bytes are never overwritten. */
   private view(from: number, to: number): Uint8Array {
     this.lent = true;
@@ -287,9 +295,13 @@ export class FrameDecoder {
       const live = this.end - this.start;
       const needed = live + chunk.length;
       if (this.lent || needed > this.buf.length) {
-        // Lent bytes stay where they are: the pending ones move to a new buffer.
-        const grow = needed > this.buf.length ? 2 : 1;
-        const next = new Uint8Array(Math.max(needed, this.buf.length * grow));
+        // Lent bytes stay where they are: the pending ones move to a new buffer, sized for one
+        // reply when none are pending, for a stream (and doubling for big frames) otherwise.
+        const size =
+          live === 0
+            ? Math.max(needed, MIN_BUFFER_BYTES)
+            : Math.max(needed, STREAM_BUFFER_BYTES, needed > this.buf.length ? this.buf.length * 2 : 0);
+        const next = new Uint8Array(size);
         next.set(this.buf.subarray(this.start, this.end));
         this.buf = next;
         this.lent = false;
