@@ -27,7 +27,7 @@ export function decodeBmsValues(payload: Uint8Array): BmsValues {
  * A decoded reply, read field by field in wire order. A class rather than an object literal:
  * every reply gets the same keys (the optional tail's undefined when the reply stops before
  * it) and so one hidden class, and V8 cannot pretenure class instances (protocol/arrays.ts),
- * which it did to this object's literal in some runs of bench/decoder.ts. The fields are
+ * as it did to some of the decoder's literals in some runs of bench/decoder.ts. The fields are
  * `declare`d so the constructor's assignments create them, in wire order, without first
  * defining each as undefined.
  */
