@@ -140,8 +140,8 @@ export class FrameDecoder {
   /**
    * Payloads and discarded bytes are views of bytes the decoder copied and never writes again:
    * they stay valid and unchanged for as long as they are held. Several share one ArrayBuffer
-   * (mind `byteOffset` when using `.buffer`); holding one keeps its 4 KiB buffer alive, so
-   * `slice()` a payload to keep it for long.
+   * (mind `byteOffset` when using `.buffer`); holding one keeps its whole buffer alive (up to
+   * 4 KiB when frames came as a stream), so `slice()` a payload to keep it for long.
    */
   push(chunk: Uint8Array): DecodeEvent[] {
     const events = objectArray<DecodeEvent>();
@@ -180,11 +180,7 @@ export class FrameDecoder {
     }
     this.flushDiscard(pos, events);
     this.start = pos;
-    // Nothing pending: let go of a buffer that is lent, or that a one-off huge chunk made big.
-    if (this.start === this.end) {
-      if (this.lent || this.buf.length > 65536) this.release();
-      else this.start = this.end = 0;
-    }
+    if (this.start === this.end) this.emptied();
     return events;
   }
 
@@ -210,9 +206,7 @@ export class FrameDecoder {
       this.count("truncated", bytes.length);
       events.push(new DiscardEvent("truncated", bytes));
     }
-    // Lent bytes must not be overwritten: rewind only when none are out.
-    if (this.lent) this.release();
-    else this.start = this.end = 0;
+    this.emptied();
     this.discardFrom = -1;
     return events;
   }
@@ -272,10 +266,16 @@ export class FrameDecoder {
     events.push(new DiscardEvent(this.discardReason, this.view(from, pos)));
   }
 
-  private release(): void {
-    this.buf = NO_BYTES;
+  /**
+   * Nothing is pending. Lent bytes must not be overwritten, so a lent buffer is let go (the
+   * views own it now), as is one a one-off huge chunk made big; otherwise it is rewound.
+   */
+  private emptied(): void {
+    if (this.lent || this.buf.length > 65536) {
+      this.buf = NO_BYTES;
+      this.lent = false;
+    }
     this.start = this.end = 0;
-    this.lent = false;
   }
 
   /** buf[from, to) lent out: from now on those bytes are never overwritten. */

@@ -36,7 +36,7 @@ const newTotals = (): Totals => ({
 
 /**
  * Runs one stream through `decoder` (reused across streams: reset() afterwards clears its
- * pending tail, which keeps 4 KiB buffer allocations out of a million-stream loop).
+ * pending tail, so every stream starts from an empty decoder).
  */
 function decodeAndAudit(decoder: FrameDecoder, input: Uint8Array, rng: Rng): Audit | string {
   const framesBefore = decoder.stats.framesDecoded;
