@@ -194,10 +194,54 @@ describe("COMM_BMS_GET_VALUES", () => {
     });
   }
 
-  it("rejects more cells than BMS_MAX_CELLS", () => {
+  it("decodes a reply with more cells than the Express stores (51 cells, mandatory part only)", () => {
+    // The Express copies counts from CAN unclamped; VESC Tool reads whatever count arrives.
+    const payload = hex(
+      `60 ${"00 ".repeat(24)} 33 ${"0e 74 ".repeat(51)} ${"00 ".repeat(51)} 00 ${"00 ".repeat(8)}`,
+    );
+    expect(payload.length).toBe(188);
+    const bms = decodeBmsValues(payload);
+    expect(bms.cells).toEqual(new Array(51).fill(3.7));
+    expect(bms.balancing).toEqual(new Array(51).fill(false));
+    expect(bms.temperatures).toEqual([]);
+    expect(bms.soc).toBeUndefined();
+    expect(encodeBmsValuesResponse(bms)).toEqual(payload);
+  });
+
+  it("decodes the 51-cell reply with its whole tail", () => {
+    const payload = hex(
+      `60 ${"00 ".repeat(24)} 33 ${"0e 74 ".repeat(51)} ${"00 ".repeat(51)} 00 ${"00 ".repeat(32)} 00 00`,
+    );
+    const bms = decodeBmsValues(payload);
+    expect(bms.cells).toHaveLength(51);
+    expect(bms.pressure).toBe(0);
+    expect(bms.dataVersion).toBe(0);
+    expect(bms.status).toBe("");
+  });
+
+  it("decodes 60 cells and 60 sensors when the bytes hold them", () => {
+    const v = decodeBmsValues(realPayload());
+    const big: BmsValues = {
+      ...v,
+      cells: new Array(60).fill(3.3),
+      balancing: new Array(60).fill(true),
+      temperatures: new Array(60).fill(21.5),
+    };
+    expect(decodeBmsValues(encodeBmsValuesResponse(big))).toEqual(big);
+  });
+
+  it("still rejects a cell count the payload cannot hold (255 cells) as Truncated", () => {
     const p = realPayload();
-    p[25] = 51;
-    expect(() => decodeBmsValues(p)).toThrowError(/BMS_MAX_CELLS/);
+    p[25] = 255;
+    expect(() => decodeBmsValues(p)).toThrowError(/255 cells need 766 more bytes/);
+  });
+
+  it("rejects a sensor count the payload cannot hold as Truncated", () => {
+    const p = realPayload();
+    const tempCountAt = 1 + 24 + 1 + 20 * 3;
+    expect(p[tempCountAt]).toBe(24);
+    p[tempCountAt] = 200;
+    expect(() => decodeBmsValues(p)).toThrowError(/200 sensors need 408 more bytes/);
   });
 
   it("decodes every truncation of the real payload to a ProtocolError or a value, nothing else", () => {

@@ -13,7 +13,11 @@ import { CommandId } from "../commandId.js";
 import { ProtocolError } from "../errors.js";
 
 const NAME = "COMM_BMS_GET_VALUES";
-/** BMS_MAX_CELLS / BMS_MAX_TEMPS in vesc_express `main/datatypes.h`. */
+/**
+ * BMS_MAX_CELLS / BMS_MAX_TEMPS in vesc_express `main/datatypes.h`: what the Express itself
+ * stores. Not a decode limit: it copies the counts from CAN unclamped, and VESC Tool reads
+ * any count the bytes hold, so the decoder does too.
+ */
 export const BMS_MAX_CELLS = 50;
 export const BMS_MAX_TEMPS = 50;
 
@@ -64,12 +68,6 @@ class DecodedBmsValues implements BmsValues {
     this.ampHours = r.float32(1e3, "ah_cnt");
     this.wattHours = r.float32(1e3, "wh_cnt");
     const cellCount = r.uint8("cell_num");
-    if (cellCount > BMS_MAX_CELLS) {
-      throw new ProtocolError(
-        "InvalidPayload",
-        `${NAME}: ${cellCount} cells exceeds BMS_MAX_CELLS ${BMS_MAX_CELLS}`,
-      );
-    }
     if (r.remaining < cellCount * 3 + 1) {
       throw new ProtocolError(
         "Truncated",
@@ -79,10 +77,10 @@ class DecodedBmsValues implements BmsValues {
     this.cells = r.float16Array(cellCount, 1e3, "v_cell");
     this.balancing = r.boolArray(cellCount, "bal_state");
     const tempCount = r.uint8("temp_adc_num");
-    if (tempCount > BMS_MAX_TEMPS) {
+    if (r.remaining < tempCount * 2 + 8) {
       throw new ProtocolError(
-        "InvalidPayload",
-        `${NAME}: ${tempCount} sensors exceeds BMS_MAX_TEMPS ${BMS_MAX_TEMPS}`,
+        "Truncated",
+        `${NAME}: ${tempCount} sensors need ${tempCount * 2 + 8} more bytes, payload has ${r.remaining}`,
       );
     }
     this.temperatures = r.float16Array(tempCount, 1e2, "temps_adc");
@@ -110,13 +108,14 @@ class DecodedBmsValues implements BmsValues {
  * older firmware ends early; the four totals go together.
  */
 export function encodeBmsValuesResponse(v: BmsValues): Uint8Array {
-  if (v.cells.length > BMS_MAX_CELLS || v.balancing.length !== v.cells.length) {
+  // The counts are single bytes on the wire.
+  if (v.cells.length > 0xff || v.balancing.length !== v.cells.length) {
     throw new ProtocolError(
       "ValueOutOfRange",
       `${NAME}: ${v.cells.length} cells / ${v.balancing.length} flags`,
     );
   }
-  if (v.temperatures.length > BMS_MAX_TEMPS) {
+  if (v.temperatures.length > 0xff) {
     throw new ProtocolError("ValueOutOfRange", `${NAME}: ${v.temperatures.length} temperature sensors`);
   }
   const w = new ByteWriter()
