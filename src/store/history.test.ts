@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -302,7 +302,11 @@ describe("HistorySink on a real Bus", () => {
     );
     const logged: string[] = [];
     const bus = new Bus();
-    const sink = new HistorySink({ bus, path, logger: { error: (m) => logged.push(m), info: () => {} } });
+    const sink = new HistorySink({
+      bus,
+      path,
+      logger: { error: (m) => logged.push(m), warn: (m) => logged.push(m), info: () => {} },
+    });
     await sink.start();
     expect(sink.error?.code).toBe("Corrupt");
     expect(logged).toHaveLength(1);
@@ -325,6 +329,112 @@ describe("HistorySink on a real Bus", () => {
       await waitFor(() => sink.error === undefined && sink.store?.stats().readings === 2);
     } finally {
       other.close();
+      await sink.stop();
+    }
+  });
+
+  /** A logger that keeps every line, by level. */
+  const lines = () => {
+    const out: string[] = [];
+    return {
+      out,
+      logger: {
+        error: (m: string) => out.push(`error ${m}`),
+        warn: (m: string) => out.push(`warn ${m}`),
+        info: (m: string) => out.push(`info ${m}`),
+      },
+    };
+  };
+
+  test("a lock held by another connection costs a flush milliseconds, not seconds; rows land after", async () => {
+    const path = join(dir, "held.db");
+    const bus = new Bus();
+    // Flushed by hand: the timer must not race the measurement.
+    const sink = new HistorySink({ bus, path, flushMs: 3_600_000 });
+    await sink.start();
+    // A device already known: the next insert goes straight for the write lock.
+    bus.emit("reading", syntheticReading({ time: T0 - 1000 }));
+    sink.flush();
+    const other = new Database(path);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      for (let i = 0; i < 5; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+      const started = performance.now();
+      sink.flush();
+      const waitedMs = performance.now() - started;
+      expect(sink.error?.code).toBe("Locked");
+      // SQLite's busy wait is synchronous: this is how long polling and MQTT stood still.
+      // The default is a few tens of ms; the bound is generous for a loaded machine.
+      expect(waitedMs).toBeLessThan(500);
+      sink.flush();
+      expect(sink.error?.code).toBe("Locked");
+      other.exec("ROLLBACK");
+      sink.flush();
+      expect(sink.error).toBeUndefined();
+      expect(sink.store?.stats().readings).toBe(6);
+    } finally {
+      other.close();
+      await sink.stop();
+    }
+  });
+
+  test("a long lock overflows a bounded backlog: oldest dropped, counted, logged once", async () => {
+    const path = join(dir, "backlog.db");
+    const bus = new Bus();
+    const log = lines();
+    const sink = new HistorySink({ bus, path, flushMs: 3_600_000, maxBacklog: 3, logger: log.logger });
+    await sink.start();
+    const other = new Database(path);
+    try {
+      other.exec("BEGIN EXCLUSIVE");
+      for (let i = 0; i < 5; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+      sink.flush();
+      for (let i = 5; i < 7; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+      sink.flush();
+      expect(log.out.filter((l) => l.startsWith("warn")).length).toBe(1);
+      expect(log.out.filter((l) => /locked/.test(l)).length).toBe(1);
+      other.exec("ROLLBACK");
+      sink.flush();
+      const s = sink.store?.query({ deviceId: "pack", from: T0, to: T0 + 10_000 });
+      expect(s?.time).toEqual([T0 + 4000, T0 + 5000, T0 + 6000]);
+      expect(log.out).toContain(
+        "error history: dropped 4 readings and 0 alerts while the database was unavailable",
+      );
+    } finally {
+      other.close();
+      await sink.stop();
+    }
+  });
+
+  test("a history file deleted while running is noticed and started anew, with one log line", async () => {
+    const path = join(dir, "gone.db");
+    const bus = new Bus();
+    const log = lines();
+    const sink = new HistorySink({ bus, path, flushMs: 3_600_000, logger: log.logger });
+    await sink.start();
+    try {
+      for (let i = 0; i < 3; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+      sink.flush();
+      rmSync(path);
+      for (let i = 3; i < 5; i++) bus.emit("reading", syntheticReading({ time: T0 + i * 1000, step: i }));
+      sink.flush();
+      bus.emit("reading", syntheticReading({ time: T0 + 5000, step: 5 }));
+      sink.flush();
+      expect(existsSync(path)).toBe(true);
+      expect(log.out.filter((l) => /deleted/.test(l))).toEqual([
+        `warn history: ${path} was deleted or replaced while running; starting a new file`,
+      ]);
+      const reader = new Database(path, { readonly: true });
+      try {
+        expect(reader.prepare("SELECT t FROM readings ORDER BY t").pluck().all()).toEqual([
+          T0 + 3000,
+          T0 + 4000,
+          T0 + 5000,
+        ]);
+      } finally {
+        reader.close();
+      }
+    } finally {
       await sink.stop();
     }
   });

@@ -4,7 +4,7 @@
  * the caller can draw. Rows are compact (see historyCodec.ts). Every SQLite failure leaves
  * here as a HistoryError with a code and a sentence a user can act on.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Alert } from "../model/bus.js";
@@ -43,7 +43,10 @@ export interface HistoryOptions {
   readonly path: string;
   /** Rows older than this are deleted by prune() (default 30). */
   readonly retentionDays?: number;
-  /** How long a write waits for another connection's lock before failing with "Locked" (default 2000). */
+  /**
+   * How long a statement waits for another connection's lock before failing with "Locked"
+   * (default 20). SQLite waits synchronously, so this is time the event loop stands still.
+   */
   readonly busyTimeoutMs?: number;
 }
 
@@ -79,6 +82,8 @@ export interface HistorySeries {
 
 export interface StoredAlert extends Alert {}
 
+/** Short: a lock held elsewhere must cost the bridge milliseconds, not seconds (callers retry). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 20;
 const SCHEMA_VERSION = 1;
 const DAY_MS = 86_400_000;
 /** Buckets at least this wide are drawn from minute averages instead of raw rows. */
@@ -114,11 +119,16 @@ export class HistoryStore {
     alert: Database.Statement;
   };
 
+  /** The file this store opened (device + inode), to notice it being deleted or replaced. */
+  private readonly identity: { dev: number; ino: number };
+
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
     readonly retentionDays: number,
   ) {
+    const st = statSync(path);
+    this.identity = { dev: st.dev, ino: st.ino };
     const placeholders = COLUMNS.map(() => "?").join(",");
     this.rollup = new MinuteRollup(db);
     this.stmts = {
@@ -137,7 +147,7 @@ export class HistoryStore {
     let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path, { timeout: options.busyTimeoutMs ?? 2000 });
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
       db.pragma("journal_mode = WAL");
       // NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file.
       db.pragma("synchronous = NORMAL");
@@ -173,6 +183,15 @@ export class HistoryStore {
     }
   }
 
+  /**
+   * True when the path no longer names the file this store writes to (deleted, or replaced
+   * by another file): writes would go to an unlinked inode and be lost on close.
+   */
+  replacedOnDisk(): boolean {
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    return st === undefined || st.ino !== this.identity.ino || st.dev !== this.identity.dev;
+  }
+
   /** Writes the open minute averages and closes. Throws HistoryError (the file is closed anyway). */
   close(): void {
     if (!this.db.open) return;
@@ -200,35 +219,42 @@ export class HistoryStore {
     return id;
   }
 
-  /** Stores readings in one transaction (all or none). */
+  /**
+   * Stores readings in one transaction (all or none). IMMEDIATE: the write lock is taken
+   * (or refused after the busy timeout) before any work, never halfway through.
+   */
   insert(readings: readonly Reading[]): void {
     this.guard(() =>
-      this.db.transaction(() => {
-        for (const r of readings) {
-          const key = this.key(r.deviceId, true) as number;
-          const row = encodeReading(r);
-          this.stmts.insert.run(key, ...row);
-          const layout = { cells: r.bms?.cells.length ?? 0, temps: r.bms?.temperatures.length ?? 0 };
-          const v = new Float64Array(vectorLength(layout));
-          decodeToVector(row, layout, v);
-          this.rollup.add(key, row[0] as number, layout, v);
-        }
-      })(),
+      this.db
+        .transaction(() => {
+          for (const r of readings) {
+            const key = this.key(r.deviceId, true) as number;
+            const row = encodeReading(r);
+            this.stmts.insert.run(key, ...row);
+            const layout = { cells: r.bms?.cells.length ?? 0, temps: r.bms?.temperatures.length ?? 0 };
+            const v = new Float64Array(vectorLength(layout));
+            decodeToVector(row, layout, v);
+            this.rollup.add(key, row[0] as number, layout, v);
+          }
+        })
+        .immediate(),
     );
   }
 
   insertAlerts(alerts: readonly Alert[]): void {
     this.guard(() =>
-      this.db.transaction(() => {
-        for (const a of alerts)
-          this.stmts.alert.run(
-            this.key(a.deviceId, true),
-            Date.parse(a.time),
-            a.rule,
-            a.active ? 1 : 0,
-            a.message,
-          );
-      })(),
+      this.db
+        .transaction(() => {
+          for (const a of alerts)
+            this.stmts.alert.run(
+              this.key(a.deviceId, true),
+              Date.parse(a.time),
+              a.rule,
+              a.active ? 1 : 0,
+              a.message,
+            );
+        })
+        .immediate(),
     );
   }
 

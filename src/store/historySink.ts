@@ -1,16 +1,19 @@
 /**
  * HistorySink: stores bus readings and alerts in a HistoryStore. Readings are batched and
  * written once per flush interval in one transaction (thousands of devices → one fsync a
- * second, not thousands). A broken or locked database never takes the bridge down: the
- * error is logged once per kind, kept in `error` for the dashboard, and writes retry on
- * the next flush with a bounded backlog.
+ * second, not thousands). A broken, locked or deleted database never takes the bridge
+ * down and never stalls it: SQLite waits at most a short busy timeout, the error is logged
+ * once per kind and kept in `error` for the dashboard, and writes retry on the next flush
+ * with a bounded backlog (overflow drops the oldest rows, counted and logged).
  */
+import { existsSync, rmSync } from "node:fs";
 import type { Alert, Bus, Sink } from "../model/bus.js";
 import type { Reading } from "../model/reading.js";
 import { HistoryError, HistoryStore, isHistoryError } from "./history.js";
 
 export interface HistoryLogger {
   error(message: string): void;
+  warn(message: string): void;
   info(message: string): void;
 }
 
@@ -22,11 +25,15 @@ export interface HistorySinkOptions {
   readonly flushMs?: number;
   /** How often old rows are pruned, ms (default 1 h). */
   readonly pruneMs?: number;
-  /** Readings kept while the database refuses writes; oldest are dropped beyond (default 10000). */
+  /** Readings (and alerts) kept while the database refuses writes; oldest dropped beyond (default 10000). */
   readonly maxBacklog?: number;
+  /** SQLite busy timeout per statement, ms (default DEFAULT_BUSY_TIMEOUT_MS: the event loop waits this long). */
   readonly busyTimeoutMs?: number;
   readonly logger?: HistoryLogger;
 }
+
+/** Failures that can go away by themselves (a lock released, a disk freed): opening is retried. */
+const retryable = (e: HistoryError | undefined) => e?.code === "Locked" || e?.code === "Io";
 
 export class HistorySink implements Sink {
   readonly name = "history";
@@ -38,32 +45,34 @@ export class HistorySink implements Sink {
   private alerts: Alert[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private dropped = 0;
+  private droppedReadings = 0;
+  private droppedAlerts = 0;
+  private readonly maxBacklog: number;
   private readonly onReading = (r: Reading) => {
     this.readings.push(r);
-    const max = this.options.maxBacklog ?? 10_000;
-    if (this.readings.length > max) {
-      this.dropped += this.readings.length - max;
-      this.readings.splice(0, this.readings.length - max);
+    if (this.readings.length > this.maxBacklog) {
+      this.readings.shift();
+      this.noteDrop();
+      this.droppedReadings++;
     }
   };
   private readonly onAlert = (a: Alert) => {
     this.alerts.push(a);
+    if (this.alerts.length > this.maxBacklog) {
+      this.alerts.shift();
+      this.noteDrop();
+      this.droppedAlerts++;
+    }
   };
 
-  constructor(private readonly options: HistorySinkOptions) {}
+  constructor(private readonly options: HistorySinkOptions) {
+    this.maxBacklog = Math.max(1, options.maxBacklog ?? 10_000);
+  }
 
   async start(): Promise<void> {
-    try {
-      this.store = HistoryStore.open({
-        path: this.options.path,
-        ...(this.options.retentionDays === undefined ? {} : { retentionDays: this.options.retentionDays }),
-        ...(this.options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: this.options.busyTimeoutMs }),
-      });
-    } catch (e) {
-      this.fail(e);
-      return; // the bridge runs on without history
-    }
+    this.open();
+    // A corrupt or incompatible file needs the user; a locked one only needs time.
+    if (!this.store && !retryable(this.error)) return;
     this.prune();
     const { bus } = this.options;
     bus.on("reading", this.onReading);
@@ -88,14 +97,16 @@ export class HistorySink implements Sink {
     } catch {
       // a locked WAL is merged by the next open; nothing is lost
     }
-    this.store?.close();
-    this.store = undefined;
+    this.closeStore();
   }
 
-  /** Writes what is buffered now. Never throws. */
+  /** Writes what is buffered now. Never throws, and never waits longer than the busy timeout per statement. */
   flush(): void {
+    if (this.readings.length === 0 && this.alerts.length === 0) return;
+    if (this.store?.replacedOnDisk()) this.reopenReplaced();
+    if (!this.store && retryable(this.error)) this.open();
     const store = this.store;
-    if (!store || (this.readings.length === 0 && this.alerts.length === 0)) return;
+    if (!store) return;
     try {
       if (this.alerts.length > 0) {
         store.insertAlerts(this.alerts);
@@ -107,15 +118,63 @@ export class HistorySink implements Sink {
       }
       if (this.error) this.options.logger?.info(`history: writing again to ${store.path}`);
       this.error = undefined;
-      if (this.dropped > 0) {
+      if (this.droppedReadings + this.droppedAlerts > 0) {
         this.options.logger?.error(
-          `history: dropped ${this.dropped} readings while the database was unavailable`,
+          `history: dropped ${this.droppedReadings} readings and ${this.droppedAlerts} alerts while the database was unavailable`,
         );
-        this.dropped = 0;
+        this.droppedReadings = 0;
+        this.droppedAlerts = 0;
       }
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  private open(): void {
+    try {
+      this.store = HistoryStore.open({
+        path: this.options.path,
+        ...(this.options.retentionDays === undefined ? {} : { retentionDays: this.options.retentionDays }),
+        ...(this.options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: this.options.busyTimeoutMs }),
+      });
+    } catch (e) {
+      this.store = undefined;
+      this.fail(e);
+    }
+  }
+
+  /** The file was deleted or replaced under us: start a new one instead of writing into the void. */
+  private reopenReplaced(): void {
+    const path = this.options.path;
+    this.options.logger?.warn(`history: ${path} was deleted or replaced while running; starting a new file`);
+    this.closeStore();
+    // Closing merged and removed our WAL; any left over belongs to the vanished file and must
+    // not be replayed into the new one.
+    if (!existsSync(path)) {
+      try {
+        rmSync(`${path}-wal`, { force: true });
+        rmSync(`${path}-shm`, { force: true });
+      } catch {
+        // the open below reports what is wrong with the folder
+      }
+    }
+    this.open();
+  }
+
+  private closeStore(): void {
+    try {
+      this.store?.close();
+    } catch (e) {
+      this.fail(e);
+    }
+    this.store = undefined;
+  }
+
+  private noteDrop(): void {
+    if (this.droppedReadings + this.droppedAlerts === 0)
+      this.options.logger?.warn(
+        `history: more than ${this.maxBacklog} rows waiting for the database; dropping the oldest`,
+      );
   }
 
   private prune(): void {
