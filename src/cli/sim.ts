@@ -33,7 +33,7 @@ const USAGE = `usage: vesc2mqtt sim [options]
   --can-hw ADV500,...  their hardware names (default ADV500)
   --bms-can-id N       CAN id of the BMS, 255 = not on CAN (default 10)
   --scenario S         charging | riding | idle (default charging)
-  --firmware M.m       firmware version to report (default 6.5)
+  --firmware M.m       firmware version to report (default 6.05)
   --hub-login ID[:PW]  expect "VESCTOOL:<ID>:<PW>\\n" first; PW may come from VESC_HUB_PASSWORD
                        or --hub-password-file instead of the command line
   --hub-password-file F
@@ -107,7 +107,7 @@ export function parseSimArgs(
   }
   if (values.firmware !== undefined) {
     const m = /^(\d{1,3})\.(\d{1,3})$/.exec(values.firmware.trim());
-    if (!m) throw new UsageError(`--firmware: expected MAJOR.MINOR like 6.5, got "${values.firmware}"`);
+    if (!m) throw new UsageError(`--firmware: expected MAJOR.MINOR like 6.05, got "${values.firmware}"`);
     options.firmware = { major: Number(m[1]), minor: Number(m[2]) };
   }
   const seed = int(values.seed, "--seed", 0, 0xffffffff);

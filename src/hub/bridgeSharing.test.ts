@@ -47,7 +47,7 @@ function expressAnswer(request: Uint8Array, n: number): Uint8Array | undefined {
   switch (request[0]) {
     case CommandId.FwVersion:
       return encodeFwVersionResponse({
-        firmware: "6.5",
+        firmware: "6.05",
         major: 6,
         minor: 5,
         hardware: "VESC Express T",

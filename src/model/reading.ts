@@ -7,7 +7,7 @@
 
 /** Identity of a device as told by its COMM_FW_VERSION reply. */
 export interface DeviceInfo {
-  /** "6.5" — major.minor. */
+  /** "6.05": major.minor, the minor always two digits (as VESC Tool shows it). */
   readonly firmware: string;
   /** Hardware name, e.g. "VESC Express T". */
   readonly hardware: string;

@@ -27,6 +27,7 @@ export {
   deviceInfoFromFwVersion,
   encodeFwVersionResponse,
   type FwVersion,
+  firmwareString,
   fwVersion,
 } from "./commands/fwVersion.js";
 export {

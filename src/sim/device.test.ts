@@ -173,7 +173,7 @@ describe("SimDevice BMS dynamics (fake clock)", () => {
 });
 
 describe("SimDevice firmware layouts", () => {
-  test("6.5 (default) stops the BMS reply after pressure, like the recorded Express", () => {
+  test("6.05 (default) stops the BMS reply after pressure, like the recorded Express", () => {
     const { d } = device();
     const v = d.bmsValues();
     expect(v.pressure).toBeDefined();

@@ -1,5 +1,5 @@
 /**
- * SimDevice: one simulated VESC Express (fw 6.5, "VESC Express T") with its BMS and the
+ * SimDevice: one simulated VESC Express (fw 6.05, "VESC Express T") with its BMS and the
  * motor controllers on its CAN bus. It turns request payloads into reply payloads through
  * the shared protocol codecs (behaviours first, then firmware-like defaults) and serves any
  * number of Duplex streams. State is computed from the clock on demand: no timers.
@@ -34,7 +34,7 @@ export interface SimDeviceOptions {
   seed?: number;
   /** ms; default Date.now. */
   clock?: () => number;
-  /** Default 6.5. Older versions answer with the shorter layouts of protocol.md §3/§5. */
+  /** Default 6.05. Older versions answer with the shorter layouts of protocol.md §3/§5. */
   firmware?: { major: number; minor: number };
   /** 24 hex chars; default 6-byte MAC from the seed + 6 zero bytes. */
   uuid?: string;
@@ -169,7 +169,7 @@ export class SimDevice {
       } = through65;
       return old;
     }
-    // The recorded 6.5 Express stops after pressure; data_version + status came later.
+    // The recorded 6.05 Express stops after pressure; data_version + status came later.
     return fwNumber(this.firmware) >= 700 ? full : through65;
   }
 

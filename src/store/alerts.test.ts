@@ -22,7 +22,7 @@ function reading(
   return {
     deviceId: extra.deviceId ?? "pack",
     time: "2025-01-01T00:00:00.000Z",
-    device: { firmware: "6.5", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
+    device: { firmware: "6.05", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
     bms: {
       packVoltage: cells.reduce((a, b) => a + b, 0),
       chargeVoltage: 84,

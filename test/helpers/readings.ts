@@ -30,7 +30,7 @@ export function syntheticReading(o: SyntheticOptions): Reading {
   return {
     deviceId: o.deviceId ?? "pack",
     time: new Date(o.time).toISOString(),
-    device: { firmware: "6.5", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
+    device: { firmware: "6.05", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
     latencyMs: 10 + (step % 5),
     bms: {
       packVoltage,

@@ -94,7 +94,7 @@ describe("Poller against the simulator", () => {
     const expected = expectedBms(s.device);
     for (const r of readings) {
       expect(r.bms).toEqual(expected);
-      expect(r.device).toMatchObject({ firmware: "6.5", hardware: "VESC Express T", uuid: s.device.uuid });
+      expect(r.device).toMatchObject({ firmware: "6.05", hardware: "VESC Express T", uuid: s.device.uuid });
       expect(r.deviceId).toBe("pack");
     }
     // Within float32/scale tolerance of the model's raw values too.

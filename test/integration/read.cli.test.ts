@@ -59,7 +59,7 @@ describe("vesc2mqtt read", () => {
     for (const line of lines) {
       const obj = JSON.parse(line);
       expect(Object.keys(obj).sort()).toEqual(["bms", "device"]);
-      expect(obj.device).toEqual({ firmware: "6.5", hardware: "VESC Express T", uuid: s.device.uuid });
+      expect(obj.device).toEqual({ firmware: "6.05", hardware: "VESC Express T", uuid: s.device.uuid });
       expect(obj.bms).toEqual(JSON.parse(JSON.stringify(expected)));
     }
     expect(s.device.stats.connections).toBe(1);

@@ -64,7 +64,7 @@ describe("simulator over TCP", () => {
     const fw = decodeFwVersion(reply);
     expect(fw).toEqual(s.device.fwVersion());
     expect(fw).toMatchObject({
-      firmware: "6.5",
+      firmware: "6.05",
       hardware: "VESC Express T",
       hwType: 2,
       customConfigCount: 1,
@@ -72,7 +72,7 @@ describe("simulator over TCP", () => {
     expect(fw.uuid).toMatch(/^[0-9a-f]{12}000000000000$/);
     const recorded = payloadOf(fixtureFrame("fwVersion-express-fw65.hex"));
     expect(reply.length).toBe(recorded.length);
-    expect(Array.from(reply.subarray(0, 18))).toEqual(Array.from(recorded.subarray(0, 18))); // id, 6.5, "VESC Express T\0"
+    expect(Array.from(reply.subarray(0, 18))).toEqual(Array.from(recorded.subarray(0, 18))); // id, 6.05, "VESC Express T\0"
     expect(Array.from(reply.subarray(24, 39))).toEqual(Array.from(recorded.subarray(24, 39))); // zero UUID half .. fw name
   });
 
@@ -119,7 +119,7 @@ describe("simulator over TCP", () => {
       scenario: "riding",
     });
     const fw = decodeFwVersion(await c.request(wrapForwardCan(85, FW)));
-    expect(fw).toMatchObject({ hardware: "VESC 75/300", hwType: 0, firmware: "6.5" });
+    expect(fw).toMatchObject({ hardware: "VESC 75/300", hwType: 0, firmware: "6.05" });
     const values = decodeValues(await c.request(wrapForwardCan(84, Uint8Array.of(CommandId.GetValues))));
     expect(values).toEqual(s.device.motorValues(84));
     expect(values.controllerId).toBe(84);

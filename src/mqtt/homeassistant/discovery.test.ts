@@ -83,7 +83,7 @@ describe("discovery payloads", () => {
       identifiers: ["vesc2mqtt_pack"],
       name: "Garage pack",
       model: "VESC Express T",
-      sw_version: "6.5",
+      sw_version: "6.05",
     });
     const motor = expand(JSON.parse(msgs[1]!.payload));
     expect(motor.device).toMatchObject({ name: "Front motor", via_device: "vesc2mqtt_pack" });

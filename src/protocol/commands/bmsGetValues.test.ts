@@ -73,7 +73,7 @@ const flushTiny = (v: BmsValues): BmsValues => {
 };
 
 describe("COMM_BMS_GET_VALUES", () => {
-  it("decodes the real 20S reply from a VESC Express fw 6.5 to the stated values", () => {
+  it("decodes the real 20S reply from a VESC Express fw 6.05 to the stated values", () => {
     const bms = decodeBmsValues(realPayload());
     expect(bms.packVoltage).toBeCloseTo(83.607992, 9);
     expect(bms.chargeVoltage).toBe(84);
@@ -100,7 +100,7 @@ describe("COMM_BMS_GET_VALUES", () => {
     expect(bms.ampHoursDischargedTotal).toBe(0);
     expect(bms.wattHoursDischargedTotal).toBe(0);
     expect(bms.pressure).toBe(0);
-    // firmware 6.5 stops after pressure: undefined, never invented, and left out of JSON
+    // firmware 6.05 stops after pressure: undefined, never invented, and left out of JSON
     expect(bms.dataVersion).toBeUndefined();
     expect(bms.status).toBeUndefined();
     const json = JSON.parse(JSON.stringify(bms)) as Record<string, unknown>;

@@ -8,6 +8,7 @@ import {
   deviceInfoFromFwVersion,
   encodeFwVersionResponse,
   type FwVersion,
+  firmwareString,
   fwVersion,
 } from "./fwVersion.js";
 
@@ -36,7 +37,7 @@ const fwArb: fc.Arbitrary<FwVersion> = fc
     fwName: fc.stringMatching(/^[ -~]{0,20}$/),
     hwConfigCrc: fc.integer({ min: 0, max: 0xffffffff }),
   })
-  .map((r) => ({ ...r, firmware: `${r.major}.${r.minor}` }));
+  .map((r) => ({ ...r, firmware: `${r.major}.${String(r.minor).padStart(2, "0")}` }));
 
 /** The optional tail fields in wire order; cutting at k keeps the first k (old firmware). */
 const TAIL: ReadonlyArray<ReadonlyArray<keyof FwVersion>> = [
@@ -52,10 +53,10 @@ const TAIL: ReadonlyArray<ReadonlyArray<keyof FwVersion>> = [
 ];
 
 describe("COMM_FW_VERSION", () => {
-  it("decodes the real VESC Express fw 6.5 reply", () => {
+  it("decodes the real VESC Express fw 6.05 reply", () => {
     const fw = decodeFwVersion(payloadOf(fixtureFrame("fwVersion-express-fw65.hex")));
     expect(fw).toEqual({
-      firmware: "6.5",
+      firmware: "6.05",
       major: 6,
       minor: 5,
       hardware: "VESC Express T",
@@ -72,7 +73,7 @@ describe("COMM_FW_VERSION", () => {
       hwConfigCrc: 0xdde859ed,
     });
     expect(deviceInfoFromFwVersion(fw)).toEqual({
-      firmware: "6.5",
+      firmware: "6.05",
       hardware: "VESC Express T",
       uuid: "aabbccddeeff000000000000",
       hwType: 2,
@@ -100,6 +101,17 @@ describe("COMM_FW_VERSION", () => {
         expect(decodeFwVersion(encodeFwVersionResponse(fw))).toEqual(fw);
       }),
     );
+  });
+
+  it("prints the minor as two digits, as VESC Tool does: 00 06 05 → 6.05", () => {
+    expect(decodeFwVersion(hex("00 06 05 00")).firmware).toBe("6.05");
+    expect(decodeFwVersion(hex("00 06 06 00")).firmware).toBe("6.06");
+    expect(decodeFwVersion(hex("00 05 0a 00")).firmware).toBe("5.10");
+    expect(decodeFwVersion(hex("00 07 00 00")).firmware).toBe("7.00");
+    // Versions of one major sort as strings (the old "6.5" sorted after "6.06").
+    const sorted = ["6.10", "6.06", "6.05", "6.00"].sort();
+    expect(sorted).toEqual(["6.00", "6.05", "6.06", "6.10"]);
+    expect(firmwareString(6, 5) < firmwareString(6, 6)).toBe(true);
   });
 
   it("decodes a minimal pre-3.x reply (version only)", () => {

@@ -35,13 +35,21 @@ function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+/**
+ * "6.05" for 6/5: the firmware defines the minor as a two-digit number (FW_VERSION_MINOR 05)
+ * and VESC Tool prints it zero-padded, so versions of one major also sort as strings.
+ */
+export function firmwareString(major: number, minor: number): string {
+  return `${major}.${String(minor).padStart(2, "0")}`;
+}
+
 export function decodeFwVersion(payload: Uint8Array): FwVersion {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.FwVersion, NAME);
   const major = r.uint8("fw major");
   const minor = r.uint8("fw minor");
   const fw: { -readonly [K in keyof FwVersion]: FwVersion[K] } = {
-    firmware: `${major}.${minor}`,
+    firmware: firmwareString(major, minor),
     hardware: "",
     uuid: "",
     major,

@@ -3,7 +3,7 @@
  * hw type 2, UUID = ESP32 MAC + 6 zero bytes) and its CAN nodes (bldc motor controllers,
  * hw type 0; a VESC BMS, hw type 1), trimmed to the fields a given firmware version sends.
  */
-import type { FwVersion } from "../../protocol/index.js";
+import { type FwVersion, firmwareString } from "../../protocol/index.js";
 import { hashNoise, Prng } from "../prng.js";
 
 export const EXPRESS_HARDWARE = "VESC Express T";
@@ -20,7 +20,7 @@ export function expressFwVersion(seed: number, uuid: string, fw: Firmware): FwVe
   return {
     major: fw.major,
     minor: fw.minor,
-    firmware: `${fw.major}.${fw.minor}`,
+    firmware: firmwareString(fw.major, fw.minor),
     hardware: EXPRESS_HARDWARE,
     uuid,
     paired: false, // the Express always sends 0
@@ -46,7 +46,7 @@ export function canNodeFwVersion(
   return {
     major: fw.major,
     minor: fw.minor,
-    firmware: `${fw.major}.${fw.minor}`,
+    firmware: firmwareString(fw.major, fw.minor),
     hardware,
     uuid: stmUuid(seed, canId),
     paired: false,
