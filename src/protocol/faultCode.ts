@@ -1,4 +1,4 @@
-/** mc_fault_code from bldc `datatypes.h`, as sent in COMM_GET_VALUES bit 15. */
+/** mc_fault_code from bldc `datatypes.h` (firmware 7.00), as sent in COMM_GET_VALUES bit 15. */
 export const FAULT_CODE_NAMES: readonly string[] = [
   "FAULT_CODE_NONE",
   "FAULT_CODE_OVER_VOLTAGE",
@@ -30,8 +30,13 @@ export const FAULT_CODE_NAMES: readonly string[] = [
   "FAULT_CODE_PHASE_FILTER",
   "FAULT_CODE_ENCODER_FAULT",
   "FAULT_CODE_LV_OUTPUT_FAULT",
+  "FAULT_CODE_ENCODER_SLIP",
+  "FAULT_CODE_OVERSPEED",
+  "FAULT_CODE_UNDERSPEED",
+  "FAULT_CODE_ABS_OVERSPEED",
 ];
 
+/** The name of a fault code; codes newer than this table get FAULT_CODE_UNKNOWN_<n>. */
 export function faultCodeName(code: number): string {
   return FAULT_CODE_NAMES[code] ?? `FAULT_CODE_UNKNOWN_${code}`;
 }

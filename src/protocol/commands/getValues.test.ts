@@ -34,7 +34,7 @@ const valuesArb: fc.Arbitrary<MotorValues> = fc.record({
   wattHoursCharged: s(0, 5000, 10000),
   tachometer: fc.integer({ min: -2e9, max: 2e9 }),
   tachometerAbs: fc.integer({ min: 0, max: 2e9 }),
-  fault: fc.integer({ min: 0, max: 29 }),
+  fault: fc.integer({ min: 0, max: 33 }),
   pidPosition: s(0, 360, 1e6),
   controllerId: fc.integer({ min: 0, max: 254 }),
   tempMos1: s(-40, 150, 10),
@@ -132,6 +132,43 @@ describe("COMM_GET_VALUES", () => {
       }
       expect(isProtocolError(err), `cut at ${n}`).toBe(true);
     }
+  });
+
+  it("decodes fault 30 as FAULT_CODE_ENCODER_SLIP (a 7.00 reply)", () => {
+    const payload = hex(
+      `04 01 38 01 1c ${"00 ".repeat(22)} 03 44 ${"00 ".repeat(24)} 1e 00 00 00 00 54 01 38 01 36 01 35 ${"00 ".repeat(9)}`,
+    );
+    const v = decodeValues(payload);
+    expect(v).toMatchObject({
+      tempFet: 31.2,
+      tempMotor: 28.4,
+      inputVoltage: 83.6,
+      fault: 30,
+      faultName: "FAULT_CODE_ENCODER_SLIP",
+      controllerId: 84,
+      tempMos1: 31.2,
+      tempMos2: 31,
+      tempMos3: 30.9,
+      voltageD: 0,
+      voltageQ: 0,
+      status: 0,
+    });
+    expect(withFaultName(v)).toEqual(withFaultName(decodeValues(encodeValuesResponse(v))));
+  });
+
+  it("names fault codes 30–33 as bldc 7.00 does", () => {
+    const names = [30, 31, 32, 33].map((fault) => {
+      const payload = hex(
+        `04 ${"00 ".repeat(4)} ${"00 ".repeat(22)} 01 f4 ${"00 ".repeat(24)} ${fault.toString(16)}`,
+      );
+      return decodeValues(payload).faultName;
+    });
+    expect(names).toEqual([
+      "FAULT_CODE_ENCODER_SLIP",
+      "FAULT_CODE_OVERSPEED",
+      "FAULT_CODE_UNDERSPEED",
+      "FAULT_CODE_ABS_OVERSPEED",
+    ]);
   });
 
   it("names unknown fault codes instead of failing", () => {
