@@ -222,6 +222,66 @@ describe("COMM_GET_VALUES_SELECTIVE", () => {
     );
   });
 
+  it("decodes a 5.02 reply to mask 0x003fffff: status (since 5.03) absent", () => {
+    const payload = hex(
+      `32 00 3f ff ff 00 fa 01 2c ${"00 ".repeat(16)} 00 00 00 00 00 00 03 48 ${"00 ".repeat(16)}
+       00 00 00 00 00 00 00 00 00 00 00 00 00 54 00 fa 00 fa 00 fa ${"00 ".repeat(8)}`,
+    );
+    expect(payload.length).toBe(77);
+    const { mask, values } = decodeValuesSelective(payload);
+    expect(mask).toBe(0x003fffff);
+    expect(values).toMatchObject({
+      tempFet: 25,
+      tempMotor: 30,
+      inputVoltage: 84,
+      fault: 0,
+      faultName: "FAULT_CODE_NONE",
+      controllerId: 84,
+      tempMos1: 25,
+      tempMos2: 25,
+      tempMos3: 25,
+      voltageD: 0,
+      voltageQ: 0,
+    });
+    expect("status" in values).toBe(false);
+    expect(encodeValuesSelectiveResponse({ mask, values })).toEqual(payload);
+  });
+
+  it("decodes a 3.48 reply to the same mask: vd/vq (3.60) and status absent", () => {
+    const payload = hex(
+      `32 00 3f ff ff 00 fa 01 2c ${"00 ".repeat(16)} 00 00 00 00 00 00 03 48 ${"00 ".repeat(16)}
+       00 00 00 00 00 00 00 00 00 00 00 00 00 54 00 fa 00 fa 00 fa`,
+    );
+    const { values } = decodeValuesSelective(payload);
+    expect(values.tempMos3).toBe(25);
+    expect(values.voltageD).toBeUndefined();
+    expect(values.voltageQ).toBeUndefined();
+    expect(values.status).toBeUndefined();
+  });
+
+  it("round-trips any mask and every old-firmware cut from bit 16 on", () => {
+    const optional = VALUES_LAYOUT.filter((l) => l.bit >= 16);
+    fc.assert(
+      fc.property(
+        valuesArb,
+        fc.integer({ min: 0, max: 0x3fffff }),
+        fc.integer({ min: 0, max: optional.length }),
+        (all, mask, keep) => {
+          const cut: Record<string, unknown> = { ...all };
+          for (const l of optional.slice(keep)) for (const f of l.fields) delete cut[f];
+          const picked: Record<string, unknown> = {};
+          for (const l of VALUES_LAYOUT)
+            if ((mask >>> l.bit) & 1 && l.fields.every((f) => f in cut))
+              for (const f of l.fields) picked[f] = cut[f];
+          const payload = encodeValuesSelectiveResponse({ mask, values: cut as MotorValues });
+          const decoded = decodeValuesSelective(payload);
+          expect(decoded.mask).toBe(mask);
+          expect(withFaultName(decoded.values)).toEqual(picked);
+        },
+      ),
+    );
+  });
+
   it("a selective reply shorter than its mask promises is Truncated", () => {
     const payload = encodeValuesSelectiveResponse({ mask: 0x3, values: { tempFet: 20, tempMotor: 30 } });
     expect(() => decodeValuesSelective(payload.subarray(0, payload.length - 1))).toThrowError(/payload ends/);

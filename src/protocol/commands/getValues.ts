@@ -1,8 +1,10 @@
 /**
  * COMM_GET_VALUES (4) and COMM_GET_VALUES_SELECTIVE (50), motor controller telemetry.
  * Layout per bldc `comm/commands.c`; one table drives decode and encode so the two can't
- * drift. Plain GET_VALUES is mask 0xFFFFFFFF; like VESC Tool, fields from bit 16 on are
- * optional there (older firmware stops after the fault code).
+ * drift. Plain GET_VALUES is mask 0xFFFFFFFF. Fields from bit 16 on are optional in both
+ * replies, as VESC Tool size-guards them: firmware appends only the fields it knows (pid_pos
+ * since 3.34, controller id and MOS temps since 3.48, vd/vq since 3.60, status since 5.03),
+ * while SELECTIVE still echoes the requested mask.
  */
 import type { MotorValues } from "../../model/reading.js";
 import { ByteReader, ByteWriter } from "../bytes.js";
@@ -62,7 +64,7 @@ export const VALUES_LAYOUT: readonly BitLayout[] = [
 ];
 
 export const ALL_VALUES_MASK = 0xffffffff;
-/** Fields older firmware may leave out of a plain GET_VALUES reply. */
+/** Fields older firmware may leave out of a reply: they were added in bit order, so the missing ones are a suffix. */
 const FIRST_OPTIONAL_BIT = 16;
 
 function readField(r: ByteReader, kind: Kind, what: string): number {
@@ -95,23 +97,24 @@ function writeField(w: ByteWriter, kind: Kind, value: number): void {
   }
 }
 
-function decodeFields(r: ByteReader, mask: number, tailOptional: boolean): MotorValues {
+function decodeFields(r: ByteReader, mask: number): MotorValues {
   const out: Partial<Record<Field, number>> = {};
   for (const entry of VALUES_LAYOUT) {
     if (!((mask >>> entry.bit) & 1)) continue;
-    if (tailOptional && entry.bit >= FIRST_OPTIONAL_BIT && r.remaining < entry.size) break;
+    if (entry.bit >= FIRST_OPTIONAL_BIT && r.remaining < entry.size) break;
     for (const field of entry.fields) out[field] = readField(r, entry.kind, field);
   }
   const values: MotorValues = out;
   return out.fault === undefined ? values : { ...values, faultName: faultCodeName(out.fault) };
 }
 
-function encodeFields(w: ByteWriter, values: MotorValues, mask: number, tailOptional: boolean): void {
+/** Masked fields in order; an absent field from bit 16 on ends the reply, as older firmware's does. */
+function encodeFields(w: ByteWriter, values: MotorValues, mask: number): void {
   for (const entry of VALUES_LAYOUT) {
     if (!((mask >>> entry.bit) & 1)) continue;
     const present = entry.fields.every((f) => values[f] !== undefined);
     if (!present) {
-      if (tailOptional && entry.bit >= FIRST_OPTIONAL_BIT) return;
+      if (entry.bit >= FIRST_OPTIONAL_BIT) return;
       throw new ProtocolError("ValueOutOfRange", `COMM_GET_VALUES field ${entry.fields.join("/")} missing`);
     }
     for (const f of entry.fields) writeField(w, entry.kind, values[f] ?? 0);
@@ -121,13 +124,13 @@ function encodeFields(w: ByteWriter, values: MotorValues, mask: number, tailOpti
 export function decodeValues(payload: Uint8Array): MotorValues {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.GetValues, "COMM_GET_VALUES");
-  return decodeFields(r, ALL_VALUES_MASK, true);
+  return decodeFields(r, ALL_VALUES_MASK);
 }
 
 /** Plain GET_VALUES reply; fields from bit 16 on are written up to the first absent one. */
 export function encodeValuesResponse(values: MotorValues): Uint8Array {
   const w = new ByteWriter().uint8(CommandId.GetValues);
-  encodeFields(w, values, ALL_VALUES_MASK, true);
+  encodeFields(w, values, ALL_VALUES_MASK);
   return w.finish();
 }
 
@@ -140,12 +143,12 @@ export function decodeValuesSelective(payload: Uint8Array): SelectiveValues {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.GetValuesSelective, "COMM_GET_VALUES_SELECTIVE");
   const mask = r.uint32("mask");
-  return { mask, values: decodeFields(r, mask, false) };
+  return { mask, values: decodeFields(r, mask) };
 }
 
 export function encodeValuesSelectiveResponse(response: SelectiveValues): Uint8Array {
   const w = new ByteWriter().uint8(CommandId.GetValuesSelective).uint32(response.mask >>> 0);
-  encodeFields(w, response.values, response.mask >>> 0, false);
+  encodeFields(w, response.values, response.mask >>> 0);
   return w.finish();
 }
 
