@@ -71,6 +71,20 @@ export interface BmsValues {
 export interface BmsReading extends BmsValues {
   /** Absent when the BMS reports zero cells. */
   readonly stats?: CellStats;
+  /** Set by the bridge from the readings so far (src/model/sensorHealth.ts, docs/home-assistant.md). */
+  readonly fitted?: BmsHealth["fitted"];
+  readonly stuck?: BmsHealth["stuck"];
+  readonly stale?: boolean;
+}
+
+/** The bridge's verdict on a BMS's sensors; sensor numbers are 1-based, as shown to users. */
+export interface BmsHealth {
+  /** Sensors known to be measured: reported a plausible non-zero value at least once. */
+  readonly fitted: { readonly temperatures: readonly number[]; readonly soc: boolean; readonly soh: boolean };
+  /** Fitted temperature sensors whose value has not moved while a sibling's did. */
+  readonly stuck: { readonly temperatures: readonly number[] };
+  /** The whole BMS reply has not changed for the configured time: the Express repeats its cache. */
+  readonly stale: boolean;
 }
 
 /** COMM_GET_VALUES / COMM_GET_VALUES_SELECTIVE decoded (motor controller). Fields a mask left out are absent. */
@@ -151,4 +165,6 @@ export interface DeviceStatus {
   readonly crcErrors: number;
   readonly discardedBytes: number;
   readonly framesReceived: number;
+  /** Set by the bridge: the device's BMS reply has been frozen for the configured time (src/model/sensorHealth.ts). */
+  readonly bmsStale?: boolean;
 }
