@@ -6,7 +6,8 @@ import type { MotorValues } from "../../model/reading.js";
 import { FAULT_CODE_NAMES } from "../../protocol/faultCode.js";
 import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL, sameItems } from "./entities.js";
 
-const valTpl = (field: string) => `{{ value_json.values.${field} }}`;
+// `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
+const valTpl = (field: string) => `{{ value_json['values'].${field} }}`;
 
 interface MotorScalar extends Numeric {
   readonly field: keyof MotorValues & string;
@@ -22,7 +23,7 @@ export const FAULT_OPTIONS: readonly string[] = [
   "unknown",
 ];
 // An enum state outside `options` is an error in HA: map unknown codes to "unknown".
-const FAULT_TEMPLATE = `{% set f = (value_json.values.faultName | default('')) | replace('FAULT_CODE_', '') | lower %}{{ f if f in ${JSON.stringify(
+const FAULT_TEMPLATE = `{% set f = value_json['values'].faultName | replace('FAULT_CODE_', '') | lower %}{{ f if f in ${JSON.stringify(
   FAULT_OPTIONS,
 )} else 'unknown' }}`;
 
@@ -44,7 +45,7 @@ const MOTOR_SCALARS: readonly MotorScalar[] = [
     stateClass: "measurement",
     precision: 1,
     icon: "mdi:percent",
-    template: "{{ (value_json.values.dutyCycle * 100) | round(1) }}",
+    template: "{{ (value_json['values'].dutyCycle * 100) | round(1) }}",
   },
   { field: "currentMotor", key: "motor_current", name: "Motor current", ...A },
   { field: "currentInput", key: "input_current", name: "Input current", ...A },
