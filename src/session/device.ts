@@ -1,6 +1,6 @@
 /**
  * What the poller, `read`, `scan` and the benchmark do on one session: the handshake
- * (FW_VERSION, optional GET_CUSTOM_CONFIG(0), PING_CAN only for an explicit scan) and one poll
+ * (handshake.ts; PING_CAN only for an explicit scan) and one poll
  * (the device's BMS, then each listed CAN node through COMM_FORWARD_CAN). Only ids the caller
  * listed are ever forwarded to.
  */
@@ -23,7 +23,6 @@ import {
   decodePingCan,
   decodeValues,
   deviceInfoFromFwVersion,
-  encodeCustomConfigRequest,
   encodeFrame,
   type FwVersion,
   fwVersion,
@@ -39,39 +38,7 @@ const BMS_REQUEST_FRAME = encodeFrame(bmsGetValues.encodeRequest());
 /** The Express pings 255 ids at 10 ms each (protocol.md §6); VESC Tool allows 5 s. */
 export const PING_CAN_TIMEOUT_MS = 5000;
 
-export interface HandshakeOptions {
-  readonly requestTimeoutMs?: number;
-  /** Send GET_CUSTOM_CONFIG(0) after FW_VERSION and discard the reply unread. */
-  readonly customConfig?: boolean;
-  /** FW_VERSION attempts before giving up (a reply can be lost; VESC Tool retries too). Default 3. */
-  readonly fwAttempts?: number;
-}
-
-/** FW_VERSION (retried on timeout), then optionally GET_CUSTOM_CONFIG(0). Returns the device's identity. */
-export async function handshake(session: Session, options: HandshakeOptions = {}): Promise<FwVersion> {
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const attempts = Math.max(1, options.fwAttempts ?? 3);
-  let fw: FwVersion | undefined;
-  for (let i = 1; fw === undefined; i++) {
-    try {
-      fw = decodeFwVersion(
-        await session.request(fwVersion.encodeRequest(), { expect: CommandId.FwVersion, timeoutMs }),
-      );
-    } catch (e) {
-      if (!(isSessionError(e) && e.code === "Timeout") || i >= attempts) throw e;
-    }
-  }
-  if (options.customConfig) {
-    try {
-      // The reply holds WiFi and hub passwords: awaited only to keep request/reply in step, never read.
-      await session.request(encodeCustomConfigRequest(0), { expect: CommandId.GetCustomConfig, timeoutMs });
-    } catch (e) {
-      // Optional courtesy to the hub peer: a missing answer is no reason to drop the link.
-      if (!(isSessionError(e) && e.code === "Timeout")) throw e;
-    }
-  }
-  return fw;
-}
+export { type HandshakeOptions, handshake } from "./handshake.js";
 
 /** COMM_PING_CAN: ids on the device's CAN bus. Only for an explicit scan. */
 export async function scanCanBus(session: Session, timeoutMs = PING_CAN_TIMEOUT_MS): Promise<number[]> {

@@ -1,7 +1,7 @@
 /**
  * One connection's request/response layer: a FrameDecoder over the transport's bytes and a
  * queue of pending requests. VESC frames carry no request id, so a reply goes to the oldest
- * pending request expecting its command id (shared/protocol.md §11). Everything else —
+ * pending request expecting its command id (docs/connecting.md). Everything else —
  * COMM_PRINT, Lisp prints, replies that came after their request timed out, garbage a hub
  * passes on from before we attached — is counted and ignored, never an error.
  */
@@ -37,6 +37,13 @@ export interface RequestOptions {
   /** Command id of the reply (for a forwarded request: the inner command's id). */
   readonly expect: CommandId;
   readonly timeoutMs: number;
+  /**
+   * Write the same frame again every this many ms until it is answered (the deadline stays
+   * timeoutMs): a hub may swallow the first frame after a login (docs/connecting.md).
+   */
+  readonly resendEveryMs?: number;
+  /** Most writes of the frame, the first included (default: as many as fit in timeoutMs). */
+  readonly maxSends?: number;
 }
 
 export interface SessionStats {
@@ -47,6 +54,8 @@ export interface SessionStats {
   /** COMM_PRINT / COMM_LISP_PRINT among the stray frames. */
   prints: number;
   timeouts: number;
+  /** Frames written again because their request was still unanswered (resendEveryMs). */
+  resends: number;
 }
 
 export interface SessionEvents {
@@ -65,6 +74,9 @@ export interface SessionOptions {
 interface Pending {
   readonly expect: number;
   readonly timeoutMs: number;
+  /** Writes so far (1 unless resendEveryMs). */
+  sends: number;
+  resendTimer?: ReturnType<typeof setInterval>;
   /** performance.now() after which it has timed out. */
   readonly deadline: number;
   readonly resolve: (payload: Uint8Array) => void;
@@ -76,7 +88,7 @@ const TIMER_SLACK_MS = 1;
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly decoder: FrameDecoder;
-  readonly stats: SessionStats = { replies: 0, strayFrames: 0, prints: 0, timeouts: 0 };
+  readonly stats: SessionStats = { replies: 0, strayFrames: 0, prints: 0, timeouts: 0, resends: 0 };
   private readonly pending: Pending[] = [];
   private closedError: SessionError | undefined;
   /**
@@ -91,7 +103,7 @@ export class Session extends EventEmitter<SessionEvents> {
   /** performance.now() when the armed timer fires; Infinity when it is not armed. */
   private timerDue = Number.POSITIVE_INFINITY;
   private readonly onTimer = (): void => this.expire();
-  // Forwarded replies are unprefixed (protocol.md §6): one forwarded request in flight at a time.
+  // Forwarded replies carry no CAN id: one forwarded request in flight at a time.
   private forwardChain: Promise<unknown> = Promise.resolve();
   private readonly onData = (chunk: Uint8Array): void => this.handle(this.decoder.push(chunk));
   private readonly onClose = (error?: TransportError): void => this.shutdown(error);
@@ -126,15 +138,38 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise<Uint8Array>((resolve, reject) => {
       const { expect, timeoutMs } = options;
-      const entry: Pending = { expect, timeoutMs, deadline: performance.now() + timeoutMs, resolve, reject };
+      const entry: Pending = {
+        expect,
+        timeoutMs,
+        sends: 1,
+        deadline: performance.now() + timeoutMs,
+        resolve,
+        reject,
+      };
       this.pending.push(entry);
       this.arm(entry.deadline, timeoutMs);
-      this.transport.write(frame).catch((e: unknown) => {
-        this.settle(entry);
+      const fail = (e: unknown): void => {
+        if (!this.settle(entry)) return;
         reject(
           new SessionError("Closed", `${this.url}: could not send: ${(e as Error).message}`, { cause: e }),
         );
-      });
+      };
+      this.transport.write(frame).catch(fail);
+      const every = options.resendEveryMs;
+      if (every !== undefined && every > 0) {
+        const maxSends = Math.max(1, options.maxSends ?? Math.ceil(timeoutMs / every));
+        if (maxSends > 1) {
+          entry.resendTimer = setInterval(() => {
+            if (entry.sends >= maxSends) {
+              clearInterval(entry.resendTimer);
+              return;
+            }
+            entry.sends++;
+            this.stats.resends++;
+            this.transport.write(frame).catch(fail);
+          }, every);
+        }
+      }
     });
   }
 
@@ -186,10 +221,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stats.timeouts++;
     // A corrupt start byte with a large length would otherwise hold back the frames behind it.
     this.handle(this.decoder.skipPending());
+    const sent = entry.sends > 1 ? ` (sent ${entry.sends} times)` : "";
     entry.reject(
       new SessionError(
         "Timeout",
-        `${this.url}: no reply to ${commandName(entry.expect) ?? `command ${entry.expect}`} within ${entry.timeoutMs} ms`,
+        `${this.url}: no reply to ${commandName(entry.expect) ?? `command ${entry.expect}`} within ${entry.timeoutMs} ms${sent}`,
       ),
     );
   }
@@ -199,6 +235,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const i = this.pending.indexOf(entry);
     if (i < 0) return false;
     this.pending.splice(i, 1);
+    clearInterval(entry.resendTimer);
     // Left armed but not holding the process open once nothing waits.
     if (this.pending.length === 0) this.timer?.unref();
     return true;
@@ -235,7 +272,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.transport.off("close", this.onClose);
     clearTimeout(this.timer);
     this.timerDue = Number.POSITIVE_INFINITY;
-    for (const entry of this.pending.splice(0)) entry.reject(this.closedError);
+    for (const entry of this.pending.splice(0)) {
+      clearInterval(entry.resendTimer);
+      entry.reject(this.closedError);
+    }
     this.emit("close", error);
   }
 }
