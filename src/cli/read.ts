@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import type { DeviceInfo } from "../model/reading.js";
 import { deviceInfoFromFwVersion } from "../protocol/index.js";
 import { nextDelay } from "../session/backoff.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader, canFirmware, handshake } from "../session/device.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader, canFirmware } from "../session/device.js";
+import { handshake } from "../session/handshake.js";
 import { Session, isSessionError } from "../session/session.js";
 import type { CanNodeSpec } from "../session/types.js";
 import { createTransportFactory } from "../transport/fromSpec.js";
@@ -84,9 +85,10 @@ async function openLink(
   const requestTimeoutMs = args.connection.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const session = new Session(await factory(signal));
   try {
+    // FW_VERSION only (re-sent until answered, confirmed through a hub): no custom config.
     const fw = await handshake(session, {
       requestTimeoutMs,
-      customConfig: args.connection.spec.type === "hub",
+      confirmIdentity: args.connection.spec.type === "hub",
     });
     let can: CanNodeSpec[] = [];
     if (args.canId !== undefined) {

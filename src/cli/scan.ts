@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { deviceInfoFromFwVersion } from "../protocol/index.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, canFirmware, handshake, scanCanBus } from "../session/device.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, canFirmware, scanCanBus } from "../session/device.js";
+import { handshake } from "../session/handshake.js";
 import { Session } from "../session/session.js";
 import { createTransportFactory } from "../transport/fromSpec.js";
 import {
@@ -83,7 +84,7 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
     const closeOnAbort = (): void => void session?.close();
     abort.signal.addEventListener("abort", closeOnAbort, { once: true });
     const device = deviceInfoFromFwVersion(
-      await handshake(session, { requestTimeoutMs, customConfig: spec.type === "hub" }),
+      await handshake(session, { requestTimeoutMs, confirmIdentity: spec.type === "hub" }),
     );
     const ids = await scanCanBus(session, requestTimeoutMs);
     const nodes: Array<{ canId: number; device?: ReturnType<typeof jsonDevice>; error?: string }> = [];

@@ -1,6 +1,6 @@
 /**
  * Reconnect delays: exponential backoff with jitter, pure so the policy is table-tested once
- * for every transport kind (style.md sketch C). Jitter spreads the reconnects of a fleet that
+ * for every transport kind. Jitter spreads the reconnects of a fleet that
  * lost its hub at the same moment.
  */
 

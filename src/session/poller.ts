@@ -2,7 +2,7 @@
  * The poller: keeps one persistent connection per device, handshakes once per connection,
  * then polls at a fixed interval, turning replies into Readings. It reconnects with
  * exponential backoff + jitter and marks the device stale when readings stop. It does not
- * fight VESC Tool for the device (design.md "Living with VESC Tool"): when another client
+ * fight VESC Tool for the device (docs/connecting.md): when another client
  * takes it, the poller yields for `yieldMs` instead of taking it back.
  */
 import { EventEmitter } from "node:events";
@@ -10,7 +10,8 @@ import type { DeviceStatus, LinkState, Reading } from "../model/reading.js";
 import { deviceInfoFromFwVersion, isProtocolError } from "../protocol/index.js";
 import { type TransportError, isTransportError } from "../transport/transport.js";
 import { nextDelay } from "./backoff.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader, handshake } from "./device.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader } from "./device.js";
+import { handshake } from "./handshake.js";
 import { clockEntry, pollClock } from "./pollClock.js";
 import { Session, SessionError, isSessionError } from "./session.js";
 import type { PollerEvents, PollerOptions } from "./types.js";
@@ -56,7 +57,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   /** ms timestamp the poll grid is anchored to (start + startDelayMs): polls fall on anchor + k × interval. */
   private anchor = 0;
 
-  /** Assigns only; nothing runs until start() (style.md rule 9). */
+  /** Assigns only; nothing runs until start(). */
   constructor(readonly options: PollerOptions) {
     super();
   }
@@ -105,6 +106,8 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   private async run(signal: AbortSignal): Promise<void> {
     const isHub = this.options.url.startsWith("hub://");
+    // Our own hub in-process (hub-local://) relays like any hub: confirm the identity there too.
+    const viaHub = isHub || this.options.url.startsWith("hub-local://");
     const isDirect = this.options.url.startsWith("tcp://");
     let attempt = 0;
     let quickFailures = 0;
@@ -125,7 +128,8 @@ export class Poller extends EventEmitter<PollerEvents> {
         if (signal.aborted) break;
         const fw = await handshake(session, {
           requestTimeoutMs: this.requestTimeoutMs,
-          customConfig: this.options.customConfigHandshake ?? isHub,
+          customConfig: this.options.customConfigHandshake ?? false,
+          confirmIdentity: viaHub,
         });
         hadReplies = true;
         attempt = 0;

@@ -21,7 +21,10 @@ export interface PollerOptions {
   readonly requestTimeoutMs?: number;
   /** CAN nodes to read through COMM_FORWARD_CAN. Never anything else. */
   readonly can?: readonly CanNodeSpec[];
-  /** Send COMM_GET_CUSTOM_CONFIG(0) once after FW_VERSION (reply discarded unread). Default: true for hub, false otherwise. */
+  /**
+   * Opt-in (default false): COMM_GET_CUSTOM_CONFIG(0) once after FW_VERSION, reply discarded
+   * unread. It makes the Express send its WiFi and hub passwords and BLE pin over the link.
+   */
   readonly customConfigHandshake?: boolean;
   /** Read the device's own BMS values (default true). */
   readonly readBms?: boolean;

@@ -1,5 +1,5 @@
 /**
- * Picks the transport for a connection spec or a device URL (style.md rule 8):
+ * Picks the transport for a connection spec or a device URL:
  *   tcp://host:65102   hub://host:65101/<hub id>   serial:///dev/ttyACM0?baud=115200
  * URLs never carry the hub password; it is resolved by the caller (file, env, config).
  */

@@ -1,5 +1,5 @@
 /**
- * VESC Hub relay client (vesc_tool `tcphub.cpp`, shared/protocol.md §8b): connect, send the
+ * VESC Hub relay client (vesc_tool `tcphub.cpp`, docs/connecting.md): connect, send the
  * line `VESCTOOL:<id>:<password>\n`, then frames flow as if the device were attached. The hub
  * never answers the login: a wrong id/password or an offline device shows only as the hub
  * closing the socket before anything arrived, reported as LoginRejected. The password is

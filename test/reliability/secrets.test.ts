@@ -1,7 +1,8 @@
 /**
- * Secrets (issue #9): the simulated Express answers COMM_GET_CUSTOM_CONFIG with fake but
- * recognisable WiFi/AP/hub passwords and BLE pin (SIM_SECRETS), and its hub login uses the
- * hub password too. The built CLI runs `read` (tcp and hub, human and --json, a wrong
+ * Secrets: the simulated Express answers COMM_GET_CUSTOM_CONFIG with fake but recognisable
+ * WiFi/AP/hub passwords and BLE pin (SIM_SECRETS), and its hub login uses the hub password
+ * too. No command asks for the custom config unless a device opts in
+ * (`custom_config_handshake: true`): the devices count every request on their side. The built CLI runs `read` (tcp and hub, human and --json, a wrong
  * password), `scan`, and `run` (the bridge, debug logging, with web, history and metrics)
  * against a real Mosquitto. Not one secret may appear in stdout/stderr, in any MQTT message
  * (a recorder subscribed to `#`), in the history database file, or in any dashboard response.
@@ -115,8 +116,10 @@ describeWithBinary(MOSQUITTO, "no simulator secret leaks from any command or sin
     expect(ok).toEqual(runs.slice(0, 4).map(([name]) => [name, 0]));
     expect(runs[4]?.[1].code).not.toBe(0);
     expect(runs[1]?.[1].out).toContain('"cells"');
-    // The hub path asks for the custom config, so the secrets really crossed the wire.
-    expect(hubSim.device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBeGreaterThan(0);
+    // Nothing asks for the custom config by default: not read, not scan, not through a hub.
+    expect(hubSim.device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBe(0);
+    expect(tcpSim.device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBe(0);
+    expect(hubSim.device.stats.requests.COMM_FW_VERSION ?? 0).toBeGreaterThan(0);
     for (const [name, text] of outputs) expect(leaks(text), name).toEqual([]);
   });
 
@@ -140,11 +143,11 @@ describeWithBinary(MOSQUITTO, "no simulator secret leaks from any command or sin
         "  - id: hubpack",
         `    connection: { type: hub, host: 127.0.0.1, port: ${hubSim.port}, hub_id: ${HUB_ID}, password_env: SECRETS_TEST_HUB_PW }`,
         "    interval_s: 0.2",
+        // Opted in: the secrets really cross the wire, and must still go nowhere.
         "    custom_config_handshake: true",
         "  - id: tcppack",
         `    connection: { type: tcp, host: 127.0.0.1, port: ${tcpSim.port} }`,
         "    interval_s: 0.2",
-        "    custom_config_handshake: true",
         "",
       ].join("\n"),
     );
@@ -162,7 +165,9 @@ describeWithBinary(MOSQUITTO, "no simulator secret leaks from any command or sin
       timeoutMs: 20_000,
       what: `state messages (bridge output so far: ${bridgeOut.slice(-500)})`,
     });
-    expect(configRequests(tcpSim) + configRequests(hubSim) - before).toBeGreaterThanOrEqual(2);
+    // The opted-in hub device asked (once per connection); the default tcp device never did.
+    expect(configRequests(hubSim) - before).toBeGreaterThanOrEqual(1);
+    expect(configRequests(tcpSim)).toBe(0);
 
     const web = `http://127.0.0.1:${webPort}`;
     const now = Date.now();
