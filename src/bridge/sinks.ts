@@ -108,6 +108,7 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
         host: config.web.host,
         port: config.web.port,
         token: config.web.token,
+        ingress: config.web.ingress,
         ...(history ? { history } : {}),
         ...(metrics ? { metrics: metrics.metrics } : {}),
         statuses: ctx.statuses,

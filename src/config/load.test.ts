@@ -36,7 +36,13 @@ describe("loadConfig: good configs", () => {
       embedded: { enabled: false, host: "127.0.0.1", port: 1883 },
     });
     expect(c.devices).toEqual([]);
-    expect(c.web).toEqual({ enabled: true, host: "127.0.0.1", port: 8080, token: null });
+    expect(c.web).toEqual({
+      enabled: true,
+      host: "127.0.0.1",
+      port: 8080,
+      token: null,
+      ingress: { enabled: false, trustedProxy: "172.30.32.2" },
+    });
     expect(c.history).toEqual({ enabled: true, path: join(dir, "data", "history.db"), retentionDays: 30 });
     expect(c.alerts.cellUnderVoltage).toBe(3.2);
     expect(c.alerts.hysteresis).toEqual({ voltage: 0.02, delta: 0.005, temperature: 2, soc: 2 });

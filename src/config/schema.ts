@@ -170,6 +170,17 @@ export const webSchema = z.strictObject({
   port: listenPort(8080),
   /** Optional access token; env VESC2MQTT_WEB_TOKEN overrides. */
   token: z.string({ error: "expected a string or null" }).min(1).nullable().default(null),
+  /**
+   * Behind Home Assistant's ingress proxy: requests from `trusted_proxy` skip the token
+   * (Home Assistant has authenticated the user); any other address needs the token, or is
+   * refused when there is none.
+   */
+  ingress: z
+    .strictObject({
+      enabled: bool().default(false),
+      trustedProxy: text("expected an IP address").default("172.30.32.2"),
+    })
+    .prefault({}),
 });
 
 export const historySchema = z.strictObject({

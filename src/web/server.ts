@@ -3,9 +3,13 @@
  * Read-only (GET only). When a token is set every data route needs it, as
  * `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot send headers).
  * Static files are served from src/web/static in the package (tsc does not copy them).
+ * `/healthz` answers without a token (container healthchecks, Home Assistant's watchdog).
+ * Behind Home Assistant ingress (`ingress.enabled`) the proxy's requests skip the token and
+ * every other address needs it; all dashboard URLs are relative, so any path prefix works.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -16,6 +20,7 @@ import type { Bus, Sink } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
 import type { Metrics } from "../store/metrics.js";
 import { type HistorySource, registerApi } from "./api.js";
+import { fromTrustedProxy, type IngressOptions, ingressPathOf, withBaseHref } from "./ingress.js";
 import { LiveState } from "./live.js";
 
 export interface WebLogger {
@@ -40,7 +45,12 @@ export interface WebServerOptions {
   readonly heartbeatMs?: number;
   /** The hosted VESC Hub's JSON snapshot for `/api/hub` (src/hub/snapshot.ts). */
   readonly hub?: () => unknown;
+  /** Home Assistant ingress: which proxy address is trusted without a token. */
+  readonly ingress?: IngressOptions;
 }
+
+/** Liveness URL: no token, no data. */
+export const HEALTH_PATH = "/healthz";
 
 /** The package root: the nearest folder upwards holding our package.json (src/ at dev, dist/ installed). */
 function packageRoot(): string {
@@ -88,7 +98,7 @@ export class WebServer implements Sink {
   }
 
   async start(): Promise<void> {
-    const { bus, token } = this.options;
+    const { bus, token, ingress } = this.options;
     const host = this.options.host ?? "127.0.0.1";
     const app = Fastify({ logger: false });
     const live = new LiveState(bus, this.options.statuses);
@@ -96,6 +106,13 @@ export class WebServer implements Sink {
 
     app.addHook("onRequest", async (req, reply) => {
       const path = req.url.split("?")[0] ?? "";
+      if (path === HEALTH_PATH) return;
+      // Home Assistant has authenticated the user before its proxy forwards anything.
+      if (fromTrustedProxy(ingress, req.socket.remoteAddress)) return;
+      if (ingress?.enabled && !expected)
+        return reply
+          .code(403)
+          .send({ error: "only Home Assistant's ingress proxy may connect (no web token set)" });
       // Assets are public code (no data); everything else needs the token when one is set.
       if (!expected || path.startsWith("/static/") || path.startsWith("/vendor/")) return;
       const header = req.headers.authorization;
@@ -108,19 +125,31 @@ export class WebServer implements Sink {
         return reply.code(401).send({ error: "access token required (Authorization: Bearer … or ?token=…)" });
       }
     });
-    app.addHook("onSend", async (_req, reply) => {
+    app.addHook("onSend", async (req, reply) => {
       reply.header("x-content-type-options", "nosniff");
       // The token may sit in the URL: never hand it to other sites.
       reply.header("referrer-policy", "no-referrer");
       reply.header(
         "content-security-policy",
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+        `default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors ${
+          // Home Assistant shows ingress pages in an iframe of its own (same) origin.
+          fromTrustedProxy(ingress, req.socket.remoteAddress) ? "'self'" : "'none'"
+        }`,
       );
     });
 
     await app.register(fastifyStatic, { root: staticDir(), prefix: "/static/", index: false });
     await app.register(fastifyStatic, { root: uplotDir(), prefix: "/vendor/uplot/", decorateReply: false });
-    app.get("/", (_req, reply) => reply.type("text/html; charset=utf-8").sendFile("index.html"));
+    app.get(HEALTH_PATH, async () => ({ status: "ok" }));
+    app.get("/", async (req, reply) => {
+      reply.type("text/html; charset=utf-8").header("cache-control", "no-cache");
+      const prefix = fromTrustedProxy(ingress, req.socket.remoteAddress)
+        ? ingressPathOf(req.headers["x-ingress-path"])
+        : undefined;
+      if (prefix === undefined) return reply.sendFile("index.html");
+      // A base makes the relative URLs right even when the page is reached without its trailing slash.
+      return withBaseHref(await readFile(join(staticDir(), "index.html"), "utf8"), prefix);
+    });
     this.closeStreams = registerApi(app, {
       live,
       history: this.options.history,

@@ -1,6 +1,8 @@
 // vesc2mqtt dashboard: plain browser JS modules, no build step. Live data over Server-Sent
-// Events (/api/events), history from /api/history, charts with uPlot (from node_modules).
+// Events (api/events), history from api/history, charts with uPlot (from node_modules).
 // This module holds the state and the wiring; views.js renders, charts.js draws.
+// Every URL is relative to the page, so the dashboard also works under a path prefix
+// (Home Assistant ingress, a reverse proxy's sub-path).
 import { appendReading, rebuildCharts, setHistory } from "./charts.js";
 import { $ } from "./dom.js";
 import { renderAlerts, renderDevice, renderDeviceList, renderHub } from "./views.js";
@@ -47,7 +49,7 @@ let retryMs = 1000;
 function connect() {
   if (source) source.close();
   const only = fleet && selected ? `?device=${encodeURIComponent(selected)}` : "";
-  const es = new EventSource(withToken(`/api/events${only}`));
+  const es = new EventSource(withToken(`api/events${only}`));
   source = es;
   es.addEventListener("snapshot", (e) => {
     const snap = JSON.parse(e.data);
@@ -105,7 +107,7 @@ function connect() {
 }
 
 async function checkAuth() {
-  const res = await fetch(withToken("/api/devices")).catch(() => undefined);
+  const res = await fetch(withToken("api/devices")).catch(() => undefined);
   if (res && res.status === 401) {
     $("empty").hidden = false;
     $("empty").textContent = "Access token required: open this page as /?token=YOUR_TOKEN";
@@ -161,8 +163,8 @@ async function loadHistory() {
   const to = Date.now();
   const from = to - RANGES[range];
   const q = `device=${encodeURIComponent(id)}&from=${from}&to=${to}`;
-  $("csv").href = withToken(`/api/history.csv?${q}`);
-  const res = await fetch(withToken(`/api/history?${q}&maxPoints=720`)).catch(() => undefined);
+  $("csv").href = withToken(`api/history.csv?${q}`);
+  const res = await fetch(withToken(`api/history?${q}&maxPoints=720`)).catch(() => undefined);
   if (seq !== historySeq) return;
   if (!res?.ok) {
     const body = res ? await res.json().catch(() => ({})) : {};
@@ -195,7 +197,7 @@ window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () 
 
 // The hosted VESC Hub (if any): devices registered, VESC Tool attached, bytes relayed.
 async function loadHub() {
-  const res = await fetch(withToken("/api/hub")).catch(() => undefined);
+  const res = await fetch(withToken("api/hub")).catch(() => undefined);
   if (res?.ok) renderHub(await res.json());
 }
 setInterval(loadHub, 5000);
