@@ -1,4 +1,5 @@
 /** Table-driven tests of config loading: defaults, the example file, and one row per kind of mistake. */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -255,5 +256,59 @@ devices: [ { id: a, connection: { type: hub, host: h, hub_id: x, password: ${sec
     expect((err as ConfigError).errors).toEqual([
       `cannot read config file ${join(dir, "nope.yaml")} (ENOENT)`,
     ]);
+  });
+});
+
+describe("loadConfig: hostile files", () => {
+  const loadErrors = (path: string, env: Record<string, string> = {}): readonly string[] => {
+    try {
+      loadConfig(path, env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.errors;
+      throw e;
+    }
+    throw new Error("expected a ConfigError");
+  };
+
+  test("a billion-laughs document is a ConfigError (exit 2), not a crash", () => {
+    const levels = ["a: &a [x,x,x,x,x,x,x,x,x]"];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+    }
+    expect(errorsOf(levels.join("\n"))).toEqual(["YAML: aliases expand too often (over 100 times)"]);
+    // A few anchors, as people write them, still work.
+    const ok = parseConfig("alerts: &th { soc_low: 20 }\n", { env: {}, baseDir: dir });
+    expect(ok.alerts.socLow).toBe(20);
+  });
+
+  test("a FIFO as config file or password_file is refused at once, not waited on", () => {
+    const fifo = join(dir, "config.fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(loadErrors(fifo)).toEqual([`cannot read config file ${fifo} (not a regular file)`]);
+    const cfg = join(dir, "fifo-password.yaml");
+    writeFileSync(cfg, `mqtt: { password_file: ${fifo} }\n`);
+    expect(loadErrors(cfg)).toEqual([`mqtt.password_file: cannot read ${fifo} (not a regular file)`]);
+  });
+
+  test("/dev/zero as config file or password_file is refused, not read forever", () => {
+    expect(loadErrors("/dev/zero")).toEqual(["cannot read config file /dev/zero (not a regular file)"]);
+    const cfg = join(dir, "zero-password.yaml");
+    writeFileSync(cfg, "mqtt: { password_file: /dev/zero }\n");
+    expect(loadErrors(cfg)).toEqual(["mqtt.password_file: cannot read /dev/zero (not a regular file)"]);
+  });
+
+  test("oversized files are refused: config over 1 MiB, password file over 4 KiB", () => {
+    const big = join(dir, "big.yaml");
+    writeFileSync(big, `# ${"x".repeat(1024 * 1024)}\n`);
+    expect(loadErrors(big)).toEqual([`cannot read config file ${big} (larger than 1 MiB)`]);
+    const pw = join(dir, "big.pw");
+    writeFileSync(pw, "p".repeat(4097));
+    const cfg = join(dir, "big-password.yaml");
+    writeFileSync(cfg, `mqtt: { password_file: ${pw} }\n`);
+    expect(loadErrors(cfg)).toEqual([`mqtt.password_file: cannot read ${pw} (larger than 4 KiB)`]);
+    writeFileSync(pw, `${"p".repeat(4000)}\n`);
+    expect(loadConfig(cfg, {}).mqtt.password).toBe("p".repeat(4000));
   });
 });

@@ -3,9 +3,11 @@
  * resolve secrets (password / password_file / password_env, env overrides) and paths.
  * Every mistake becomes one readable line in ConfigError.errors, in the user's own key
  * spelling ("devices[0].connection.port: expected a number 1–65535"). No message ever
- * contains a secret value: only key names, paths and variable names.
+ * contains a secret value: only key names, paths and variable names. Files are read only
+ * when they are regular files below a size limit: a FIFO, /dev/zero or a huge file is
+ * refused at once instead of hanging or filling memory.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
@@ -40,11 +42,48 @@ export interface ParseOptions {
   readonly baseDir?: string;
 }
 
+/** Largest config file read (a real one is a few KiB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Largest password file read. */
+export const MAX_PASSWORD_FILE_BYTES = 4096;
+/** YAML aliases expanded at most this many times (a "billion laughs" document expands forever). */
+const MAX_ALIAS_COUNT = 100;
+
+class FileRefused extends Error {}
+
+/**
+ * A small regular file's text. Opened non-blocking so a FIFO without a writer cannot hang
+ * the open; then anything but a regular file, or more than maxBytes, is refused.
+ */
+function readSmallFile(path: string, maxBytes: number): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new FileRefused("not a regular file");
+    const limit = new FileRefused(
+      `larger than ${maxBytes >= 1024 * 1024 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`}`,
+    );
+    if (st.size > maxBytes) throw limit;
+    // Read to EOF, not to st.size: a file growing underneath is still bounded.
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > maxBytes) throw limit;
+    }
+    return buf.toString("utf8", 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads, validates and resolves a config file. Throws ConfigError. */
 export function loadConfig(path: string, env: Env = process.env): Config {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readSmallFile(path, MAX_CONFIG_BYTES);
   } catch (e) {
     throw new ConfigError([`cannot read config file ${path} (${errCode(e)})`]);
   }
@@ -57,7 +96,16 @@ export function parseConfig(text: string, options: ParseOptions = {}): Config {
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `YAML: ${firstLine(e.message)}`));
   }
-  return validateConfig(doc.toJS() ?? {}, options);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml package throws a ReferenceError for alias bombs; any failure here is the document's.
+    throw new ConfigError([
+      `YAML: ${/alias/i.test(String(e)) ? `aliases expand too often (over ${MAX_ALIAS_COUNT} times)` : firstLine(String(e))}`,
+    ]);
+  }
+  return validateConfig(raw ?? {}, options);
 }
 
 /** Validates an already-parsed snake_case object. Throws ConfigError. */
@@ -170,7 +218,7 @@ function resolvePassword(
     const file = abs(target.passwordFile, baseDir);
     try {
       // A trailing newline is an editor artefact, never part of the password.
-      target.password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+      target.password = readSmallFile(file, MAX_PASSWORD_FILE_BYTES).replace(/\r?\n$/, "");
     } catch (e) {
       errors.push(`${where}.password_file: cannot read ${file} (${errCode(e)})`);
     }
@@ -214,6 +262,7 @@ function abs(p: string, baseDir: string): string {
 }
 
 function errCode(e: unknown): string {
+  if (e instanceof FileRefused) return e.message;
   if (e && typeof e === "object" && "code" in e && typeof e.code === "string") return e.code;
   return "unreadable";
 }
