@@ -46,6 +46,17 @@ function parseScanArgs(argv: string[], env: Readonly<Record<string, string | und
   return { connection: resolveConnection(values, env), json: values.json ?? false };
 }
 
+/**
+ * The ids of a PING_CAN reply worth a FW_VERSION each: 0–254 (255 is the broadcast id), each
+ * once, in the order listed. The reply is a plain byte list; a broken or hostile device can
+ * repeat an id thousands of times, and each would cost a forwarded request and its timeout.
+ */
+export function canIdsToQuery(listed: readonly number[]): number[] {
+  const seen = new Set<number>();
+  for (const id of listed) if (Number.isInteger(id) && id >= 0 && id <= 254) seen.add(id);
+  return [...seen];
+}
+
 export async function scanCommand(argv: string[], io: CliIo = {}): Promise<number> {
   const out = io.stdout ?? ((t: string) => process.stdout.write(t));
   const err = io.stderr ?? ((t: string) => process.stderr.write(t));
@@ -86,7 +97,7 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
     const device = deviceInfoFromFwVersion(
       await handshake(session, { requestTimeoutMs, confirmIdentity: spec.type === "hub" }),
     );
-    const ids = await scanCanBus(session, requestTimeoutMs);
+    const ids = canIdsToQuery(await scanCanBus(session, requestTimeoutMs));
     const nodes: Array<{ canId: number; device?: ReturnType<typeof jsonDevice>; error?: string }> = [];
     for (const canId of ids) {
       try {

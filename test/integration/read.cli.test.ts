@@ -204,14 +204,16 @@ describe("vesc2mqtt read", () => {
     expect(s.device.stats.connections).toBe(2);
   });
 
-  test("through a hub: logs in, sends GET_CUSTOM_CONFIG, never prints the secrets", async () => {
+  test("through a hub: logs in, FW_VERSION confirmed, no GET_CUSTOM_CONFIG, never prints the secrets", async () => {
     const s = await sim({ hubLogin: { id: "pack1", password: "pw-xyz" } });
     const r = await run(readCommand, ["--hub", `127.0.0.1:${s.port}`, "--hub-id", "pack1", "--json"], {
       VESC_HUB_PASSWORD: "pw-xyz",
     });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).bms.cells).toHaveLength(20);
-    expect(s.device.stats.requests.COMM_GET_CUSTOM_CONFIG).toBe(1);
+    // The custom config (WiFi/hub passwords) is never asked for; the identity is confirmed.
+    expect(s.device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBe(0);
+    expect(s.device.stats.requests.COMM_FW_VERSION).toBe(2);
     for (const secret of [...secrets, "pw-xyz"]) expect(r.out + r.err).not.toContain(secret);
   });
 
@@ -281,14 +283,29 @@ describe("vesc2mqtt scan", () => {
     const s = await sim({ canIds: [84, 20], canHardware: ["ADV500", "Stormcore"] });
     const r = await run(scanCommand, ["--tcp", `127.0.0.1:${s.port}`]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^20\s+Stormcore\s+6\.5/m);
-    expect(r.out).toMatch(/^84\s+ADV500\s+6\.5/m);
+    expect(r.out).toMatch(/^20\s+Stormcore\s+6\.05/m);
+    expect(r.out).toMatch(/^84\s+ADV500\s+6\.05/m);
     expect(r.out).toMatch(/^10\s+VESC BMS/m);
     expect(s.device.stats.requests.COMM_PING_CAN).toBe(1);
     for (const id of [10, 20, 84]) expect(s.device.stats.requests[`COMM_FW_VERSION@${id}`]).toBe(1);
     const json = await run(scanCommand, ["--tcp", `127.0.0.1:${s.port}`, "--json"]);
     const obj = JSON.parse(json.out);
     expect(obj.can.map((n: { canId: number }) => n.canId)).toEqual([10, 20, 84]);
+  });
+
+  test("a PING_CAN reply listing one id 9,000 times (and 255) costs one FW_VERSION", async () => {
+    const s = await sim({ canIds: [7] });
+    s.device.defineBehavior({
+      onRequest: (payload) =>
+        payload[0] === CommandId.PingCan
+          ? { handled: true, reply: Uint8Array.of(CommandId.PingCan, ...new Array(9000).fill(7), 255, 7) }
+          : { handled: false },
+    });
+    const r = await run(scanCommand, ["--tcp", `127.0.0.1:${s.port}`, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).can.map((n: { canId: number }) => n.canId)).toEqual([7]);
+    expect(s.device.stats.requests["COMM_FW_VERSION@7"]).toBe(1);
+    expect(s.device.stats.requests.COMM_FORWARD_CAN).toBe(1);
   });
 
   test("warns on stderr when run against the public hub", async () => {
