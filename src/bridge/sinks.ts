@@ -109,6 +109,8 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
         port: config.web.port,
         token: config.web.token,
         ingress: config.web.ingress,
+        allowedHosts: config.web.allowedHosts,
+        maxStreams: config.web.maxStreams,
         ...(history ? { history } : {}),
         ...(metrics ? { metrics: metrics.metrics } : {}),
         statuses: ctx.statuses,

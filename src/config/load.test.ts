@@ -43,6 +43,8 @@ describe("loadConfig: good configs", () => {
       port: 8080,
       token: null,
       ingress: { enabled: false, trustedProxy: "172.30.32.2" },
+      allowedHosts: [],
+      maxStreams: 64,
     });
     expect(c.history).toEqual({ enabled: true, path: join(dir, "data", "history.db"), retentionDays: 30 });
     expect(c.alerts.cellUnderVoltage).toBe(3.2);

@@ -181,6 +181,18 @@ export const webSchema = z.strictObject({
       trustedProxy: text("expected an IP address").default("172.30.32.2"),
     })
     .prefault({}),
+  /**
+   * Host names served without a token besides IP addresses, localhost and this machine's
+   * name ("name", ".domain" for it and its subdomains, "*" for any): a DNS-rebinding page
+   * can only reach the dashboard under a name not listed here.
+   */
+  allowedHosts: z.array(text(), { error: "expected a list of host names" }).default([]),
+  /** Concurrent live dashboards (`/api/events` streams); more are refused with 503. */
+  maxStreams: z
+    .number({ error: "expected a whole number ≥ 1" })
+    .int({ error: "expected a whole number ≥ 1" })
+    .min(1, { error: "expected a whole number ≥ 1" })
+    .default(64),
 });
 
 export const historySchema = z.strictObject({

@@ -5,6 +5,7 @@
  */
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DEVICE_ID_PATTERN } from "../config/schema.js";
 import type { HistoryError, HistoryStore } from "../store/history.js";
 import type { Metrics } from "../store/metrics.js";
 import type { LiveEvent, LiveState } from "./live.js";
@@ -23,31 +24,63 @@ export interface ApiOptions {
   readonly heartbeatMs?: number;
   /** The hosted VESC Hub's state for `/api/hub` (absent: `{ enabled: false }`). */
   readonly hub?: (() => unknown) | undefined;
+  /** Concurrent `/api/events` streams; more are answered 503 (default 64). */
+  readonly maxStreams?: number;
+  /**
+   * Bytes a stream may have waiting for a client that does not read, beyond its first
+   * snapshot, before it is dropped (default 1 MiB). EventSource reconnects and gets a snapshot.
+   */
+  readonly streamMaxBufferedBytes?: number;
 }
 
-type Query = Record<string, string | undefined>;
+/** Parsed query string: a key given twice arrives as an array. */
+type Query = Record<string, string | string[] | undefined>;
 
 class BadRequest extends Error {}
 
+/** One query parameter; a repeated one is a mistake, not a list. */
+function param(q: Query, key: string): string | undefined {
+  const v = q[key];
+  if (Array.isArray(v)) throw new BadRequest(`${key}: given more than once`);
+  return v;
+}
+
+/** The latest instant a JavaScript Date can hold (year 275760). */
+const MAX_TIME_MS = 8.64e15;
+
 /** ms since epoch from "1712345678901" or an ISO date; `fallback` when absent. */
 function time(q: Query, key: string, fallback: number): number {
-  const raw = q[key];
+  const raw = param(q, key);
   if (raw === undefined || raw === "") return fallback;
   const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(n))
-    throw new BadRequest(`${key}: expected ms since epoch or an ISO date, got "${raw}"`);
+  if (!Number.isFinite(n) || n < 0 || n > MAX_TIME_MS)
+    throw new BadRequest(
+      `${key}: expected ms since epoch or an ISO date from 1970 on, got "${raw.slice(0, 40)}"`,
+    );
   return n;
 }
 
+/** A device id as configured (a-z, 0-9, _ or -): it ends up in a file name and a header. */
+function deviceOf(q: Query, required: boolean): string | undefined {
+  const id = param(q, "device");
+  if (id === undefined || id === "") {
+    if (required) throw new BadRequest("device: required");
+    return undefined;
+  }
+  if (id.length > 128 || !DEVICE_ID_PATTERN.test(id))
+    throw new BadRequest("device: expected a device id of a-z, 0-9, _ or -");
+  return id;
+}
+
 function rangeOf(q: Query, defaultMaxPoints: number | undefined) {
-  const deviceId = q.device;
-  if (!deviceId) throw new BadRequest("device: required");
+  const deviceId = deviceOf(q, true) as string;
   const to = time(q, "to", Date.now());
   const from = time(q, "from", to - 3_600_000);
   if (from > to) throw new BadRequest("from must not be after to");
   let maxPoints = defaultMaxPoints;
-  if (q.maxPoints !== undefined) {
-    maxPoints = Number(q.maxPoints);
+  const maxPointsText = param(q, "maxPoints");
+  if (maxPointsText !== undefined) {
+    maxPoints = Number(maxPointsText);
     if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > 100_000)
       throw new BadRequest("maxPoints: expected an integer 1–100000");
   }
@@ -58,9 +91,14 @@ function sendError(reply: FastifyReply, status: number, error: string) {
   return reply.code(status).send({ error });
 }
 
-export function registerApi(app: FastifyInstance, options: ApiOptions): { closeStreams(): void } {
+export function registerApi(
+  app: FastifyInstance,
+  options: ApiOptions,
+): { closeStreams(): void; streamCount(): number } {
   const { live, history, metrics } = options;
   const streams = new Set<FastifyReply>();
+  const maxStreams = options.maxStreams ?? 64;
+  const maxBuffered = options.streamMaxBufferedBytes ?? 1024 * 1024;
 
   /** Runs a history handler with the store, or answers why there is none. */
   const withStore = async (reply: FastifyReply, fn: (store: HistoryStore) => unknown) => {
@@ -107,9 +145,10 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): { closeS
   app.get("/api/alerts", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>
     withStore(reply, (store) => {
       const q = req.query;
+      const deviceId = deviceOf(q, false);
       const to = time(q, "to", Date.now());
       const from = time(q, "from", to - 86_400_000);
-      return { alerts: store.alerts({ ...(q.device ? { deviceId: q.device } : {}), from, to }) };
+      return { alerts: store.alerts({ ...(deviceId ? { deviceId } : {}), from, to }) };
     }),
   );
 
@@ -121,7 +160,20 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): { closeS
 
   app.get("/api/events", (req: FastifyRequest<{ Querystring: Query }>, reply) => {
     // ?device=X: readings of X only; statuses and alerts of every device still flow.
-    const only = req.query.device;
+    let only: string | undefined;
+    try {
+      only = deviceOf(req.query, false);
+    } catch (e) {
+      return sendError(reply, 400, (e as Error).message);
+    }
+    if (streams.size >= maxStreams) {
+      reply.header("retry-after", "10");
+      return sendError(
+        reply,
+        503,
+        `too many live streams (${maxStreams}); close a dashboard or raise web.max_streams`,
+      );
+    }
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -130,17 +182,24 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): { closeS
       connection: "keep-alive",
       "x-accel-buffering": "no", // nginx: do not buffer the stream
     });
-    const write = (event: string, data: unknown) => {
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // The snapshot may be large (a fleet); what counts as "not reading" is what piles up after it.
+    let allowance = maxBuffered;
+    const send = (text: string) => {
+      if (res.destroyed) return;
+      res.write(text);
       // A client that stopped reading is dropped; EventSource reconnects and gets a snapshot.
-      if (res.writableLength > 4_000_000) res.destroy();
+      if (res.writableLength > allowance) res.destroy();
     };
+    const write = (event: string, data: unknown) =>
+      send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     res.write("retry: 2000\n\n");
-    write("snapshot", { devices: live.snapshot(only), recentAlerts: live.recentAlerts() });
+    const snapshot = `event: snapshot\ndata: ${JSON.stringify({ devices: live.snapshot(only), recentAlerts: live.recentAlerts() })}\n\n`;
+    allowance += Buffer.byteLength(snapshot);
+    send(snapshot);
     const unsubscribe = live.subscribe((e: LiveEvent) => {
       if (only === undefined || e.type !== "reading" || e.data.deviceId === only) write(e.type, e.data);
     });
-    const heartbeat = setInterval(() => res.write(": ping\n\n"), options.heartbeatMs ?? 15_000);
+    const heartbeat = setInterval(() => send(": ping\n\n"), options.heartbeatMs ?? 15_000);
     streams.add(reply);
     res.on("close", () => {
       clearInterval(heartbeat);
@@ -150,6 +209,7 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): { closeS
   });
 
   return {
+    streamCount: () => streams.size,
     closeStreams() {
       for (const r of streams) r.raw.end();
       streams.clear();

@@ -2,6 +2,7 @@
  * The web server sink (fastify): dashboard, JSON/CSV API, live events and /metrics.
  * Read-only (GET only). When a token is set every data route needs it, as
  * `Authorization: Bearer <token>` or `?token=<token>` (EventSource cannot send headers).
+ * Without a token only Host names a DNS-rebinding page cannot claim are served (see hostAllowed).
  * Static files are served from src/web/static in the package (tsc does not copy them).
  * `/healthz` answers without a token (container healthchecks, Home Assistant's watchdog).
  * Behind Home Assistant ingress (`ingress.enabled`) the proxy's requests skip the token and
@@ -11,7 +12,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIP } from "node:net";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
@@ -47,6 +49,15 @@ export interface WebServerOptions {
   readonly hub?: () => unknown;
   /** Home Assistant ingress: which proxy address is trusted without a token. */
   readonly ingress?: IngressOptions;
+  /**
+   * Extra Host names served without a token ("name", ".domain" for it and its subdomains,
+   * "*" for any). IP addresses, localhost, the bind host and this machine's name always are.
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Concurrent live streams (`/api/events`); more get 503 (default 64). */
+  readonly maxStreams?: number;
+  /** Unread bytes a live stream may pile up beyond its snapshot before it is dropped (default 1 MiB). */
+  readonly streamMaxBufferedBytes?: number;
 }
 
 /** Liveness URL: no token, no data. */
@@ -81,14 +92,51 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
+/** The name part of a Host header, lowercased, without port or trailing dot ("" when unparsable). */
+export function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    return end > 0 ? h.slice(1, end) : "";
+  }
+  const colon = h.lastIndexOf(":");
+  const name = colon >= 0 && h.indexOf(":") === colon ? h.slice(0, colon) : h;
+  return name.endsWith(".") ? name.slice(0, -1) : name;
+}
+
+/**
+ * DNS rebinding points an attacker's name at 127.0.0.1; the browser still sends that name
+ * as Host. A page cannot make the browser send an IP literal or "localhost" for its own
+ * origin, so those are safe; other names must be listed (`allowed`, same forms as
+ * WebServerOptions.allowedHosts). A request without Host (HTTP/1.0 tools) is no browser.
+ */
+export function hostAllowed(header: string | undefined, allowed: readonly string[]): boolean {
+  if (header === undefined) return true;
+  const name = hostName(header);
+  if (name === "") return false;
+  if (isIP(name) !== 0 || name === "localhost" || name.endsWith(".localhost")) return true;
+  return allowed.some((a) => {
+    const entry = a.toLowerCase();
+    if (entry === "*") return true;
+    if (entry.startsWith(".")) return name === entry.slice(1) || name.endsWith(entry);
+    return name === entry;
+  });
+}
+
 export class WebServer implements Sink {
   readonly name = "web";
   private app: FastifyInstance | undefined;
   private live: LiveState | undefined;
   private closeStreams: (() => void) | undefined;
+  private streamCount: (() => number) | undefined;
   private bound: AddressInfo | undefined;
 
   constructor(private readonly options: WebServerOptions) {}
+
+  /** Live streams (`/api/events`) open now. */
+  get streams(): number {
+    return this.streamCount?.() ?? 0;
+  }
 
   /** Base URL once started, e.g. "http://127.0.0.1:8080" (IPv6 hosts in brackets). */
   get url(): string {
@@ -103,6 +151,7 @@ export class WebServer implements Sink {
     const app = Fastify({ logger: false });
     const live = new LiveState(bus, this.options.statuses);
     const expected = token ? digest(token) : undefined;
+    const allowedHosts = [...(this.options.allowedHosts ?? []), host, hostname(), `${hostname()}.local`];
 
     app.addHook("onRequest", async (req, reply) => {
       const path = req.url.split("?")[0] ?? "";
@@ -113,13 +162,20 @@ export class WebServer implements Sink {
         return reply
           .code(403)
           .send({ error: "only Home Assistant's ingress proxy may connect (no web token set)" });
+      if (!expected) {
+        // Without a token the Host name is all that keeps a rebinding page from the data.
+        if (hostAllowed(req.headers.host, allowedHosts)) return;
+        const name = hostName(req.headers.host ?? "").slice(0, 100);
+        return reply.code(403).send({
+          error: `host "${name}" is not allowed: open the dashboard by IP address or localhost, list the name in web.allowed_hosts, or set web.token`,
+        });
+      }
       // Assets are public code (no data); everything else needs the token when one is set.
-      if (!expected || path.startsWith("/static/") || path.startsWith("/vendor/")) return;
+      if (path.startsWith("/static/") || path.startsWith("/vendor/")) return;
       const header = req.headers.authorization;
-      const given =
-        header?.startsWith("Bearer ") === true
-          ? header.slice(7)
-          : (req.query as Record<string, string | undefined>).token;
+      const fromQuery = (req.query as Record<string, string | string[] | undefined>).token;
+      if (Array.isArray(fromQuery)) return reply.code(400).send({ error: "token: given more than once" });
+      const given = header?.startsWith("Bearer ") === true ? header.slice(7) : fromQuery;
       if (given === undefined || !timingSafeEqual(digest(given), expected)) {
         reply.header("www-authenticate", 'Bearer realm="vesc2mqtt"');
         return reply.code(401).send({ error: "access token required (Authorization: Bearer … or ?token=…)" });
@@ -129,12 +185,11 @@ export class WebServer implements Sink {
       reply.header("x-content-type-options", "nosniff");
       // The token may sit in the URL: never hand it to other sites.
       reply.header("referrer-policy", "no-referrer");
+      // Home Assistant shows ingress pages in an iframe of its own (same) origin.
+      const framing = fromTrustedProxy(ingress, req.socket.remoteAddress) ? "'self'" : "'none'";
       reply.header(
         "content-security-policy",
-        `default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors ${
-          // Home Assistant shows ingress pages in an iframe of its own (same) origin.
-          fromTrustedProxy(ingress, req.socket.remoteAddress) ? "'self'" : "'none'"
-        }`,
+        `default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors ${framing}`,
       );
     });
 
@@ -150,13 +205,19 @@ export class WebServer implements Sink {
       // A base makes the relative URLs right even when the page is reached without its trailing slash.
       return withBaseHref(await readFile(join(staticDir(), "index.html"), "utf8"), prefix);
     });
-    this.closeStreams = registerApi(app, {
+    const api = registerApi(app, {
       live,
       history: this.options.history,
       metrics: this.options.metrics,
       hub: this.options.hub,
       ...(this.options.heartbeatMs === undefined ? {} : { heartbeatMs: this.options.heartbeatMs }),
-    }).closeStreams;
+      ...(this.options.maxStreams === undefined ? {} : { maxStreams: this.options.maxStreams }),
+      ...(this.options.streamMaxBufferedBytes === undefined
+        ? {}
+        : { streamMaxBufferedBytes: this.options.streamMaxBufferedBytes }),
+    });
+    this.closeStreams = api.closeStreams;
+    this.streamCount = api.streamCount;
 
     live.start();
     try {
