@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { cellBar, cellBarScale } from "./format.js";
+import { createLog, escapeControl } from "../bridge/log.js";
+import type { MotorValues } from "../model/reading.js";
+import { cellBar, cellBarScale, formatReading } from "./format.js";
 
 const filled = (bar: string) => [...bar].filter((c) => c === "█").length;
 
@@ -20,5 +22,30 @@ describe("cell bars", () => {
     expect(filled(cellBar(4.1, same.low, same.high, 24))).toBe(5);
     const tiny = cellBarScale([4.1, 4.101]);
     expect(filled(cellBar(4.101, tiny.low, tiny.high, 24))).toBeLessThan(24);
+  });
+});
+
+describe("control characters from the device", () => {
+  const hostile = "BMS\u001b]0;pwned\u0007\u001b[2J\rX\u0000\u202e";
+  const device = { firmware: "6.05\u001b[31m", hardware: hostile, uuid: "aa\nbb" };
+
+  it("are escaped in the read table, so a hardware name cannot drive the terminal", () => {
+    const text = formatReading({ device, values: { faultName: "FAULT\u001b[0m" } as MotorValues });
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
+    expect(text.split("\n")[0]).toBe(
+      "BMS\\x1b]0;pwned\\x07\\x1b[2J\\rX\\x00\\u202e  firmware 6.05\\x1b[31m  uuid aa\\nbb",
+    );
+    expect(text).toContain("FAULT\\x1b[0m");
+  });
+
+  it("are escaped in log lines: every event stays one printable line", () => {
+    const lines: string[] = [];
+    const log = createLog("debug", (l) => lines.push(l));
+    log.warn(`hub: device ${hostile} registered`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      / warn  hub: device BMS\\x1b\]0;pwned\\x07\\x1b\[2J\\rX\\x00\\u202e registered$/,
+    );
+    expect(escapeControl("plain ascii, ümlauts and °C")).toBe("plain ascii, ümlauts and °C");
   });
 });

@@ -3,6 +3,7 @@
  * human table, with one bar per cell (min/max and balancing marked) so a weak or
  * balancing cell stands out at a glance.
  */
+import { escapeControl } from "../bridge/log.js";
 import type { BmsReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
 
 /** One line of `read --json`: exactly the contract's shape. */
@@ -74,7 +75,9 @@ const fixed = (n: number | undefined, digits: number): string => (n === undefine
 
 export function formatDevice(device: DeviceInfo): string {
   const can = device.canId === undefined ? "" : `  CAN id ${device.canId}`;
-  return `${device.hardware || "(unnamed hardware)"}  firmware ${device.firmware}  uuid ${device.uuid || "-"}${can}`;
+  // Strings the device sent: escaped, so a name with ESC or CR cannot rewrite the terminal.
+  const text = `${device.hardware || "(unnamed hardware)"}  firmware ${device.firmware}  uuid ${device.uuid || "-"}`;
+  return escapeControl(text) + can;
 }
 
 export function formatBms(bms: BmsReading): string[] {
@@ -115,7 +118,7 @@ export function formatBms(bms: BmsReading): string[] {
   );
   lines.push(`Humidity  ${fixed(bms.humidity, 1)} %  at ${fixed(bms.humidityTemperature, 1)} °C`);
   if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
-  if (bms.status) lines.push(`Status    ${bms.status}`);
+  if (bms.status) lines.push(`Status    ${escapeControl(bms.status)}`);
   return lines;
 }
 
@@ -140,7 +143,7 @@ export function formatValues(values: MotorValues): string[] {
     const v = values[key];
     if (typeof v === "number") lines.push(`${label.padEnd(14)}${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`);
   }
-  if (values.faultName !== undefined) lines.push(`${"Fault".padEnd(14)}${values.faultName}`);
+  if (values.faultName !== undefined) lines.push(`${"Fault".padEnd(14)}${escapeControl(values.faultName)}`);
   return lines;
 }
 
