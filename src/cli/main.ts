@@ -39,6 +39,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "a self-hosted VESC Hub relay where devices, VESC Tool and the bridge meet",
     load: async () => (await import("./hub.js")).hubCommand,
   },
+  addon: {
+    summary: "Home Assistant add-on entrypoint: /data/options.json (+ Supervisor MQTT) → config → run",
+    load: async () => (await import("../addon/main.js")).addonCommand,
+  },
 };
 
 export function packageVersion(): string {

@@ -1,0 +1,138 @@
+/**
+ * `vesc2mqtt addon`: the Home Assistant add-on's entrypoint. Reads /data/options.json, asks
+ * the Supervisor for the MQTT broker when the options name none, writes the resulting
+ * config to /data/vesc2mqtt.yaml (no secrets in it: they travel as environment variables)
+ * and runs the bridge in this process, so SIGTERM from the Supervisor stops it cleanly.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { isConfigError, validateConfig } from "../config/load.js";
+import { runCommand } from "../cli/run.js";
+import { AddonOptionsError, addonConfig, type SupervisorMqtt } from "./options.js";
+import { lookupSupervisorMqtt } from "./supervisor.js";
+
+const USAGE = [
+  "usage: vesc2mqtt addon [--options FILE] [--config FILE] [--web-host H] [--web-port P] [--print]",
+  "  --options FILE  the add-on options (default /data/options.json)",
+  "  --config FILE   where the generated config goes (default /data/vesc2mqtt.yaml);",
+  "                  its folder holds the history",
+  "  --web-host H    dashboard address (default 0.0.0.0: the ingress proxy is on another host)",
+  "  --web-port P    dashboard port (default 8099, the add-on's ingress_port)",
+  "  --print         print the generated config and exit instead of running the bridge",
+  "The broker comes from the options' mqtt.url, else from the Supervisor (SUPERVISOR_TOKEN;",
+  "VESC2MQTT_SUPERVISOR_URL overrides http://supervisor).",
+].join("\n");
+
+export interface AddonCommandIo {
+  readonly stdout?: (line: string) => void;
+  readonly stderr?: (line: string) => void;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Stops the bridge like SIGTERM would (tests). */
+  readonly signal?: AbortSignal;
+}
+
+export async function addonCommand(argv: string[], io: AddonCommandIo = {}): Promise<number> {
+  const out = io.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const err = io.stderr ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const env = io.env ?? process.env;
+  let values: {
+    options?: string;
+    config?: string;
+    "web-host"?: string;
+    "web-port"?: string;
+    print?: boolean;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        options: { type: "string" },
+        config: { type: "string", short: "c" },
+        "web-host": { type: "string" },
+        "web-port": { type: "string" },
+        print: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    err(`vesc2mqtt addon: ${(e as Error).message} (see: vesc2mqtt addon --help)`);
+    return 2;
+  }
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  const optionsPath = values.options ?? "/data/options.json";
+  const configPath = values.config ?? "/data/vesc2mqtt.yaml";
+  const webPort = values["web-port"] === undefined ? undefined : Number(values["web-port"]);
+  if (webPort !== undefined && !(Number.isInteger(webPort) && webPort >= 0 && webPort <= 65535)) {
+    err(`vesc2mqtt addon: --web-port: expected a number 0–65535, got "${values["web-port"]}"`);
+    return 2;
+  }
+
+  let options: unknown;
+  try {
+    options = JSON.parse(readFileSync(optionsPath, "utf8"));
+  } catch (e) {
+    err(`vesc2mqtt addon: cannot read the add-on options ${optionsPath}: ${(e as Error).message}`);
+    return 2;
+  }
+
+  let supervisor: SupervisorMqtt | undefined;
+  const manualUrl = (options as { mqtt?: { url?: unknown } } | null)?.mqtt?.url;
+  if (typeof manualUrl !== "string" || manualUrl.trim() === "") {
+    const token = env.SUPERVISOR_TOKEN;
+    if (token) {
+      const found = await lookupSupervisorMqtt({
+        token,
+        ...(env.VESC2MQTT_SUPERVISOR_URL ? { url: env.VESC2MQTT_SUPERVISOR_URL } : {}),
+      });
+      if (found.found) supervisor = found.mqtt;
+      else err(`vesc2mqtt addon: ${found.reason}`);
+    } else {
+      err("vesc2mqtt addon: SUPERVISOR_TOKEN is not set: not running as a Home Assistant add-on?");
+    }
+  }
+
+  let generated: ReturnType<typeof addonConfig>;
+  try {
+    generated = addonConfig(options, supervisor, {
+      dataDir: dirname(resolve(configPath)),
+      ...(values["web-host"] ? { webHost: values["web-host"] } : {}),
+      ...(webPort === undefined ? {} : { webPort }),
+    });
+  } catch (e) {
+    if (!(e instanceof AddonOptionsError)) throw e;
+    err(`vesc2mqtt addon: ${e.message}`);
+    return 2;
+  }
+  const runEnv = { ...env, ...generated.env };
+  try {
+    validateConfig(generated.config, { env: runEnv, baseDir: dirname(configPath) });
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    err("vesc2mqtt addon: the options do not make a valid configuration:");
+    for (const line of e.errors) err(`  - ${line}`);
+    return 2;
+  }
+  const yaml = `# Generated by the vesc2mqtt add-on from ${optionsPath} at every start: edit the options, not this file.\n${stringify(generated.config)}`;
+  if (values.print) {
+    out(yaml.trimEnd());
+    return 0;
+  }
+  writeFileSync(configPath, yaml, { mode: 0o600 });
+  err(
+    `vesc2mqtt addon: broker from ${generated.broker === "supervisor" ? "the Supervisor (MQTT service)" : "the options (mqtt.url)"}; config written to ${configPath}`,
+  );
+  return runCommand(["--config", configPath], {
+    env: runEnv,
+    stdout: out,
+    stderr: err,
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
+}
