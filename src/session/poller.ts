@@ -46,6 +46,10 @@ export class Poller extends EventEmitter<PollerEvents> {
   private reconnects = 0;
   private lastError: string | undefined;
   private lastReadingTime: string | undefined;
+  /** A failed poll was already logged at warn since the last reading (log it once per episode). */
+  private warned = false;
+  /** Date.now() when the current connection's handshake completed (0: none). */
+  private connectedAt = 0;
   private pastDecoder = { crcErrors: 0, discardedBytes: 0, framesReceived: 0 };
   private session: Session | undefined;
   private abort: AbortController | undefined;
@@ -134,6 +138,9 @@ export class Poller extends EventEmitter<PollerEvents> {
         hadReplies = true;
         attempt = 0;
         quickFailures = 0;
+        this.connectedAt = Date.now();
+        // From here on a connection that yields no reading (malformed replies) goes stale too.
+        this.armStaleTimer();
         await this.pollLoop(
           session,
           new DeviceReader(session, deviceInfoFromFwVersion(fw), this.readerOptions()),
@@ -162,17 +169,17 @@ export class Poller extends EventEmitter<PollerEvents> {
         await this.sleep(this.options.yieldMs ?? DEFAULT_YIELD_MS, signal);
       } else {
         this.setLink("offline");
-        await this.sleep(
-          nextDelay(attempt++, {
-            ...(this.options.backoffInitialMs === undefined
-              ? {}
-              : { initialMs: this.options.backoffInitialMs }),
-            ...(this.options.backoffMaxMs === undefined ? {} : { maxMs: this.options.backoffMaxMs }),
-            random: Math.random(),
-          }),
-          signal,
-        );
+        const delayMs = nextDelay(attempt++, {
+          ...(this.options.backoffInitialMs === undefined
+            ? {}
+            : { initialMs: this.options.backoffInitialMs }),
+          ...(this.options.backoffMaxMs === undefined ? {} : { maxMs: this.options.backoffMaxMs }),
+          random: Math.random(),
+        });
+        this.emitReconnecting(failure, delayMs);
+        await this.sleep(delayMs, signal);
       }
+      this.connectedAt = 0;
     }
   }
 
@@ -186,6 +193,7 @@ export class Poller extends EventEmitter<PollerEvents> {
         if (isSessionError(e) && e.code === "Closed") throw e;
         if (signal.aborted) return;
         this.report(e);
+        this.warnOnce(e);
         if (!isProtocolError(e) && ++failedPolls >= MAX_FAILED_POLLS) {
           throw new SessionError(
             "Timeout",
@@ -224,17 +232,45 @@ export class Poller extends EventEmitter<PollerEvents> {
   private publish(reading: Reading): void {
     this.counters.readings++;
     this.lastReadingTime = reading.time;
+    // A good reading ends the error episode: "online" never carries an old error.
+    this.lastError = undefined;
+    this.warned = false;
     if (this.link !== "online") this.setLink("online");
-    // One timer per connection, pushed back by every reading (a new one per reading would be
-    // garbage that outlives a young-generation GC, per device per second).
-    if (this.staleTimer) this.staleTimer.refresh();
-    else {
-      const staleMs = (this.options.staleAfterIntervals ?? 3) * this.intervalMs;
-      this.staleTimer = setTimeout(() => {
-        if (this.link === "online") this.setLink("stale");
-      }, staleMs);
-    }
+    this.armStaleTimer();
     this.emit("reading", reading);
+  }
+
+  /**
+   * Stale when no reading comes for staleAfterIntervals intervals, counted from the last
+   * reading or, before the first, from the handshake. One timer per connection, pushed back
+   * by every reading (a new one per reading would be garbage that outlives a young-generation
+   * GC, per device per second).
+   */
+  private armStaleTimer(): void {
+    if (this.staleTimer) {
+      this.staleTimer.refresh();
+      return;
+    }
+    const staleMs = (this.options.staleAfterIntervals ?? 3) * this.intervalMs;
+    this.staleTimer = setTimeout(() => {
+      if (this.link === "online" || this.link === "connecting") this.setLink("stale");
+    }, staleMs);
+  }
+
+  /** The first failed poll since the last reading is a warning; the rest of the episode is not news. */
+  private warnOnce(e: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    const what = isProtocolError(e) ? "malformed reply" : "poll failed";
+    this.emit("log", "warn", `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** One line per reconnect: why, how long the connection had been up, when the next try is. */
+  private emitReconnecting(failure: unknown, delayMs: number): void {
+    const why =
+      failure instanceof Error ? failure.message : failure === undefined ? "closed" : String(failure);
+    const up = this.connectedAt > 0 ? ` after ${formatSeconds(Date.now() - this.connectedAt)} connected` : "";
+    this.emit("log", "info", `link lost${up} (${why}); reconnecting in ${formatSeconds(delayMs)}`);
   }
 
   private clearStaleTimer(): void {
@@ -304,6 +340,10 @@ export function nextSlot(anchor: number, intervalMs: number, now: number): numbe
   let slot = anchor + (Math.floor((now - anchor) / intervalMs) + 1) * intervalMs;
   if (slot - now < intervalMs / 2) slot += intervalMs;
   return slot;
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
 function findTransportError(e: unknown): TransportError | undefined {

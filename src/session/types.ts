@@ -47,4 +47,10 @@ export interface PollerEvents {
   status: [status: DeviceStatus];
   /** Not fatal: the poller keeps going (reconnects with backoff). */
   error: [error: Error];
+  /**
+   * A line worth logging, already phrased (no secrets): "warn" once per episode of failed
+   * polls (the first malformed reply or failed poll since the last reading), "info" per
+   * reconnect (why, how long the link was up, the backoff delay).
+   */
+  log: [level: "warn" | "info", message: string];
 }

@@ -240,6 +240,63 @@ describe("Poller against the simulator", () => {
     expect(s.device.stats.connections).toBe(1); // malformed data is no reason to reconnect
   });
 
+  test.each([
+    // 255 cells promised, none sent: the payload ends early.
+    ["255 cells", () => Uint8Array.of(CommandId.BmsGetValues, ...new Array(24).fill(0), 255)],
+    ["a truncated payload", (good: Uint8Array) => good.slice(0, 20)],
+  ])(
+    "only malformed replies (%s): stale after 3 intervals, the error as lastError, one warning",
+    async (_n, bad) => {
+      const s = await sim({ clock: () => FIXED_NOW });
+      let broken = true;
+      s.device.defineBehavior({
+        onRequest(payload, ctx) {
+          if (payload[0] !== CommandId.BmsGetValues || !broken) return { handled: false };
+          return { handled: true, reply: bad(ctx.defaultReply()[0] ?? new Uint8Array()) };
+        },
+      });
+      const { poller: p, readings, errors } = poller(s);
+      const statuses: Array<{ link: string; lastError?: string }> = [];
+      const logs: Array<[string, string]> = [];
+      p.on("status", (st) =>
+        statuses.push({ link: st.link, ...(st.lastError ? { lastError: st.lastError } : {}) }),
+      );
+      p.on("log", (level, message) => logs.push([level, message]));
+      p.start();
+      const stale = await waitFor(() => statuses.find((st) => st.link === "stale"), { what: "stale" });
+      expect(readings).toHaveLength(0);
+      expect(errors.length).toBeGreaterThanOrEqual(3); // stale only after about 3 failed polls
+      expect(errors.every((e) => e.name === "ProtocolError")).toBe(true);
+      expect(stale.lastError).toBe(errors.at(-1)?.message);
+      expect(logs.filter(([level]) => level === "warn")).toEqual([
+        ["warn", `malformed reply: ${errors[0]?.message}`],
+      ]);
+      // The device heals: online again, and "online" carries no old error.
+      broken = false;
+      const online = await waitFor(() => statuses.find((st) => st.link === "online"), { what: "online" });
+      expect(online.lastError).toBeUndefined();
+      expect(p.status().lastError).toBeUndefined();
+      expect(s.device.stats.connections).toBe(1);
+    },
+  );
+
+  test("a lost link logs why, how long it was up and when the next try is", async () => {
+    const s = await sim();
+    const { poller: p, readings } = poller(s);
+    const logs: Array<[string, string]> = [];
+    p.on("log", (level, message) => logs.push([level, message]));
+    p.start();
+    await waitFor(() => readings.length >= 2, { what: "readings" });
+    s.dropConnections();
+    const line = await waitFor(() => logs.find(([level]) => level === "info"), { what: "reconnect line" });
+    expect(line[1]).toMatch(
+      /^link lost after \d+\.\d s connected \(.*(closed|reset).*\); reconnecting in \d+\.\d s$/,
+    );
+    const count = readings.length;
+    await waitFor(() => readings.length > count, { what: "readings after the reconnect" });
+    expect(p.status().lastError).toBeUndefined();
+  });
+
   test("stop() leaves no sockets or timers behind", async () => {
     const s = await sim();
     await new Promise((r) => setTimeout(r, 20)); // let earlier tests' handles settle
@@ -298,7 +355,7 @@ describe("Poller through a hub", () => {
     return { hub, port, s };
   }
 
-  test("sends GET_CUSTOM_CONFIG once, tolerates the registration's stray byte, reads the BMS", async () => {
+  test("no GET_CUSTOM_CONFIG by default, tolerates the registration's stray byte, reads the BMS", async () => {
     const { port, s } = await hubWithDevice();
     const { poller: p, readings } = poller(s, {
       transport: hubTransport({ host: "127.0.0.1", port, hubId: "pack1", password: "pw-123" }),
@@ -307,7 +364,9 @@ describe("Poller through a hub", () => {
     p.start();
     await waitFor(() => readings.length >= 3, { what: "hub readings" });
     for (const r of readings) expect(r.bms).toEqual(expectedBms(s.device));
-    expect(s.device.stats.requests.COMM_GET_CUSTOM_CONFIG).toBe(1);
+    // The Express would send its WiFi/hub passwords in reply: never asked unless opted in.
+    expect(s.device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBe(0);
+    expect(s.device.stats.requests.COMM_FW_VERSION).toBe(2); // the hub identity is confirmed
     expect(JSON.stringify(readings)).not.toContain("pw-123");
   });
 
