@@ -140,7 +140,15 @@ function checkInt(value: number, min: number, max: number, what: string): number
   return value;
 }
 
-/** Growable big-endian writer; scaled values are rounded to the nearest step. */
+/** `(intN_t)(number * scale)` in bldc `util/buffer.c`, with C's single-precision floats. */
+function truncatedProduct(v: number, scale: number): number {
+  return Math.trunc(Math.fround(Math.fround(v) * Math.fround(scale)));
+}
+
+/**
+ * Growable big-endian writer; scaled values are rounded to the nearest step, or truncated
+ * like the firmware by the *Truncated variants (the simulator's encoders).
+ */
 export class ByteWriter {
   private buf = new Uint8Array(64);
   private view = new DataView(this.buf.buffer);
@@ -197,6 +205,14 @@ export class ByteWriter {
   }
   float32(v: number, scale: number): this {
     return this.int32(Math.round(v * scale));
+  }
+  /** buffer_append_float16 as the firmware computes it: float32 product, truncated toward 0. */
+  float16Truncated(v: number, scale: number): this {
+    return this.int16(truncatedProduct(v, scale));
+  }
+  /** buffer_append_float32 as the firmware computes it: float32 product, truncated toward 0. */
+  float32Truncated(v: number, scale: number): this {
+    return this.int32(truncatedProduct(v, scale));
   }
   /** IEEE binary32 big-endian; subnormals flushed to 0 like buffer_append_float32_auto. */
   float32Auto(v: number): this {
