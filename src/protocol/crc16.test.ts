@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { crc16 } from "./crc16.js";
+import { crc16, crc16Shift, crc16Step } from "./crc16.js";
 
 function bitwiseXmodem(bytes: Uint8Array): number {
   let crc = 0;
@@ -40,4 +40,37 @@ describe("crc16 (CRC-16/XMODEM)", () => {
       }),
     );
   });
+
+  it("crc16Step is one byte of crc16", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 50 }), (bytes) => {
+        let c = 0;
+        for (const b of bytes) c = crc16Step(c, b);
+        return c === crc16(bytes);
+      }),
+    );
+  });
+
+  it("crc16Shift joins CRCs: crc(A‖B) = shift(crc(A), |B|) ⊕ crc(B), any length below 2^24", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 9000 }), (a, b) => {
+        const ab = new Uint8Array(a.length + b.length);
+        ab.set(a);
+        ab.set(b, a.length);
+        return (crc16Shift(crc16(a), b.length) ^ crc16(b)) === crc16(ab);
+      }),
+      { numRuns: 200 },
+    );
+    // Long zero runs: shifting by n equals appending n zero bytes.
+    for (const n of [0, 1, 4095, 4096, 4097, 70_000]) {
+      expect(crc16Shift(0x1234, n), `n=${n}`).toBe(bitwiseAppendZeros(0x1234, n));
+    }
+    expect(crc16Shift(crc16Shift(0x1234, 0xffffff - 70_000), 70_000)).toBe(crc16Shift(0x1234, 0xffffff));
+  });
 });
+
+function bitwiseAppendZeros(crc: number, n: number): number {
+  let c = crc;
+  for (let i = 0; i < n * 8; i++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+  return c;
+}

@@ -24,3 +24,42 @@ export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number 
   }
   return crc;
 }
+
+/** The CRC register after one more byte. */
+export function crc16Step(crc: number, byte: number): number {
+  return ((TABLE[((crc >> 8) ^ byte) & 0xff] as number) ^ (crc << 8)) & 0xffff;
+}
+
+/** a·b mod the CRC polynomial (carry-less, 16-bit). */
+function mulMod(a: number, b: number): number {
+  let r = 0;
+  for (let bit = 0x8000; bit !== 0; bit >>= 1) {
+    r = r & 0x8000 ? ((r << 1) ^ 0x1021) & 0xffff : (r << 1) & 0xffff;
+    if (b & bit) r ^= a;
+  }
+  return r;
+}
+
+// x^(8n) mod poly for n = lo + 4096·hi, built on first use.
+const POW_LO = new Uint16Array(4096);
+const POW_HI = new Uint16Array(4097);
+let powReady = false;
+
+function buildPowers(): void {
+  POW_LO[0] = 1;
+  for (let n = 1; n < 4096; n++) POW_LO[n] = crc16Step(POW_LO[n - 1] as number, 0);
+  const step = crc16Step(POW_LO[4095] as number, 0); // x^(8·4096)
+  POW_HI[0] = 1;
+  for (let n = 1; n < POW_HI.length; n++) POW_HI[n] = mulMod(POW_HI[n - 1] as number, step);
+  powReady = true;
+}
+
+/**
+ * The CRC of `n` zero bytes appended to data whose CRC is `crc` (n < 2^24). Since
+ * crc(A‖B) = shift(crc(A), |B|) ⊕ crc(B), prefix CRCs give the CRC of any range in O(1).
+ */
+export function crc16Shift(crc: number, n: number): number {
+  if (!powReady) buildPowers();
+  const lo = mulMod(crc, POW_LO[n & 4095] as number);
+  return n < 4096 ? lo : mulMod(lo, POW_HI[n >>> 12] as number);
+}
