@@ -1,12 +1,27 @@
 /**
  * Hub behaviour of the simulator: the VESCTOOL login line in front of the frames (right →
- * served, wrong → closed without a byte), slow login, and a simulated Express registering
- * out to a hub with `VESC:<id>:<password>\n\0` and serving frames on that socket.
+ * served, wrong → closed without a byte), slow login, a simulated Express registering out to
+ * a hub with `VESC:<id>:<password>\n\0` and serving frames on that socket, and the tcphub
+ * emulator (hub-swallow): bytes in the login's read are lost, device bytes sent while no tool
+ * is attached are flushed ahead of the next reply; our client connects through it anyway.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
-import { CommandId, decodeFwVersion, encodeFrame } from "../../src/protocol/index.js";
+import {
+  CommandId,
+  decodeFwVersion,
+  encodeFrame,
+  fwVersion,
+  wrapForwardCan,
+} from "../../src/protocol/index.js";
+import { DeviceReader } from "../../src/session/device.js";
+import { handshake } from "../../src/session/handshake.js";
+import { Session } from "../../src/session/session.js";
 import { registerWithHub, SimDevice, type Simulator, startSimulator } from "../../src/sim/index.js";
+import { startTcphubEmulator, type TcphubEmulator } from "../../src/sim/tcphubEmulator.js";
+import { hubTransport } from "../../src/transport/hub.js";
+import { openSocket, SocketTransport } from "../../src/transport/tcp.js";
+import type { TransportFactory } from "../../src/transport/transport.js";
 import { FrameClient } from "../helpers/simClient.js";
 import { waitFor } from "../helpers/waitFor.js";
 
@@ -101,4 +116,115 @@ describe("registerWithHub", () => {
     await reg.close();
     await tool.closedPromise;
   });
+});
+
+describe("tcphub emulator (hub-swallow)", () => {
+  async function hubAndDevice(device = new SimDevice({ seed: 11, canIds: [84] })) {
+    const hub: TcphubEmulator = await startTcphubEmulator();
+    open.push(hub);
+    const reg = await registerWithHub(device, { host: "127.0.0.1", port: hub.port, ...LOGIN });
+    open.push(reg);
+    await waitFor(() => hub.devices().includes("EXPRESS1"), { what: "device registered" });
+    return { hub, device };
+  }
+
+  async function tool(hub: TcphubEmulator): Promise<FrameClient> {
+    const c = await FrameClient.tcp(hub.port);
+    open.push(c);
+    return c;
+  }
+
+  test("the Express's trailing 0x00 is lost with its registration read", async () => {
+    const { hub } = await hubAndDevice();
+    expect(hub.stats.swallowedBytes).toBe(1);
+  });
+
+  test("login + 02 01 00 00 00 03 in ONE segment: the device never sees that FW_VERSION", async () => {
+    const { hub, device } = await hubAndDevice();
+    const c = await tool(hub);
+    c.sendRaw(Buffer.concat([Buffer.from("VESCTOOL:express1:pw-123\n"), Buffer.from("020100000003", "hex")]));
+    await waitFor(() => hub.stats.toolLogins === 1, { what: "login processed" });
+    // Replies keep request order: had the FW_VERSION arrived, its reply would come first.
+    expect((await c.request(Uint8Array.of(CommandId.BmsGetValues)))[0]).toBe(CommandId.BmsGetValues);
+    expect(device.stats.requests.COMM_FW_VERSION ?? 0).toBe(0);
+    expect(hub.stats.swallowedBytes).toBe(1 + 6);
+  });
+
+  test("a previous tool's late reply is flushed ahead of ours; the handshake still names the Express", async () => {
+    const device = new SimDevice({ seed: 12, canIds: [84], faults: { latencyMs: 60 } });
+    const { hub } = await hubAndDevice(device);
+    // VESC Tool asks the ADV500 on CAN 84 for its FW_VERSION and leaves before the answer.
+    const before = await tool(hub);
+    before.sendRaw("VESCTOOL:express1:pw-123\n");
+    await waitFor(() => hub.stats.toolLogins === 1, { what: "first login" });
+    before.send(wrapForwardCan(84, fwVersion.encodeRequest()));
+    await waitFor(() => device.stats.requests["COMM_FW_VERSION@84"] === 1, { what: "forwarded request" });
+    await before.close();
+    await new Promise((r) => setTimeout(r, 150)); // the ADV500's reply waits in the hub
+    const session = new Session(
+      await hubTransport({ host: "127.0.0.1", port: hub.port, hubId: "express1", password: "pw-123" })(
+        new AbortController().signal,
+      ),
+    );
+    open.push(session);
+    const fw = await handshake(session, { confirmIdentity: true });
+    expect(hub.stats.bufferedBytesFlushed).toBeGreaterThan(0);
+    expect(fw.hardware).toBe("VESC Express T");
+    expect(fw.uuid).toBe(device.uuid);
+  });
+
+  /** A hub login whose line and our first frame leave in one segment, so the hub always swallows it. */
+  function corkedLogin(port: number): TransportFactory {
+    const url = `hub://127.0.0.1:${port}/express1`;
+    return async (signal) => {
+      const socket = await openSocket("127.0.0.1", port, url, signal);
+      const transport = new SocketTransport(url, socket);
+      socket.cork();
+      void transport.write(Buffer.from("VESCTOOL:express1:pw-123\n"));
+      // After this turn's microtasks: the session's first FW_VERSION joins the login.
+      setImmediate(() => socket.uncork());
+      return transport;
+    };
+  }
+
+  test.each([
+    ["our hub transport", false],
+    ["login and FW_VERSION always in one segment", true],
+  ])(
+    "20 connects in a row (%s): first reading each time, FW_VERSION resent at most twice, never timed out",
+    async (name, corked) => {
+      const { hub, device } = await hubAndDevice(new SimDevice({ seed: 13 }));
+      const times: number[] = [];
+      const resends: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const login = performance.now();
+        const transport = await (corked
+          ? corkedLogin(hub.port)
+          : hubTransport({ host: "127.0.0.1", port: hub.port, hubId: "express1", password: "pw-123" }))(
+          new AbortController().signal,
+        );
+        const session = new Session(transport);
+        try {
+          const fw = await handshake(session, { confirmIdentity: true });
+          const reading = await new DeviceReader(session, fw, { deviceId: "hub" }).poll();
+          times.push(performance.now() - login);
+          expect(reading.bms?.cells).toHaveLength(20);
+          expect(session.stats.timeouts).toBe(0);
+          expect(session.stats.resends).toBeLessThanOrEqual(2);
+          resends.push(session.stats.resends);
+        } finally {
+          await session.close();
+        }
+        await waitFor(() => hub.stats.toolLogins === i + 1, { what: "login counted" });
+      }
+      expect(device.stats.requests.COMM_GET_CUSTOM_CONFIG ?? 0).toBe(0);
+      if (corked) expect(hub.stats.swallowedBytes).toBeGreaterThanOrEqual(1 + 20 * 6);
+      const sorted = [...times].sort((a, b) => a - b);
+      console.log(
+        `tcphub emulator, ${name}: login → first reading over 20 connects: ` +
+          `median ${sorted[10]?.toFixed(1)} ms, max ${sorted[19]?.toFixed(1)} ms; ` +
+          `FW_VERSION resends ${resends.join(",")}; swallowed bytes ${hub.stats.swallowedBytes}`,
+      );
+    },
+  );
 });
