@@ -29,7 +29,29 @@ function feed(decoder: FrameDecoder, stream: Uint8Array, cuts: number[]): Decode
   return events;
 }
 
+/** What a session does on reply timeouts: gives up pending candidates until none is left. */
+function drain(decoder: FrameDecoder): DecodeEvent[] {
+  const events: DecodeEvent[] = [];
+  while (decoder.pendingBytes > 0) events.push(...decoder.skipPending());
+  return events;
+}
+
 const payloadArb = fc.uint8Array({ minLength: 1, maxLength: 700 });
+
+/** Payloads that embed valid frames (which may embed frames again) between random bytes. */
+const embedding = (inner: fc.Arbitrary<Uint8Array>, maxFiller: number): fc.Arbitrary<Uint8Array> =>
+  fc
+    .array(
+      fc.oneof(
+        { weight: 2, arbitrary: fc.uint8Array({ maxLength: 30 }) },
+        { weight: 2, arbitrary: inner.map(encodeFrame) },
+        { weight: 1, arbitrary: fc.uint8Array({ minLength: maxFiller - 50, maxLength: maxFiller }) },
+      ),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map((parts) => concat(...parts))
+    .filter((p) => p.length > 0);
+const nestingPayloadArb = embedding(embedding(fc.uint8Array({ minLength: 1, maxLength: 60 }), 60), 300);
 
 describe("encodeFrame", () => {
   it("reproduces every real request frame byte for byte", () => {
@@ -88,15 +110,29 @@ describe("FrameDecoder: serialport's checklist", () => {
     expect(d.stats.bytesDiscarded).toBe(garbage.length);
   });
 
-  it("drops a frame with a bad CRC and finds the good frame after it", () => {
+  it("drops a frame with a bad CRC and finds the good frame after it (device limit 512)", () => {
     const bad = fw.slice();
     bad[10] = (bad[10] as number) ^ 0x01;
-    const d = new FrameDecoder();
+    const d = new FrameDecoder({ maxPayload: 512 });
     const events = d.push(concat(bad, bms));
     expect(frames(events)).toEqual([bms.subarray(2, 168)]);
     expect(d.stats.crcErrors).toBeGreaterThanOrEqual(1);
     expect(events.find((e) => e.kind === "discarded")).toMatchObject({ reason: "badCrc" });
     expect(discarded(events)).toBe(bad.length);
+  });
+
+  it("with VESC Tool's limit, waits for what the bad frame's stop byte + next header promise", () => {
+    const bad = fw.slice();
+    bad[10] = (bad[10] as number) ^ 0x01;
+    const d = new FrameDecoder();
+    // `03 02 a6` (stop byte, then the next frame's header) promises 678 bytes: a frame that
+    // can still complete as far as a 10,000-byte decoder knows.
+    const first = d.push(concat(bad, bms));
+    expect(frames(first)).toEqual([]);
+    expect(d.pendingBytes).toBe(bms.length + 1);
+    const later = d.push(concat(...Array.from({ length: 4 }, () => bms)));
+    expect(frames(later)).toEqual(Array.from({ length: 5 }, () => bms.subarray(2, 168)));
+    expect(discarded([...first, ...later])).toBe(bad.length);
   });
 
   it("drops a frame with a bad stop byte", () => {
@@ -148,12 +184,31 @@ describe("FrameDecoder: serialport's checklist", () => {
     expect(frames(d.push(fw))).toHaveLength(1);
   });
 
-  it("does not let a garbage start byte promising a long frame hold back a good frame", () => {
+  it("waits for the length a start byte promises, like packet.c; skipPending() gives up on it", () => {
     const d = new FrameDecoder();
-    // 0x03 0x27 0x00 promises 9984 bytes; the firmware would wait for them all.
-    const events = d.push(concat(hex("03 27 00"), fw));
+    // 0x03 0x27 0x00 promises 9984 bytes: it can still complete, so the frame behind it waits.
+    expect(d.push(concat(hex("03 27 00"), fw))).toEqual([]);
+    expect(d.pendingBytes).toBe(3 + fw.length);
+    const events = d.skipPending();
     expect(frames(events)).toEqual([fw.subarray(2, 2 + 0x2b)]);
-    expect(events[0]).toMatchObject({ kind: "discarded", reason: "truncated", bytes: hex("03 27 00") });
+    expect(events[0]).toMatchObject({ kind: "discarded", reason: "truncated", bytes: hex("03") });
+    expect(discarded(events)).toBe(3);
+    expect(d.pendingBytes).toBe(0);
+  });
+
+  it("decodes a frame split after a valid inner frame as itself (81-byte BMS reply cut after byte 77)", () => {
+    const frame = hex(
+      `02 4c 60 02 fa f0 80 ${"00 ".repeat(20)}` +
+        `02 0e 74 0e 74 00 00 01 09 c4 0b b8 00 00 00 00 0a 28 01 f4 03 e8 0a ${"00 ".repeat(16)}` +
+        "00 00 01 53 02 01 41 58 e5 03 54 00 98 89 03",
+    );
+    expect(frame.length).toBe(81);
+    // The first 77 bytes hold `02 01 41 58 e5 03`, a complete and valid [0x41] frame.
+    expect(frames(new FrameDecoder().push(frame.subarray(0, 77)))).toEqual([]);
+    const d = new FrameDecoder();
+    const events = [...d.push(frame.subarray(0, 77)), ...d.push(frame.subarray(77))];
+    expect(events).toEqual([{ kind: "frame", payload: frame.subarray(2, 78) }]);
+    expect(frames(events)[0]?.[0]).toBe(0x60);
     expect(d.pendingBytes).toBe(0);
   });
 
@@ -169,6 +224,43 @@ describe("FrameDecoder: serialport's checklist", () => {
 });
 
 describe("FrameDecoder: properties", () => {
+  it("a valid frame, even one whose payload embeds valid frames, split anywhere decodes as itself", () => {
+    fc.assert(
+      fc.property(nestingPayloadArb, fc.nat(), (payload, rawSecond) => {
+        const frame = encodeFrame(payload);
+        const wrong: number[] = [];
+        for (let cut = 0; cut <= frame.length; cut++) {
+          const second = cut + (rawSecond % (frame.length - cut + 1));
+          const d = new FrameDecoder();
+          const events = feed(d, frame, [cut, second]);
+          const only = events[0];
+          const exact = events.length === 1 && only?.kind === "frame" && equalBytes(only.payload, payload);
+          if (!exact || d.pendingBytes !== 0) wrong.push(cut);
+        }
+        expect(wrong).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("back-to-back frames that embed frames, in random pieces, come out exactly", () => {
+    fc.assert(
+      fc.property(
+        fc.array(nestingPayloadArb, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (payloads, rawCuts) => {
+          const stream = concat(...payloads.map(encodeFrame));
+          const cuts = [...new Set(rawCuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const d = new FrameDecoder();
+          expect(frames(feed(d, stream, cuts))).toEqual(payloads);
+          expect(d.stats.bytesDiscarded).toBe(0);
+          expect(d.pendingBytes).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("every split point of a multi-frame stream yields the same frames", () => {
     const payloads = [
       Uint8Array.of(0),
@@ -268,7 +360,8 @@ describe("FrameDecoder: properties", () => {
         (pairs, rawCuts) => {
           const stream = concat(...pairs.flatMap(([garbage, p]) => [garbage, encodeFrame(p)]));
           const cuts = [...new Set(rawCuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-          const out = frames(feed(new FrameDecoder(), stream, cuts));
+          const d = new FrameDecoder();
+          const out = frames([...feed(d, stream, cuts), ...drain(d)]);
           const sent = pairs.map(([, p]) => p);
           // Garbage may by chance contain a valid frame (astronomically rare with CRC16 + stop byte,
           // but possible); every sent frame must still come out, in order.
@@ -291,7 +384,8 @@ describe("FrameDecoder: properties", () => {
           const stream = concat(...encoded);
           const pos = at % stream.length;
           stream[pos] = (stream[pos] as number) ^ flip;
-          const out = frames(new FrameDecoder().push(stream));
+          const d = new FrameDecoder();
+          const out = frames([...d.push(stream), ...drain(d)]);
           let hit = 0;
           for (let i = 0, start = 0; i < encoded.length; start += (encoded[i] as Uint8Array).length, i++) {
             if (pos >= start && pos < start + (encoded[i] as Uint8Array).length) hit = i;

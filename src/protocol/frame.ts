@@ -2,9 +2,9 @@
  * VESC packet framing (bldc `comm/packet.c`, vesc_tool `packet.cpp`):
  *   0x02 len8 | 0x03 len16 | 0x04 len24, payload, CRC16-XMODEM(payload) big-endian, 0x03.
  * FrameDecoder is incremental and total: any byte sequence, split anywhere, yields frames and
- * "discarded" events, never an exception. Like the firmware it resynchronises by sliding one
- * byte past a start byte whose frame turns out invalid, so a good frame right after garbage
- * or a corrupt frame is still found.
+ * "discarded" events, never an exception. Like the firmware it waits for the length a start
+ * byte declares and, when that frame turns out invalid, slides one byte and tries again, so a
+ * good frame after garbage or a corrupt frame is still found.
  */
 import { objectArray } from "./arrays.js";
 import { crc16 } from "./crc16.js";
@@ -16,7 +16,7 @@ export type DiscardReason =
   | "tooLong" // length above maxPayload
   | "badEnd" // stop byte is not 0x03
   | "badCrc"
-  | "truncated"; // a partial frame abandoned: a complete frame follows it, or reset()/skipPending()
+  | "truncated"; // a partial frame given up by reset() or skipPending()
 
 export type DecodeEvent =
   | { readonly kind: "frame"; readonly payload: Uint8Array }
@@ -156,16 +156,8 @@ export class FrameDecoder {
         continue;
       }
       const attempt = this.tryFrame(pos);
-      if (attempt === NEED) {
-        // The firmware would wait here for as many bytes as the length field promises, so a
-        // garbage start byte could hold back good frames for kilobytes. If a complete, valid
-        // frame already sits further on, the pending one is garbage: drop up to that frame.
-        const next = this.findCompleteFrameAfter(pos);
-        if (next < 0) break;
-        this.markDiscard(pos, "truncated");
-        pos = next;
-        continue;
-      }
+      // Like packet.c: a frame that can still complete is waited for, never skipped.
+      if (attempt === NEED) break;
       if (attempt < 0) {
         this.markDiscard(pos, REASONS[-2 - attempt] as DiscardReason);
         if (attempt === BAD_CRC) this.stats.crcErrors++;
@@ -209,15 +201,6 @@ export class FrameDecoder {
     this.emptied();
     this.discardFrom = -1;
     return events;
-  }
-
-  private findCompleteFrameAfter(pos: number): number {
-    const buf = this.buf;
-    for (let q = pos + 1; q < this.end; q++) {
-      const b = buf[q] as number;
-      if (b >= 2 && b <= 4 && this.tryFrame(q) >= 0) return q;
-    }
-    return -1;
   }
 
   private tryFrame(pos: number): number {
