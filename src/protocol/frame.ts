@@ -3,11 +3,11 @@
  *   0x02 len8 | 0x03 len16 | 0x04 len24, payload, CRC16-XMODEM(payload) big-endian, 0x03.
  * FrameDecoder is incremental and total: any byte sequence, split anywhere, yields frames and
  * "discarded" events, never an exception. Like the firmware it waits for the length a start
- * byte declares and, when that frame turns out invalid, slides one byte and tries again, so a
- * good frame after garbage or a corrupt frame is still found.
+ * byte declares and, when that frame turns out invalid, slides one byte and tries again; its
+ * work is linear in the bytes received (docs/performance.md, "Frame decoder").
  */
 import { objectArray } from "./arrays.js";
-import { crc16 } from "./crc16.js";
+import { crc16, crc16Shift, crc16Step } from "./crc16.js";
 import { ProtocolError } from "./errors.js";
 
 export type DiscardReason =
@@ -22,7 +22,7 @@ export type DecodeEvent =
   | { readonly kind: "frame"; readonly payload: Uint8Array }
   | { readonly kind: "discarded"; readonly reason: DiscardReason; readonly bytes: Uint8Array };
 
-// Events are class instances, not literals, so V8 cannot pretenure them (see arrays.ts).
+// Class instances, not literals: V8 cannot pretenure them (arrays.ts).
 class FrameEvent {
   readonly kind = "frame";
   constructor(readonly payload: Uint8Array) {}
@@ -40,12 +40,25 @@ export interface FrameDecoderOptions {
   readonly maxPayload?: number;
 }
 
+/** Deterministic work counters: each grows by at most a constant per byte received or push. */
+export interface FrameDecoderWork {
+  bytesReceived: number;
+  pushes: number;
+  /** Start positions whose header was examined (a pending one again on each push). */
+  startsTried: number;
+  /** Bytes fed through a CRC step (at most two per byte: once directly, once as a prefix). */
+  crcBytes: number;
+  /** Pending bytes (and their prefix CRCs) copied when the buffer was compacted or replaced. */
+  bytesMoved: number;
+}
+
 export interface FrameDecoderStats {
   framesDecoded: number;
   bytesDiscarded: number;
   crcErrors: number;
   /** Discard events by reason. */
   discards: Record<DiscardReason, number>;
+  work: FrameDecoderWork;
 }
 
 export const DEFAULT_MAX_PAYLOAD = 10_000;
@@ -60,9 +73,10 @@ const REASONS: readonly DiscardReason[] = [
   "truncated",
 ];
 const NO_BYTES = new Uint8Array(0);
+const NO_CRCS = new Uint16Array(0);
 /** Smallest buffer taken for a chunk that starts with no bytes pending (one reply, typically). */
 const MIN_BUFFER_BYTES = 256;
-/** Buffer taken when a frame is pending across chunks (a stream). */
+/** Smallest buffer taken when a frame is pending across chunks (a stream). */
 const STREAM_BUFFER_BYTES = 4096;
 
 /** Frames a payload, choosing the shortest length form like packet_send_packet. */
@@ -110,19 +124,19 @@ export class FrameDecoder {
     bytesDiscarded: 0,
     crcErrors: 0,
     discards: { noStart: 0, badLength: 0, tooLong: 0, badEnd: 0, badCrc: 0, truncated: 0 },
+    work: { bytesReceived: 0, pushes: 0, startsTried: 0, crcBytes: 0, bytesMoved: 0 },
   };
-  // Events are views of buf, so bytes before `end` are never written again once one has gone
-  // out (`lent`): when the buffer is full the decoder moves on to a new one instead of
-  // compacting, and after a push() that consumed everything it lets go of the buffer, which
-  // then belongs to the views alone. So a device's decoder holds nothing between replies, and
-  // a reply's buffer dies with its payload rather than living on (and being promoted to V8's
-  // old generation) for the next replies. Copying the consumed bytes out per push() instead
-  // cost a second copy and a fresh off-heap ArrayBuffer per push: a third of the decoding
-  // time in bench/decoder.ts.
+  // Invariant: bytes of buf before `end` are never written again once lent out as a view.
   private buf: Uint8Array = NO_BYTES;
   private start = 0;
   private end = 0;
   private lent = false;
+  // buf[crcTo..] has never been through a CRC: a candidate starting there is checked directly.
+  private crcTo = 0;
+  // prefix[i] = CRC of buf[prefixFrom, i) for i in [prefixFrom, prefixTo]; prefixTo < 0: none.
+  private prefix: Uint16Array = NO_CRCS;
+  private prefixFrom = 0;
+  private prefixTo = -1;
   // The current run of discarded bytes, merged into one event; its reason is the first one seen.
   private discardFrom = -1;
   private discardReason: DiscardReason = "noStart";
@@ -140,15 +154,17 @@ export class FrameDecoder {
   /**
    * Payloads and discarded bytes are views of bytes the decoder copied and never writes again:
    * they stay valid and unchanged for as long as they are held. Several share one ArrayBuffer
-   * (mind `byteOffset` when using `.buffer`); holding one keeps its whole buffer alive (up to
-   * 4 KiB when frames came as a stream), so `slice()` a payload to keep it for long.
+   * (mind `byteOffset` when using `.buffer`); holding one keeps its whole buffer alive (a few
+   * KiB when frames came as a stream), so `slice()` a payload to keep it for long.
    */
   push(chunk: Uint8Array): DecodeEvent[] {
     const events = objectArray<DecodeEvent>();
+    this.stats.work.pushes++;
     this.append(chunk);
     const buf = this.buf;
+    const end = this.end;
     let pos = this.start;
-    while (pos < this.end) {
+    while (pos < end) {
       const b = buf[pos] as number;
       if (b < 2 || b > 4) {
         this.markDiscard(pos, "noStart");
@@ -177,7 +193,7 @@ export class FrameDecoder {
   }
 
   /**
-   * Drops the partial frame being waited for (its first byte) and rescans what follows.
+   * Drops the first byte of the partial frame being waited for and rescans what follows.
    * The session calls this when a reply times out: a garbage start byte with a large length
    * would otherwise hold back good frames until that many bytes arrived.
    */
@@ -187,7 +203,7 @@ export class FrameDecoder {
     this.start++;
     this.count("truncated", 1);
     const events: DecodeEvent[] = [new DiscardEvent("truncated", dropped)];
-    return events.concat(this.push(new Uint8Array(0)));
+    return events.concat(this.push(NO_BYTES));
   }
 
   /** Forgets buffered bytes (on reconnect); they are reported as discarded. */
@@ -204,6 +220,7 @@ export class FrameDecoder {
   }
 
   private tryFrame(pos: number): number {
+    this.stats.work.startsTried++;
     const buf = this.buf;
     const headerLen = buf[pos] as number; // 2, 3 or 4: the start byte is also the header length
     if (this.end - pos < headerLen) return NEED;
@@ -225,10 +242,41 @@ export class FrameDecoder {
     if (frameEnd > this.end) return NEED;
     // Stop byte before CRC, in the firmware's order.
     if (buf[frameEnd - 1] !== STOP_BYTE) return BAD_END;
-    const payloadStart = pos + headerLen;
     const crc = ((buf[frameEnd - 3] as number) << 8) | (buf[frameEnd - 2] as number);
-    if (crc16(buf, payloadStart, payloadStart + len) !== crc) return BAD_CRC;
+    if (this.crcOf(pos + headerLen, pos + headerLen + len) !== crc) return BAD_CRC;
     return frameEnd;
+  }
+
+  /**
+   * CRC of buf[from, to). Bytes no CRC has seen are summed directly; a candidate overlapping
+   * bytes already summed (a resync inside a failed frame) is answered from prefix CRCs, so each
+   * byte goes through at most two CRC steps however many candidates cover it.
+   */
+  private crcOf(from: number, to: number): number {
+    const work = this.stats.work;
+    if (from >= this.crcTo) {
+      this.crcTo = to;
+      work.crcBytes += to - from;
+      return crc16(this.buf, from, to);
+    }
+    if (this.prefixTo < from || from < this.prefixFrom) {
+      if (this.prefix.length < this.buf.length) this.prefix = new Uint16Array(this.buf.length);
+      this.prefixFrom = this.prefixTo = from;
+      this.prefix[from] = 0;
+    }
+    const prefix = this.prefix;
+    if (to > this.prefixTo) {
+      const buf = this.buf;
+      let c = prefix[this.prefixTo] as number;
+      for (let i = this.prefixTo; i < to; i++) {
+        c = crc16Step(c, buf[i] as number);
+        prefix[i + 1] = c;
+      }
+      work.crcBytes += to - this.prefixTo;
+      this.prefixTo = to;
+    }
+    if (to > this.crcTo) this.crcTo = to;
+    return (prefix[to] as number) ^ crc16Shift(prefix[from] as number, to - from);
   }
 
   // A run of discards is always contiguous (a frame or the end of push() flushes it), so it
@@ -249,16 +297,15 @@ export class FrameDecoder {
     events.push(new DiscardEvent(this.discardReason, this.view(from, pos)));
   }
 
-  /**
-   * Nothing is pending. Lent bytes must not be overwritten, so a lent buffer is let go (the
-   * views own it now), as is one a one-off huge chunk made big; otherwise it is rewound.
-   */
+  /** Nothing pending: a lent or oversized buffer is let go, otherwise rewound. */
   private emptied(): void {
     if (this.lent || this.buf.length > 65536) {
       this.buf = NO_BYTES;
       this.lent = false;
     }
-    this.start = this.end = 0;
+    if (this.prefix.length > 65536) this.prefix = NO_CRCS;
+    this.start = this.end = this.crcTo = 0;
+    this.prefixTo = -1;
   }
 
   /** buf[from, to) lent out: from now on those bytes are never overwritten. */
@@ -273,28 +320,48 @@ export class FrameDecoder {
   }
 
   private append(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.end + chunk.length > this.buf.length) {
-      const live = this.end - this.start;
-      const needed = live + chunk.length;
-      if (this.lent || needed > this.buf.length) {
-        // Lent bytes stay where they are: the pending ones move to a new buffer, sized for one
-        // reply when none are pending, for a stream (and doubling for big frames) otherwise.
-        const size =
-          live === 0
-            ? Math.max(needed, MIN_BUFFER_BYTES)
-            : Math.max(needed, STREAM_BUFFER_BYTES, needed > this.buf.length ? this.buf.length * 2 : 0);
-        const next = new Uint8Array(size);
-        next.set(this.buf.subarray(this.start, this.end));
-        this.buf = next;
-        this.lent = false;
-      } else {
-        this.buf.copyWithin(0, this.start, this.end);
-      }
-      this.start = 0;
-      this.end = live;
-    }
+    const n = chunk.length;
+    if (n === 0) return;
+    this.stats.work.bytesReceived += n;
+    if (this.end + n > this.buf.length) this.relocate(n);
     this.buf.set(chunk, this.end);
-    this.end += chunk.length;
+    this.end += n;
+  }
+
+  /**
+   * Moves the pending bytes to the front of a buffer with room for `n` more. The buffer keeps
+   * at least as much free room as it holds pending bytes, so a move copies no more than twice
+   * the bytes received since the previous one (linear in total).
+   */
+  private relocate(n: number): void {
+    const start = this.start;
+    const live = this.end - start;
+    const room = live + n + live;
+    const work = this.stats.work;
+    if (this.lent || room > this.buf.length) {
+      // Lent bytes stay where they are; sized for one reply when none are pending.
+      const size = live === 0 ? Math.max(n, MIN_BUFFER_BYTES) : Math.max(room, STREAM_BUFFER_BYTES);
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(start, this.end));
+      this.buf = next;
+      this.lent = false;
+    } else {
+      this.buf.copyWithin(0, start, this.end);
+    }
+    work.bytesMoved += live;
+    this.crcTo = Math.max(0, this.crcTo - start);
+    if (this.prefixTo >= start) {
+      const from = Math.max(this.prefixFrom, start);
+      const old = this.prefix;
+      if (old.length < this.buf.length) this.prefix = new Uint16Array(this.buf.length);
+      this.prefix.set(old.subarray(from, this.prefixTo + 1), from - start);
+      work.bytesMoved += this.prefixTo + 1 - from;
+      this.prefixFrom = from - start;
+      this.prefixTo -= start;
+    } else {
+      this.prefixTo = -1;
+    }
+    this.start = 0;
+    this.end = live;
   }
 }

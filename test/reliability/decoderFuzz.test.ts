@@ -5,12 +5,12 @@
  * properties on top. Asserted: no throw, no frame accepted that is not byte-exact and
  * CRC-valid at its place, every byte accounted for, every intact frame found again after
  * garbage or a corrupt frame once pending candidates are given up (resync), unless a frame
- * that happens to be valid by chance overlaps it.
+ * that happens to be valid by chance overlaps it, and work per byte bounded (work counters).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../bench/prng.js";
-import { type DecodeEvent, FrameDecoder } from "../../src/protocol/index.js";
+import { type DecodeEvent, FrameDecoder, type FrameDecoderStats } from "../../src/protocol/index.js";
 import { fixtureFrame } from "../helpers/hex.js";
 import { type Audit, audit, oracleFrame, pushChunked } from "./streamAudit.js";
 
@@ -34,6 +34,26 @@ const newTotals = (): Totals => ({
   resyncs: 0,
 });
 
+type Work = FrameDecoderStats["work"];
+const workOf = (d: FrameDecoder): Work => ({ ...d.stats.work });
+
+/**
+ * The decoder's work bounds, from its work counters (deterministic, no clock): every start
+ * position examined once, plus once per push while it waits; at most two CRC steps per byte;
+ * pending bytes and their prefix CRCs moved at most a few times each.
+ */
+function workProblem(before: Work, after: Work): string | undefined {
+  const bytes = after.bytesReceived - before.bytesReceived;
+  const pushes = after.pushes - before.pushes;
+  const starts = after.startsTried - before.startsTried;
+  const crc = after.crcBytes - before.crcBytes;
+  const moved = after.bytesMoved - before.bytesMoved;
+  if (starts > bytes + pushes) return `${starts} starts tried for ${bytes} bytes in ${pushes} pushes`;
+  if (crc > 2 * bytes) return `${crc} CRC steps for ${bytes} bytes`;
+  if (moved > 6 * bytes + pushes) return `${moved} bytes moved for ${bytes} bytes`;
+  return undefined;
+}
+
 /** What a session does on reply timeouts: gives up pending candidates until none is left. */
 function drain(decoder: FrameDecoder): DecodeEvent[] {
   const events: DecodeEvent[] = [];
@@ -54,6 +74,7 @@ function decodeAndAudit(
 ): Audit | string {
   const framesBefore = decoder.stats.framesDecoded;
   const discardedBefore = decoder.stats.bytesDiscarded;
+  const workBefore = workOf(decoder);
   let events: DecodeEvent[];
   try {
     events = pushChunked(decoder, input, rng);
@@ -61,6 +82,8 @@ function decodeAndAudit(
   } catch (e) {
     return `threw ${String(e)}`;
   }
+  const tooMuch = workProblem(workBefore, workOf(decoder));
+  if (tooMuch) return tooMuch;
   const result = audit(input, events, decoder.pendingBytes, decoder.maxPayload);
   decoder.reset();
   if (typeof result === "string") return result;
@@ -375,6 +398,82 @@ describe("FrameDecoder properties (fast-check, shrinkable)", () => {
         expect(typeof result === "string" ? result : "ok").toBe("ok");
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("FrameDecoder work is linear in the bytes received", () => {
+  const repeat = (n: number, pattern: readonly number[]): Uint8Array =>
+    Uint8Array.from({ length: n }, (_, i) => pattern[i % pattern.length] as number);
+  const headerThen = (n: number, header: readonly number[], fill: number): Uint8Array => {
+    const out = new Uint8Array(n).fill(fill);
+    out.set(header);
+    return out;
+  };
+  // Each promises long frames whose stop byte is right, so every resync position needs a CRC.
+  const patterns: Array<[string, Uint8Array, number]> = [
+    ["`03 27 10` (10,000 bytes promised) then 0x03", headerThen(5 * 10_006, [3, 0x27, 0x10], 3), 10_000],
+    ["0x03 only (every position promises 771 bytes)", headerThen(60_000, [], 3), 10_000],
+    ["`03 27 10` repeated", repeat(60_000, [3, 0x27, 0x10]), 10_000],
+    ["`03 27 0f 03` repeated", repeat(60_000, [3, 0x27, 0x0f, 3]), 10_000],
+    ["`02 ff 03` repeated", repeat(60_000, [2, 0xff, 3]), 10_000],
+    ["`03 ff ff 03` repeated, 65,535 allowed", repeat(300_000, [3, 0xff, 0xff, 3]), 65_535],
+    ["`04 01 00 00 03 03` repeated, 24-bit lengths allowed", repeat(300_000, [4, 1, 0, 0, 3, 3]), 100_000],
+  ];
+
+  for (const [name, input, maxPayload] of patterns) {
+    it(`${name}: bounded work per byte in 1-, 4- and 4096-byte pushes`, () => {
+      for (const step of [1, 4, 4096]) {
+        if (step === 1 && input.length > 100_000) continue;
+        const d = new FrameDecoder({ maxPayload });
+        const before = workOf(d);
+        const events: DecodeEvent[] = [];
+        for (let i = 0; i < input.length; i += step) events.push(...d.push(input.subarray(i, i + step)));
+        events.push(...drain(d));
+        expect(workProblem(before, workOf(d)), `${step}-byte pushes`).toBeUndefined();
+        expect(d.stats.work.bytesReceived).toBe(input.length);
+        const result = audit(input, events, d.pendingBytes, maxPayload);
+        expect(typeof result === "string" ? result : "ok").toBe("ok");
+      }
+    });
+  }
+
+  it("the reported pattern costs at most two CRC steps per byte (not one long CRC per position)", () => {
+    const d = new FrameDecoder();
+    const input = headerThen(10_006, [3, 0x27, 0x10], 3);
+    for (let i = 0; i < input.length; i += 4) d.push(input.subarray(i, i + 4));
+    expect(d.stats.work.crcBytes).toBeLessThanOrEqual(2 * input.length);
+    expect(d.stats.work.startsTried).toBeLessThanOrEqual(input.length + d.stats.work.pushes);
+  });
+
+  it("any mix of long headers, stop bytes, frames and noise, any pushes: bounded work (fast-check)", () => {
+    const atom = fc.oneof(
+      fc.constantFrom(
+        Uint8Array.of(3, 0x27, 0x10),
+        Uint8Array.of(3, 0x01, 0x00),
+        Uint8Array.of(2, 0xff),
+        Uint8Array.of(4, 0, 0xff, 0xff),
+        Uint8Array.of(3),
+      ),
+      fc.integer({ min: 1, max: 400 }).map((n) => new Uint8Array(n).fill(3)),
+      fc.uint8Array({ minLength: 1, maxLength: 300 }).map(oracleFrame),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(atom, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.constantFrom(512, 10_000, 70_000),
+        (atoms, step, maxPayload) => {
+          const input = concat(atoms);
+          const d = new FrameDecoder({ maxPayload });
+          const before = workOf(d);
+          for (let i = 0; i < input.length; i += step) d.push(input.subarray(i, i + step));
+          drain(d);
+          expect(workProblem(before, workOf(d))).toBeUndefined();
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
