@@ -8,6 +8,7 @@ import { waitFor } from "../../test/helpers/waitFor.js";
 import { Bus } from "../model/bus.js";
 import { HistoryStore, isHistoryError } from "./history.js";
 import { HistorySink } from "./historySink.js";
+import { SCHEMA_VERSION } from "./historySchema.js";
 
 let dir: string;
 beforeEach(() => {
@@ -437,5 +438,184 @@ describe("HistorySink on a real Bus", () => {
     } finally {
       await sink.stop();
     }
+  });
+});
+
+describe("history files of earlier versions", () => {
+  /** The tables exactly as schema 1 created them (frozen: never derive this from today's code). */
+  const V1_DDL = `
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE devices (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE readings (
+      device INTEGER NOT NULL, t INTEGER NOT NULL,
+      pack_voltage INTEGER, charge_voltage INTEGER, current INTEGER, current_ic INTEGER,
+      amp_hours INTEGER, watt_hours INTEGER, soc INTEGER, soh INTEGER, ic_temperature INTEGER,
+      humidity INTEGER, humidity_temperature INTEGER, max_cell_temperature INTEGER,
+      amp_hours_charged_total INTEGER, watt_hours_charged_total INTEGER,
+      amp_hours_discharged_total INTEGER, watt_hours_discharged_total INTEGER, pressure INTEGER,
+      latency_ms INTEGER, cells BLOB, temps BLOB, balancing BLOB, can TEXT,
+      PRIMARY KEY (device, t)
+    ) WITHOUT ROWID;
+    CREATE TABLE alerts (
+      device INTEGER NOT NULL, t INTEGER NOT NULL, rule TEXT NOT NULL,
+      active INTEGER NOT NULL, message TEXT NOT NULL);
+    CREATE INDEX alerts_device_t ON alerts (device, t);
+    CREATE INDEX alerts_t ON alerts (t);
+    CREATE TABLE rollup_1m (
+      device INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL,
+      cells INTEGER NOT NULL, temps INTEGER NOT NULL, vec BLOB NOT NULL,
+      PRIMARY KEY (device, t)
+    ) WITHOUT ROWID;
+    INSERT INTO meta VALUES ('schema', '1');
+  `;
+  /** Two cells (3.901 V, 3.905 V), one temperature (25.5 °C), 72.123 V, -1.5 A, 80 % SOC. */
+  const cellsBlob = () => {
+    const b = Buffer.alloc(4);
+    b.writeInt16LE(3901, 0);
+    b.writeInt16LE(3905, 2);
+    return b;
+  };
+  const tempBlob = () => {
+    const b = Buffer.alloc(2);
+    b.writeInt16LE(2550, 0);
+    return b;
+  };
+
+  /** Builders of a file as each earlier version wrote it, with two readings and one alert. */
+  const EARLIER: Record<number, (path: string) => void> = {
+    1: (path) => {
+      const db = new Database(path);
+      try {
+        db.exec(V1_DDL);
+        db.prepare("INSERT INTO devices (id, name) VALUES (1, 'pack')").run();
+        const row = db.prepare(
+          "INSERT INTO readings (device, t, pack_voltage, current, soc, latency_ms, cells, temps) VALUES (1, ?, 72123, -1500, 8000, 12, ?, ?)",
+        );
+        row.run(T0, cellsBlob(), tempBlob());
+        row.run(T0 + 5000, cellsBlob(), tempBlob());
+        db.prepare("INSERT INTO alerts VALUES (1, ?, 'soc_low', 1, 'SOC 8 %')").run(T0);
+      } finally {
+        db.close();
+      }
+    },
+  };
+
+  test("every earlier version's file opens, is upgraded in place and keeps its data", () => {
+    for (let v = 1; v < SCHEMA_VERSION; v++) {
+      const build = EARLIER[v];
+      // A schema bump must come with a builder of the previous version's file (and a migration).
+      expect(build, `a builder of a schema ${v} file`).toBeDefined();
+      const path = join(dir, `v${v}.db`);
+      build?.(path);
+      const log: string[] = [];
+      const store = HistoryStore.open({ path, log: (m) => log.push(m) });
+      try {
+        expect(log).toEqual([
+          expect.stringMatching(new RegExp(`upgraded .* from schema ${v} to ${SCHEMA_VERSION}`)),
+        ]);
+        const s = store.query({ deviceId: "pack", from: T0, to: T0 + 10_000 });
+        expect(s.time).toEqual([T0, T0 + 5000]);
+        expect(s.series.packVoltage).toEqual([72.123, 72.123]);
+        expect(s.series.soc).toEqual([80, 80]);
+        expect(s.cells).toEqual([
+          [3.901, 3.901],
+          [3.905, 3.905],
+        ]);
+        expect(s.temperatures).toEqual([[25.5, 25.5]]);
+        expect(store.alerts({ from: T0, to: T0 }).map((a) => a.message)).toEqual(["SOC 8 %"]);
+        store.insert([syntheticReading({ time: T0 + 10_000 })]);
+        expect(store.stats().readings).toBe(3);
+      } finally {
+        store.close();
+      }
+      const reader = new Database(path, { readonly: true });
+      try {
+        expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(
+          String(SCHEMA_VERSION),
+        );
+      } finally {
+        reader.close();
+      }
+      // Upgraded once: the next open changes nothing and says nothing.
+      const quiet: string[] = [];
+      HistoryStore.open({ path, log: (m) => quiet.push(m) }).close();
+      expect(quiet).toEqual([]);
+    }
+  });
+
+  test("a file from before a value was stored gains its column; old rows read it as absent", () => {
+    const path = join(dir, "older-codec.db");
+    HistoryStore.open({ path }).close();
+    const db = new Database(path);
+    try {
+      db.exec("ALTER TABLE readings DROP COLUMN pressure");
+      db.prepare("INSERT INTO devices (id, name) VALUES (1, 'pack')").run();
+      db.prepare("INSERT INTO readings (device, t, pack_voltage) VALUES (1, ?, 70000)").run(T0);
+    } finally {
+      db.close();
+    }
+    const log: string[] = [];
+    const store = HistoryStore.open({ path, log: (m) => log.push(m) });
+    try {
+      expect(log).toEqual([expect.stringContaining("added pressure")]);
+      const r = syntheticReading({ time: T0 + 1000 });
+      store.insert([{ ...r, bms: { ...r.bms!, pressure: 101_325 } }]);
+      const s = store.query({ deviceId: "pack", from: T0, to: T0 + 1000 });
+      expect(s.series.packVoltage[0]).toBe(70);
+      expect(s.series.pressure).toEqual([null, 101_325]);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("minute averages of another definition are rebuilt from the raw rows", () => {
+    const path = join(dir, "rebuild.db");
+    const minute = Math.floor(T0 / 60_000) * 60_000;
+    let store = HistoryStore.open({ path });
+    const readings = Array.from({ length: 36 }, (_, i) =>
+      syntheticReading({ time: minute + i * 5000, step: i }),
+    );
+    store.insert(readings);
+    store.close();
+    const db = new Database(path);
+    try {
+      // As a build with a different vector would have left them: wrong values, another signature.
+      db.prepare("UPDATE rollup_1m SET vec = zeroblob(length(vec))").run();
+      db.prepare("UPDATE meta SET value = '0:old' WHERE key = 'vector'").run();
+    } finally {
+      db.close();
+    }
+    const log: string[] = [];
+    store = HistoryStore.open({ path, log: (m) => log.push(m) });
+    try {
+      expect(log).toEqual([expect.stringContaining("rebuilt 3 minute averages")]);
+      const wide = store.query({ deviceId: "pack", from: minute, to: minute + 3_599_999, maxPoints: 2 });
+      expect(wide.bucketMs).toBeGreaterThanOrEqual(300_000);
+      const mean = readings.reduce((a, r) => a + (r.bms?.packVoltage ?? 0), 0) / readings.length;
+      expect(wide.series.packVoltage[0]).toBeCloseTo(mean, 3);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a file written by a newer vesc2mqtt is refused as Incompatible and left untouched", () => {
+    const path = join(dir, "newer.db");
+    HistoryStore.open({ path }).close();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION + 1));
+    db.close();
+    let caught: unknown;
+    try {
+      HistoryStore.open({ path });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isHistoryError(caught) && caught.code).toBe("Incompatible");
+    expect((caught as Error).message).toMatch(/newer vesc2mqtt/);
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(
+      String(SCHEMA_VERSION + 1),
+    );
+    reader.close();
   });
 });

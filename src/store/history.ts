@@ -10,14 +10,14 @@ import Database from "better-sqlite3";
 import type { Alert } from "../model/bus.js";
 import type { Reading } from "../model/reading.js";
 import { BucketAverager, type Point } from "./buckets.js";
-import { MinuteRollup, ROLLUP_SCHEMA } from "./rollup.js";
+import { MinuteRollup } from "./rollup.js";
+import { COLUMNS, prepareSchema, SCHEMA_VERSION, type SchemaChanges, SchemaTooNew } from "./historySchema.js";
 import {
   csvColumns,
   decodeToVector,
   FIXED_FIELDS,
   type FixedField,
   type Layout,
-  SCALARS,
   encodeReading,
   tidy,
   vectorLength,
@@ -48,6 +48,8 @@ export interface HistoryOptions {
    * (default 20). SQLite waits synchronously, so this is time the event loop stands still.
    */
   readonly busyTimeoutMs?: number;
+  /** Told once when opening upgraded an older file. */
+  readonly log?: (message: string) => void;
 }
 
 export interface RangeQuery {
@@ -84,7 +86,6 @@ export interface StoredAlert extends Alert {}
 
 /** Short: a lock held elsewhere must cost the bridge milliseconds, not seconds (callers retry). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 20;
-const SCHEMA_VERSION = 1;
 const DAY_MS = 86_400_000;
 /** Buckets at least this wide are drawn from minute averages instead of raw rows. */
 const ROLLUP_MIN_BUCKET_MS = 5 * 60_000;
@@ -106,8 +107,6 @@ function translate(path: string, e: unknown): HistoryError {
     return new HistoryError("Closed", `${what} is closed`, { cause: e });
   return new HistoryError("Io", `${what} cannot be used (${detail})`, { cause: e });
 }
-
-const COLUMNS = ["t", ...SCALARS.map(([c]) => c), "latency_ms", "cells", "temps", "balancing", "can"];
 
 export class HistoryStore {
   private readonly deviceKeys = new Map<string, number>();
@@ -151,31 +150,26 @@ export class HistoryStore {
       db.pragma("journal_mode = WAL");
       // NORMAL in WAL mode: a power cut may lose the last commits, never corrupt the file.
       db.pragma("synchronous = NORMAL");
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS devices (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-        CREATE TABLE IF NOT EXISTS readings (
-          device INTEGER NOT NULL, t INTEGER NOT NULL,
-          ${SCALARS.map(([c]) => `${c} INTEGER`).join(", ")},
-          latency_ms INTEGER, cells BLOB, temps BLOB, balancing BLOB, can TEXT,
-          PRIMARY KEY (device, t)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS alerts (
-          device INTEGER NOT NULL, t INTEGER NOT NULL, rule TEXT NOT NULL,
-          active INTEGER NOT NULL, message TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS alerts_device_t ON alerts (device, t);
-        CREATE INDEX IF NOT EXISTS alerts_t ON alerts (t);
-        ${ROLLUP_SCHEMA}
-      `);
-      const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
-      if (version === undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-      } else if (version !== String(SCHEMA_VERSION)) {
+      let changes: SchemaChanges;
+      try {
+        changes = prepareSchema(db);
+      } catch (e) {
+        if (!(e instanceof SchemaTooNew)) throw e;
         throw new HistoryError(
           "Incompatible",
-          `history database ${path} has schema ${String(version)}, this vesc2mqtt reads ${SCHEMA_VERSION}`,
+          `history database ${path} has schema ${e.message}, written by a newer vesc2mqtt; this one reads up to ${SCHEMA_VERSION}`,
         );
       }
+      const { fromVersion, addedColumns, rebuiltMinutes } = changes;
+      if (
+        fromVersion !== undefined &&
+        (fromVersion < SCHEMA_VERSION || addedColumns.length > 0 || rebuiltMinutes > 0)
+      )
+        options.log?.(
+          `history: upgraded ${path} ${fromVersion < SCHEMA_VERSION ? `from schema ${fromVersion} to ${SCHEMA_VERSION}` : `(schema ${SCHEMA_VERSION})`}` +
+            (addedColumns.length > 0 ? `, added ${addedColumns.join(", ")}` : "") +
+            (rebuiltMinutes > 0 ? `, rebuilt ${rebuiltMinutes} minute averages` : ""),
+        );
       return new HistoryStore(db, path, options.retentionDays ?? 30);
     } catch (e) {
       db?.close();

@@ -136,6 +136,7 @@ export class HistorySink implements Sink {
         path: this.options.path,
         ...(this.options.retentionDays === undefined ? {} : { retentionDays: this.options.retentionDays }),
         ...(this.options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: this.options.busyTimeoutMs }),
+        log: (m) => this.options.logger?.info(m),
       });
     } catch (e) {
       this.store = undefined;
