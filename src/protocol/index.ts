@@ -12,6 +12,12 @@ export {
   encodeBmsValuesResponse,
 } from "./commands/bmsGetValues.js";
 export {
+  BMS_TEMPERATURE_NOT_APPLICABLE_C,
+  BMS_V1_TEMPERATURE_LABELS,
+  bmsTemperatureLabel,
+  isTemperatureNotApplicable,
+} from "./commands/bmsTemperatures.js";
+export {
   type CustomConfigRedacted,
   decodeCustomConfigRedacted,
   decodeCustomConfigRequest,
