@@ -13,6 +13,8 @@ import {
   startSimulatorFleet,
 } from "../sim/index.js";
 import type { SimulatorOptions } from "../sim/server.js";
+import { registerWithHub } from "../sim/hubClient.js";
+import { startTcphubEmulator } from "../sim/tcphubEmulator.js";
 
 export interface SimIo {
   readonly stdout?: (line: string) => void;
@@ -37,6 +39,9 @@ const USAGE = `usage: vesc2mqtt sim [options]
   --hub-login ID[:PW]  expect "VESCTOOL:<ID>:<PW>\\n" first; PW may come from VESC_HUB_PASSWORD
                        or --hub-password-file instead of the command line
   --hub-password-file F
+  --hub-swallow        with --hub-login: listen as VESC Tool's hub would (tcphub.cpp), which
+                       loses bytes that follow the login line in the same read; the devices
+                       register with it as ID (device i > 0: ID-i)
   --faults LIST        latency=MS,jitter=MS,split=BYTES,garbage=P,garbage-size=N,corrupt=P,
                        drop=P,stall,reset=P|once,slow-login=MS,old-firmware
   --seed N             deterministic devices (device i uses seed N+i)
@@ -56,6 +61,7 @@ const OPTIONS = {
   firmware: { type: "string" },
   "hub-login": { type: "string" },
   "hub-password-file": { type: "string" },
+  "hub-swallow": { type: "boolean" },
   faults: { type: "string" },
   seed: { type: "string" },
   devices: { type: "string" },
@@ -75,7 +81,7 @@ function int(text: string | undefined, flag: string, min: number, max: number): 
 export function parseSimArgs(
   argv: string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
-): { options: SimulatorOptions; devices: number } | "help" {
+): { options: SimulatorOptions; devices: number; hubSwallow?: true } | "help" {
   let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>["values"];
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
@@ -122,7 +128,8 @@ export function parseSimArgs(
   else if (values["hub-password-file"] !== undefined)
     throw new UsageError("--hub-password-file needs --hub-login ID");
   const devices = int(values.devices, "--devices", 1, 10_000) ?? 1;
-  return { options, devices };
+  if (values["hub-swallow"] && !options.hubLogin) throw new UsageError("--hub-swallow needs --hub-login ID");
+  return { options, devices, ...(values["hub-swallow"] ? { hubSwallow: true as const } : {}) };
 }
 
 function hubLogin(
@@ -179,6 +186,7 @@ export async function simCommand(argv: string[], io: SimIo = {}): Promise<number
     return 0;
   }
   const { options, devices } = parsed;
+  if (parsed.hubSwallow) return runSwallowingHub(options, devices, io, out, err);
   // A fleet picks free ports by default; the command keeps the Express's own port.
   options.port ??= DEFAULT_SIM_PORT;
   let fleet: SimulatorFleet;
@@ -205,5 +213,59 @@ export async function simCommand(argv: string[], io: SimIo = {}): Promise<number
     else io.signal?.addEventListener("abort", stop, { once: true });
   });
   await fleet.close();
+  return 0;
+}
+
+/** Waits for SIGINT/SIGTERM or the test's abort signal. */
+function untilStopped(io: SimIo): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      io.signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+
+/** --hub-swallow: a tcphub emulator on --port (default 65101), every device registered with it. */
+async function runSwallowingHub(
+  options: SimulatorOptions,
+  devices: number,
+  io: SimIo,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const login = options.hubLogin;
+  if (!login) return 2;
+  const host = options.host ?? "127.0.0.1";
+  let hub: Awaited<ReturnType<typeof startTcphubEmulator>>;
+  try {
+    hub = await startTcphubEmulator({ host, port: options.port ?? 65101 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    err(`vesc2mqtt sim: cannot listen on ${host}:${options.port ?? 65101}${code ? ` (${code})` : ""}`);
+    return 1;
+  }
+  // The devices' own servers take free ports; clients are meant to come through the hub.
+  const { hubLogin: _login, ...deviceOptions } = options;
+  const fleet = await startSimulatorFleet(devices, { ...deviceOptions, port: 0 });
+  const registrations = [];
+  for (const [i, sim] of fleet.sims.entries()) {
+    const id = i === 0 ? login.id : `${login.id}-${i}`;
+    registrations.push(
+      await registerWithHub(sim.device, { host, port: hub.port, id, password: login.password }),
+    );
+    out(`simulated VESC Express registered as ${id} with the tcphub emulator on tcp://${host}:${hub.port}`);
+  }
+  io.onListening?.(fleet);
+  await untilStopped(io);
+  for (const r of registrations) await r.close();
+  await fleet.close();
+  await hub.close();
   return 0;
 }

@@ -7,6 +7,8 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
+import { readCommand } from "../../src/cli/read.js";
+import { simCommand } from "../../src/cli/sim.js";
 import {
   CommandId,
   decodeFwVersion,
@@ -227,4 +229,43 @@ describe("tcphub emulator (hub-swallow)", () => {
       );
     },
   );
+});
+
+describe("vesc2mqtt sim --hub-swallow", () => {
+  test("serves the devices through the tcphub emulator; read gets through it", async () => {
+    const abort = new AbortController();
+    const lines: string[] = [];
+    const running = simCommand(["--hub-swallow", "--hub-login", "garage:pw-swallow", "--port", "0"], {
+      stdout: (l) => lines.push(l),
+      stderr: (l) => lines.push(l),
+      signal: abort.signal,
+    });
+    try {
+      const line = await waitFor(() => lines.find((l) => l.includes("tcphub emulator")), {
+        what: "startup line",
+      });
+      expect(line).toMatch(
+        /^simulated VESC Express registered as garage with the tcphub emulator on tcp:\/\/127\.0\.0\.1:\d+$/,
+      );
+      expect(lines.join("\n")).not.toContain("pw-swallow");
+      const port = line.split(":").at(-1) ?? "";
+      let out = "";
+      const code = await readCommand(["--hub", `127.0.0.1:${port}`, "--hub-id", "garage", "--json"], {
+        stdout: (t) => (out += t),
+        stderr: (t) => (out += t),
+        env: { VESC_HUB_PASSWORD: "pw-swallow" },
+      });
+      expect(code).toBe(0);
+      expect(JSON.parse(out).bms.cells).toHaveLength(20);
+    } finally {
+      abort.abort();
+      expect(await running).toBe(0);
+    }
+  });
+
+  test("needs --hub-login", async () => {
+    const lines: string[] = [];
+    expect(await simCommand(["--hub-swallow"], { stderr: (l) => lines.push(l) })).toBe(2);
+    expect(lines).toEqual(["vesc2mqtt sim: --hub-swallow needs --hub-login ID"]);
+  });
 });
