@@ -4,6 +4,7 @@
  * at a time. Prints ids, hardware and firmware so the user can list the ones to read.
  */
 import { parseArgs } from "node:util";
+import { escapeControl } from "../bridge/log.js";
 import { deviceInfoFromFwVersion } from "../protocol/index.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, canFirmware, scanCanBus } from "../session/device.js";
 import { handshake } from "../session/handshake.js";
@@ -122,7 +123,7 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
         for (const n of nodes) {
           out(
             n.device
-              ? `${String(n.canId).padEnd(8)}${(n.device.hardware || "-").padEnd(24)}${n.device.firmware.padEnd(10)}${n.device.uuid || "-"}\n`
+              ? `${String(n.canId).padEnd(8)}${escapeControl(`${(n.device.hardware || "-").padEnd(24)}${n.device.firmware.padEnd(10)}${n.device.uuid || "-"}`)}\n`
               : `${String(n.canId).padEnd(8)}(no FW_VERSION reply: ${n.error})\n`,
           );
         }
