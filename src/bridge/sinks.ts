@@ -70,7 +70,7 @@ export function buildSinks(ctx: SinkContext): Sink[] {
 }
 
 /**
- * History, alerts, metrics and the web dashboard (issue #7). History starts before the
+ * History, alerts, metrics and the web dashboard. History starts before the
  * alert sink so it records the alerts; the web server comes last so it serves the others.
  */
 function storeAndWebSinks(ctx: SinkContext): Sink[] {

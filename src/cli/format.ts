@@ -1,5 +1,5 @@
 /**
- * Output of `read` and `scan`: the NDJSON object of the JSON contract (design.md) and the
+ * Output of `read` and `scan`: the NDJSON object of the JSON contract (README) and the
  * human table, with one bar per cell (min/max and balancing marked) so a weak or
  * balancing cell stands out at a glance.
  */
@@ -58,9 +58,10 @@ const MIN_BAR_SPAN_V = 0.01;
  * on an absolute 3.0–4.2 V scale a 10 mV imbalance is invisible, and imbalance is what a
  * per-cell view is for. The lowest cell keeps a short bar so it never reads as "empty".
  */
-export function cellBarScale(cells: readonly number[]): { low: number; high: number } {
-  const min = Math.min(...cells);
-  const max = Math.max(...cells);
+export function cellBarScale(cells: readonly (number | null)[]): { low: number; high: number } {
+  const known = cells.filter((c): c is number => c !== null);
+  const min = Math.min(...known);
+  const max = Math.max(...known);
   const span = Math.max(max - min, MIN_BAR_SPAN_V);
   return { low: min - span / 4, high: min + span };
 }
@@ -71,7 +72,9 @@ export function cellBar(volts: number, low: number, high: number, width = BAR_WI
   return "█".repeat(filled) + "░".repeat(width - filled);
 }
 
-const fixed = (n: number | undefined, digits: number): string => (n === undefined ? "-" : n.toFixed(digits));
+/** "-" for a value not sent (undefined) or not plausible (null). */
+const fixed = (n: number | null | undefined, digits: number): string =>
+  n === undefined || n === null ? "-" : n.toFixed(digits);
 
 export function formatDevice(device: DeviceInfo): string {
   const can = device.canId === undefined ? "" : `  CAN id ${device.canId}`;
@@ -85,7 +88,7 @@ export function formatBms(bms: BmsReading): string[] {
   const soc = bms.soc === undefined ? "" : `  SOC ${fixed(bms.soc, 0)} %`;
   const soh = bms.soh === undefined ? "" : `  SOH ${fixed(bms.soh, 0)} %`;
   lines.push(
-    `Pack      ${fixed(bms.packVoltage, 3)} V  (charge ${fixed(bms.chargeVoltage, 2)} V)  current ${fixed(bms.current, 2)} A  (IC ${fixed(bms.currentIc, 3)} A)${soc}${soh}`,
+    `Pack      ${fixed(bms.packVoltage, 3)} V  (charge ${fixed(bms.chargeVoltage, 2)} V)  current ${fixed(bms.packCurrent, 3)} A  power ${fixed(bms.packPower, 1)} W  (i_in ${fixed(bms.current, 2)} A, IC ${fixed(bms.currentIc, 3)} A)${soc}${soh}`,
   );
   lines.push(`Counters  ${fixed(bms.ampHours, 3)} Ah  ${fixed(bms.wattHours, 2)} Wh`);
   const s = bms.stats;
@@ -101,6 +104,10 @@ export function formatBms(bms: BmsReading): string[] {
   const lowest = s?.cellMin ?? scale.low;
   bms.cells.forEach((v, i) => {
     const n = i + 1;
+    if (v === null) {
+      lines.push(`  ${String(n).padStart(3)}  implausible reading`);
+      return;
+    }
     const marks = [
       s && n === s.cellMinNumber ? "min" : "",
       s && n === s.cellMaxNumber ? "max" : "",
@@ -112,7 +119,7 @@ export function formatBms(bms: BmsReading): string[] {
     );
   });
   if (balancingCount > 0) lines.push(`          ${balancingCount} cell(s) balancing`);
-  const temps = bms.temperatures.map((t) => t.toFixed(1)).join(" ");
+  const temps = bms.temperatures.map((t) => (t === null ? "n/a" : t.toFixed(1))).join(" ");
   lines.push(
     `Temps     ${temps || "-"} °C   IC ${fixed(bms.icTemperature, 1)} °C   max cell ${fixed(bms.maxCellTemperature, 1)} °C`,
   );

@@ -1,6 +1,6 @@
 /**
  * The reading model: what one poll of a device yields, in the field names of the JSON
- * contract (shared/design.md). Every sink (MQTT/HA, web, history, metrics, alerts) consumes
+ * contract (README "JSON output"). Every sink (MQTT/HA, web, history, metrics, alerts) consumes
  * these types; nothing here knows about bytes or sockets.
  * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
  */
@@ -37,15 +37,19 @@ export interface CellStats {
 export interface BmsValues {
   readonly packVoltage: number;
   readonly chargeVoltage: number;
-  /** Pack current, A (positive = charging, as the BMS reports it). */
+  /** i_in: pack current, A (positive = charging, as the BMS reports it). */
   readonly current: number;
+  /** i_in_ic: the current the BMS IC measures, A (what VESC Tool's power uses). */
   readonly currentIc: number;
   readonly ampHours: number;
   readonly wattHours: number;
   /** Cell voltages, V; index 0 is cell 1. */
   readonly cells: readonly number[];
   readonly balancing: readonly boolean[];
-  /** NTC sensors, °C, in the order the BMS reports them. */
+  /**
+   * Temperature slots, °C, as sent. data_version 1: 0 IC, 1 cell min, 2 cell max, 3 MOSFET,
+   * 4 ambient, ≤ −280 = not applicable (protocol/commands/bmsTemperatures.ts).
+   */
   readonly temperatures: readonly number[];
   readonly icTemperature: number;
   readonly humidityTemperature: number;
@@ -68,9 +72,55 @@ export interface BmsValues {
   readonly status?: string;
 }
 
-export interface BmsReading extends BmsValues {
-  /** Absent when the BMS reports zero cells. */
+/**
+ * The BMS part of a reading: the values as the BMS sent them (BmsValues), except that a value
+ * outside generous physical limits (model/plausibility.ts) and a "not applicable" temperature
+ * are null: JSON null, never a number. A field the firmware did not send stays absent.
+ */
+export interface BmsReading {
+  readonly packVoltage: number | null;
+  readonly chargeVoltage: number | null;
+  /** i_in as sent (see packCurrent for the headline current). */
+  readonly current: number | null;
+  /** i_in_ic as sent. */
+  readonly currentIc: number | null;
+  /**
+   * The current the BMS actually measures, A: currentIc, unless that is 0 while current is
+   * not (then current). The real Express sends i_in = 0 and measures only i_in_ic.
+   */
+  readonly packCurrent: number | null;
+  /** packVoltage × packCurrent, W (VESC Tool shows i_in_ic × v_tot). */
+  readonly packPower: number | null;
+  readonly ampHours: number | null;
+  readonly wattHours: number | null;
+  /** Cell voltages, V; index 0 is cell 1; null = implausible. */
+  readonly cells: readonly (number | null)[];
+  readonly balancing: readonly boolean[];
+  /** Temperature slots, °C (see BmsValues); null = not applicable or implausible. */
+  readonly temperatures: readonly (number | null)[];
+  readonly icTemperature: number | null;
+  readonly humidityTemperature: number | null;
+  /** %RH */
+  readonly humidity: number | null;
+  readonly maxCellTemperature: number | null;
+  /** percent 0–100 */
+  readonly soc?: number | null;
+  /** percent 0–100 */
+  readonly soh?: number | null;
+  /** CAN id of the BMS; 255 = none heard yet. */
+  readonly canId?: number;
+  readonly ampHoursChargedTotal?: number | null;
+  readonly wattHoursChargedTotal?: number | null;
+  readonly ampHoursDischargedTotal?: number | null;
+  readonly wattHoursDischargedTotal?: number | null;
+  /** Pa */
+  readonly pressure?: number | null;
+  readonly dataVersion?: number;
+  readonly status?: string;
+  /** Absent when the BMS reports no plausible cell. */
   readonly stats?: CellStats;
+  /** Fields of this reply that were implausible and so are null ("cells[3]", "packVoltage"); absent when none. */
+  readonly implausible?: readonly string[];
   /** Set by the bridge from the readings so far (src/model/sensorHealth.ts, docs/home-assistant.md). */
   readonly fitted?: BmsHealth["fitted"];
   readonly stuck?: BmsHealth["stuck"];

@@ -16,6 +16,18 @@ describe("cellStats", () => {
 
   it("is undefined for no cells", () => {
     expect(cellStats([])).toBeUndefined();
+    expect(cellStats([null, null])).toBeUndefined();
+  });
+
+  it("leaves implausible (null) cells out and keeps the others' numbers", () => {
+    expect(cellStats([3.9, null, 3.7, 4.0])).toEqual({
+      cellMin: 3.7,
+      cellMinNumber: 3,
+      cellMax: 4.0,
+      cellMaxNumber: 4,
+      cellAverage: 3.8666667,
+      cellDelta: 0.3,
+    });
   });
 
   it("agrees with a straightforward reference on any cells", () => {

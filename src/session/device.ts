@@ -4,20 +4,12 @@
  * (the device's BMS, then each listed CAN node through COMM_FORWARD_CAN). Only ids the caller
  * listed are ever forwarded to.
  */
-import type {
-  BmsReading,
-  BmsValues,
-  CanNodeReading,
-  CellStats,
-  DeviceInfo,
-  MotorValues,
-  Reading,
-} from "../model/reading.js";
+import { toBmsReading } from "../model/bmsReading.js";
+import type { BmsReading, BmsValues, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
 import {
   CommandId,
   ProtocolError,
   bmsGetValues,
-  cellStats,
   decodeBmsValues,
   decodeFwVersion,
   decodePingCan,
@@ -35,7 +27,7 @@ import type { CanNodeSpec } from "./types.js";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 /** The BMS poll request, encoded once (it never changes). */
 const BMS_REQUEST_FRAME = encodeFrame(bmsGetValues.encodeRequest());
-/** The Express pings 255 ids at 10 ms each (protocol.md §6); VESC Tool allows 5 s. */
+/** The Express pings 255 ids at 10 ms each (~2.6 s); VESC Tool allows 5 s. */
 export const PING_CAN_TIMEOUT_MS = 5000;
 
 export { type HandshakeOptions, handshake } from "./handshake.js";
@@ -81,6 +73,9 @@ export class DeviceReader {
     this.canInfo = new Map(options.canDevices ?? []);
   }
 
+  /** Values of this reader's BMS replies (own and CAN) that were implausible and published as null. */
+  implausibleValues = 0;
+
   /**
    * One poll. Throws SessionError (timeout/closed) or ProtocolError when the device's own BMS
    * reply fails: nothing of a malformed payload is ever returned as numbers.
@@ -94,7 +89,7 @@ export class DeviceReader {
         expect: CommandId.BmsGetValues,
         timeoutMs,
       });
-      bms = attachStats(decodeBmsValues(reply));
+      bms = this.bmsReading(decodeBmsValues(reply));
     }
     let can: Record<string, CanNodeReading> | undefined;
     for (const node of this.options.can ?? []) {
@@ -111,6 +106,12 @@ export class DeviceReader {
     };
   }
 
+  private bmsReading(values: BmsValues): BmsReading {
+    const bms = toBmsReading(values);
+    this.implausibleValues += bms.implausible?.length ?? 0;
+    return bms;
+  }
+
   private async pollNode(node: CanNodeSpec, timeoutMs: number): Promise<CanNodeReading> {
     try {
       let device = this.canInfo.get(node.id);
@@ -123,7 +124,7 @@ export class DeviceReader {
           expect: CommandId.BmsGetValues,
           timeoutMs,
         });
-        return { canId: node.id, kind: node.kind, device, bms: attachStats(decodeBmsValues(reply)) };
+        return { canId: node.id, kind: node.kind, device, bms: this.bmsReading(decodeBmsValues(reply)) };
       }
       const reply = await this.session.forward(node.id, getValues.encodeRequest(), {
         expect: CommandId.GetValues,
@@ -145,16 +146,12 @@ export class DeviceReader {
   }
 }
 
-/** The BMS values plus their derived cell stats (absent for a BMS reporting no cells). */
-export function withStats(bms: BmsReading): BmsReading {
-  return attachStats({ ...bms });
-}
-
-/** withStats without the copy, for a freshly decoded object nobody else holds. */
-function attachStats(bms: BmsValues): BmsReading {
-  const stats = cellStats(bms.cells);
-  if (stats) (bms as { stats?: CellStats }).stats = stats;
-  return bms;
+/**
+ * Decoded BMS values as a poll publishes them: not-applicable and implausible values null,
+ * packCurrent/packPower and cell stats derived (model/bmsReading.ts).
+ */
+export function withStats(bms: BmsValues): BmsReading {
+  return toBmsReading(bms);
 }
 
 /**

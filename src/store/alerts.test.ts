@@ -16,18 +16,20 @@ import { AlertSink } from "./alertSink.js";
 const T = DEFAULT_ALERT_THRESHOLDS;
 
 function reading(
-  cells: number[],
-  extra: { temps?: number[]; soc?: number; deviceId?: string } = {},
+  cells: (number | null)[],
+  extra: { temps?: (number | null)[]; soc?: number | null; deviceId?: string } = {},
 ): Reading {
   return {
     deviceId: extra.deviceId ?? "pack",
     time: "2025-01-01T00:00:00.000Z",
     device: { firmware: "6.05", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
     bms: {
-      packVoltage: cells.reduce((a, b) => a + b, 0),
+      packVoltage: cells.reduce<number>((a, b) => a + (b ?? 0), 0),
       chargeVoltage: 84,
       current: 0,
       currentIc: 0,
+      packCurrent: 0,
+      packPower: 0,
       ampHours: 0,
       wattHours: 0,
       cells,
@@ -163,6 +165,20 @@ describe("alert messages", () => {
       ["temperature_high", false],
     ]);
     expect(alerts[0]?.message).toBe("temperature sensor 3 at 60 °C (limit 55 °C)");
+  });
+
+  test("null sensors and cells (not applicable, implausible) never count as the extreme", () => {
+    // The data_version 1 MOSFET slot is null; no other sensor is hot: no alert.
+    const hotNull = reading(pack(1, 3.7), { temps: [30, 25, 26, null, 22] });
+    expect(run([hotNull]).alerts).toEqual([]);
+    const { alerts } = run([reading(pack(1, 3.7), { temps: [null, 60, null] })]);
+    expect(alerts[0]?.message).toBe("temperature sensor 2 at 60 °C (limit 55 °C)");
+    // A null cell is neither the lowest (0 V) nor part of the delta.
+    const cells: (number | null)[] = pack(1, 3.7);
+    cells[4] = null;
+    expect(run([reading(cells)]).alerts).toEqual([]);
+    expect(run([reading([null, null, null])]).alerts).toEqual([]);
+    expect(run([reading(pack(5, 3.7), { soc: null })]).alerts).toEqual([]);
   });
 
   test("SOC low names the value and the limit, on and off", () => {

@@ -124,27 +124,37 @@ const volts = (v: number) => `${v.toFixed(3)} V`;
 const mv = (v: number) => `${Math.round(Math.abs(v) * 1000)} mV`;
 const celsius = (v: number) => `${Number(v.toFixed(1))} °C`;
 
-/** Index of the extreme value; ties take the lowest index (= lowest cell number). */
-function extreme(values: readonly number[], wantMax: boolean): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) {
-    const v = values[i] ?? 0;
-    const b = values[best] ?? 0;
-    if (wantMax ? v > b : v < b) best = i;
+/**
+ * Index of the extreme value; ties take the lowest index (= lowest cell number). null (not
+ * applicable or implausible) is never a candidate; -1 when nothing is left.
+ */
+function extreme(values: readonly (number | null)[], wantMax: boolean): number {
+  let best = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) continue;
+    const b = values[best];
+    if (best < 0 || b === null || b === undefined || (wantMax ? v > b : v < b)) best = i;
   }
   return best;
 }
 
-function average(values: readonly number[]): number {
+function average(values: readonly (number | null)[]): number {
   let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
+  let count = 0;
+  for (const v of values) {
+    if (v === null) continue;
+    sum += v;
+    count++;
+  }
+  return sum / count;
 }
 
 function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
   const cells = r.bms?.cells;
   if (!cells || cells.length === 0) return undefined;
   const i = extreme(cells, false);
+  if (i < 0) return undefined;
   const v = cells[i] ?? 0;
   const limit = t.cellUnderVoltage;
   // Once on, stay on until the lowest cell is back above limit + hysteresis.
@@ -162,6 +172,7 @@ function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
   const cells = r.bms?.cells;
   if (!cells || cells.length === 0) return undefined;
   const i = extreme(cells, true);
+  if (i < 0) return undefined;
   const v = cells[i] ?? 0;
   const limit = t.cellOverVoltage;
   const active = was ? v > limit - t.hysteresis.voltage : v > limit;
@@ -179,6 +190,7 @@ function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
   if (!cells || cells.length < 2) return undefined;
   const lo = extreme(cells, false);
   const hi = extreme(cells, true);
+  if (lo < 0 || hi < 0) return undefined;
   const vLo = cells[lo] ?? 0;
   const vHi = cells[hi] ?? 0;
   const delta = vHi - vLo;
@@ -202,6 +214,7 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
   const temps = r.bms?.temperatures;
   if (!temps || temps.length === 0) return undefined;
   const i = extreme(temps, true);
+  if (i < 0) return undefined;
   const v = temps[i] ?? 0;
   const limit = t.temperatureHigh;
   const active = was ? v > limit - t.hysteresis.temperature : v > limit;
@@ -215,7 +228,7 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
 
 function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
   const soc = r.bms?.soc;
-  if (soc === undefined) return undefined;
+  if (soc === undefined || soc === null) return undefined;
   const limit = t.socLow;
   const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
   if (active === was) return null;

@@ -36,12 +36,14 @@ export const SCALARS: ReadonlyArray<readonly [string, ScalarKey, number]> = [
 export type Row = Array<number | bigint | Buffer | string | null>;
 
 const INT16_MAX = 32767;
+/** Stored for a null (not applicable / implausible) cell or temperature; clamp16 never yields it. */
+const INT16_ABSENT = -32768;
 const clamp16 = (v: number) => Math.max(-INT16_MAX, Math.min(INT16_MAX, Math.round(v)));
 
-function packInt16(values: readonly number[], scale: number): Buffer {
+function packInt16(values: readonly (number | null)[], scale: number): Buffer {
   const b = Buffer.alloc(values.length * 2);
   values.forEach((v, i) => {
-    b.writeInt16LE(clamp16(v * scale), i * 2);
+    b.writeInt16LE(v === null ? INT16_ABSENT : clamp16(v * scale), i * 2);
   });
   return b;
 }
@@ -50,7 +52,10 @@ function unpackInt16(b: Uint8Array | null, scale: number): number[] {
   if (!b) return [];
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const out: number[] = new Array(b.byteLength >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true) / scale;
+  for (let i = 0; i < out.length; i++) {
+    const raw = view.getInt16(i * 2, true);
+    out[i] = raw === INT16_ABSENT ? Number.NaN : raw / scale;
+  }
   return out;
 }
 
@@ -126,23 +131,31 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
   });
   const latency = row[SCALARS.length + 1];
   out[k++] = typeof latency === "number" ? latency : Number.NaN;
+  // power = pack voltage × the current the BMS measures (model/bmsReading.ts packCurrent)
   const pv = out[0] ?? Number.NaN;
-  const cur = out[2] ?? Number.NaN;
-  out[k++] = pv * cur;
+  const current = out[2] ?? Number.NaN;
+  const currentIc = out[3] ?? Number.NaN;
+  const icMissing = Number.isNaN(currentIc) || currentIc === 0;
+  out[k++] = pv * (icMissing && !Number.isNaN(current) && current !== 0 ? current : currentIc);
   const cells = unpackInt16(row[SCALARS.length + 2] as Uint8Array | null, 1000);
   if (cells.length > 0) {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     let sum = 0;
+    let count = 0;
     for (const c of cells) {
+      if (Number.isNaN(c)) continue;
       if (c < min) min = c;
       if (c > max) max = c;
       sum += c;
+      count++;
     }
-    out[k] = min;
-    out[k + 1] = max;
-    out[k + 2] = sum / cells.length;
-    out[k + 3] = max - min;
+    if (count > 0) {
+      out[k] = min;
+      out[k + 1] = max;
+      out[k + 2] = sum / count;
+      out[k + 3] = max - min;
+    }
   }
   k += 4;
   const temps = unpackInt16(row[SCALARS.length + 3] as Uint8Array | null, 100);

@@ -87,9 +87,10 @@ describe("Metrics exposition", () => {
     expect(find(samples, "vesc_cell_balancing", { device: "pack", cell: "7" })).toBe(1);
     expect(find(samples, "vesc_cell_balancing", { device: "pack", cell: "8" })).toBe(0);
     expect(find(samples, "vesc_pack_voltage_volts", { device: "pack" })).toBe(bms.packVoltage);
-    expect(find(samples, "vesc_pack_current_amps", { device: "pack" })).toBe(bms.current);
+    // The synthetic pack reports i_in and i_in_ic; the measured (IC) current is the headline.
+    expect(find(samples, "vesc_pack_current_amps", { device: "pack" })).toBe(bms.currentIc);
     expect(find(samples, "vesc_pack_power_watts", { device: "pack" })).toBeCloseTo(
-      bms.packVoltage * bms.current,
+      (bms.packVoltage ?? Number.NaN) * (bms.currentIc ?? Number.NaN),
       6,
     );
     expect(find(samples, "vesc_soc_percent", { device: "pack" })).toBe(42.5);
@@ -119,6 +120,35 @@ describe("Metrics exposition", () => {
     expect(types.get("vesc_cell_voltage_volts")).toBe("gauge");
     await sink.stop();
     expect(bus.listenerCount("reading")).toBe(0);
+  });
+
+  test("null values (not applicable, implausible) are never exported as numbers", async () => {
+    const metrics = new Metrics();
+    const time = Date.parse("2025-03-01T00:00:00Z");
+    const good = syntheticReading({ time, cells: 4, deviceId: "a" });
+    metrics.observeReading(good);
+    expect(
+      find(parseExposition(await metrics.text()).samples, "vesc_pack_voltage_volts", { device: "a" }),
+    ).toBe(good.bms?.packVoltage);
+    const bms = good.bms!;
+    metrics.observeReading({
+      ...good,
+      bms: {
+        ...bms,
+        packVoltage: null,
+        packPower: null,
+        cells: [3.9, null, 3.9, 3.9],
+        temperatures: [25, null, 26],
+        icTemperature: null,
+      },
+    });
+    const { samples } = parseExposition(await metrics.text());
+    const names = (n: string) => samples.filter((x) => x.name === n && x.labels.device === "a");
+    expect(names("vesc_pack_voltage_volts")).toHaveLength(0);
+    expect(names("vesc_pack_power_watts")).toHaveLength(0);
+    expect(names("vesc_cell_voltage_volts").map((x) => x.labels.cell)).toEqual(["1", "3", "4"]);
+    expect(names("vesc_temperature_celsius").map((x) => x.labels.sensor)).toEqual(["1", "3"]);
+    for (const x of samples) expect(Number.isFinite(x.value)).toBe(true);
   });
 
   test("cells that disappear and removed devices leave no series behind", async () => {

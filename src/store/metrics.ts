@@ -39,8 +39,12 @@ export class Metrics {
     cell: this.gauge("vesc_cell_voltage_volts", "Cell voltage (cell 1-based)", ["device", "cell"]),
     balancing: this.gauge("vesc_cell_balancing", "1 while the cell is being balanced", ["device", "cell"]),
     pack: this.gauge("vesc_pack_voltage_volts", "Pack voltage", ["device"]),
-    current: this.gauge("vesc_pack_current_amps", "Pack current (positive = charging)", ["device"]),
-    power: this.gauge("vesc_pack_power_watts", "Pack power (voltage × current)", ["device"]),
+    current: this.gauge(
+      "vesc_pack_current_amps",
+      "Pack current the BMS measures (i_in_ic unless only i_in reads; positive = charging)",
+      ["device"],
+    ),
+    power: this.gauge("vesc_pack_power_watts", "Pack power (pack voltage × pack current)", ["device"]),
     cellMin: this.gauge("vesc_cell_min_volts", "Lowest cell voltage", ["device"]),
     cellMax: this.gauge("vesc_cell_max_volts", "Highest cell voltage", ["device"]),
     cellDelta: this.gauge("vesc_cell_delta_volts", "Highest minus lowest cell voltage", ["device"]),
@@ -110,8 +114,10 @@ export class Metrics {
     return new Counter({ name, help, labelNames: ["device"], registers: [this.registry] });
   }
 
+  /** Sets the series, or drops it when the value is absent or null (NaN here): never a stale number. */
   private set<K extends string>(g: Gauge<K>, labels: Labels<K>, v: number | undefined): void {
     if (v !== undefined && Number.isFinite(v)) g.set(labels, v);
+    else g.remove(labels);
   }
 
   /**
@@ -137,21 +143,21 @@ export class Metrics {
     this.g.lastReading.set(d, Date.parse(r.time) / 1000);
     if (r.hasBms) {
       for (let i = 0; i < r.cellCount; i++) {
-        this.g.cell.set({ device, cell: i + 1 }, r.cells[i] ?? 0);
+        this.set(this.g.cell, { device, cell: i + 1 }, r.cells[i]);
         this.g.balancing.set({ device, cell: i + 1 }, r.balancing[i] ?? 0);
       }
       for (let i = r.cellCount; i < shape.cells; i++) {
         this.g.cell.remove({ device, cell: i + 1 });
         this.g.balancing.remove({ device, cell: i + 1 });
       }
-      for (let i = 0; i < r.tempCount; i++) this.g.temp.set({ device, sensor: i + 1 }, r.temps[i] ?? 0);
+      for (let i = 0; i < r.tempCount; i++) this.set(this.g.temp, { device, sensor: i + 1 }, r.temps[i]);
       for (let i = r.tempCount; i < shape.temps; i++) this.g.temp.remove({ device, sensor: i + 1 });
-      this.g.temp.set({ device, sensor: "ic" }, r.icTemperature);
+      this.set(this.g.temp, { device, sensor: "ic" }, r.icTemperature);
       shape.cells = r.cellCount;
       shape.temps = r.tempCount;
       this.set(this.g.pack, d, r.packVoltage);
-      this.set(this.g.current, d, r.current);
-      this.set(this.g.power, d, r.packVoltage * r.current);
+      this.set(this.g.current, d, r.packCurrent);
+      this.set(this.g.power, d, r.packPower);
       this.set(this.g.soc, d, r.soc);
       this.set(this.g.soh, d, r.soh);
       this.set(this.g.cellMin, d, r.cellMin);
@@ -267,7 +273,8 @@ class DeviceSnapshot {
   // Numbers only (NaN = absent, which set() skips): V8 then updates them in place.
   icTemperature = Number.NaN;
   packVoltage = Number.NaN;
-  current = Number.NaN;
+  packCurrent = Number.NaN;
+  packPower = Number.NaN;
   soc = Number.NaN;
   soh = Number.NaN;
   cellMin = Number.NaN;
@@ -293,15 +300,17 @@ class DeviceSnapshot {
     }
     this.cellCount = bms.cells.length;
     for (let i = 0; i < bms.cells.length; i++) {
-      this.cells[i] = bms.cells[i] ?? 0;
+      this.cells[i] = bms.cells[i] ?? Number.NaN;
       this.balancing[i] = bms.balancing[i] ? 1 : 0;
     }
     if (bms.temperatures.length > this.temps.length) this.temps = new Float64Array(bms.temperatures.length);
     this.tempCount = bms.temperatures.length;
-    for (let i = 0; i < bms.temperatures.length; i++) this.temps[i] = bms.temperatures[i] ?? 0;
-    this.icTemperature = bms.icTemperature;
-    this.packVoltage = bms.packVoltage;
-    this.current = bms.current;
+    // null (not applicable / implausible) → NaN, which set() turns into "no series".
+    for (let i = 0; i < bms.temperatures.length; i++) this.temps[i] = bms.temperatures[i] ?? Number.NaN;
+    this.icTemperature = bms.icTemperature ?? Number.NaN;
+    this.packVoltage = bms.packVoltage ?? Number.NaN;
+    this.packCurrent = bms.packCurrent ?? Number.NaN;
+    this.packPower = bms.packPower ?? Number.NaN;
     this.soc = bms.soc ?? Number.NaN;
     this.soh = bms.soh ?? Number.NaN;
     this.cellMin = bms.stats?.cellMin ?? Number.NaN;

@@ -2,6 +2,7 @@
  * Readings built in tests (for sinks that only need the Reading contract): a 20S pack
  * whose cells drift deterministically with the step number, so values differ per step.
  */
+import { packCurrent, packPower } from "../../src/model/bmsReading.js";
 import type { Reading } from "../../src/model/reading.js";
 
 export interface SyntheticOptions {
@@ -27,6 +28,8 @@ export function syntheticReading(o: SyntheticOptions): Reading {
   );
   const packVoltage = Math.round(cells.reduce((a, b) => a + b, 0) * 1000) / 1000;
   const balancing = cells.map((_, i) => (o.balancing ?? []).includes(i + 1));
+  const current = Math.round((-5 + (step % 10)) * 1000) / 1000;
+  const currentIc = 0.154;
   return {
     deviceId: o.deviceId ?? "pack",
     time: new Date(o.time).toISOString(),
@@ -35,8 +38,10 @@ export function syntheticReading(o: SyntheticOptions): Reading {
     bms: {
       packVoltage,
       chargeVoltage: 84,
-      current: Math.round((-5 + (step % 10)) * 1000) / 1000,
-      currentIc: 0.154,
+      current,
+      currentIc,
+      packCurrent: packCurrent(current, currentIc),
+      packPower: packPower(packVoltage, packCurrent(current, currentIc)),
       ampHours: 1.5,
       wattHours: 120.25,
       cells,

@@ -151,7 +151,7 @@ describeWithBinary(CHROMIUM, "dashboard in chromium", () => {
       expect(r, "reading shown by the page").toBeDefined();
       const bms = r!.bms!;
       expect(snap.bars).toHaveLength(20);
-      expect(snap.bars.map((b) => b.mv)).toEqual(bms.cells.map((v) => Math.round(v * 1000)));
+      expect(snap.bars.map((b) => b.mv)).toEqual(bms.cells.map((v) => Math.round((v ?? Number.NaN) * 1000)));
       expect(snap.bars.map((b) => b.balancing)).toEqual(bms.balancing);
       expect(bms.balancing.some(Boolean)).toBe(true);
       expect(snap.bars.filter((b) => b.balancing).every((b) => b.cls.includes("bal"))).toBe(true);
@@ -160,7 +160,7 @@ describeWithBinary(CHROMIUM, "dashboard in chromium", () => {
       expect(snap.bars[stats.cellMaxNumber - 1]?.cls).toContain("max");
       expect(snap.delta).toBe(`${Math.round(stats.cellDelta * 1000)} mV`);
       expect(await page.textContent('[data-testid="device-link"]')).toBe("online");
-      expect(snap.pack).toBe(`${bms.packVoltage.toFixed(2)}V`);
+      expect(snap.pack).toBe(`${bms.packVoltage?.toFixed(2)}V`);
       const motor = page.locator('[data-testid="motor-node"][data-can-id="84"]');
       await expect.poll(() => motor.count()).toBe(1);
       expect(await motor.textContent()).toContain("FAULT_CODE_NONE");

@@ -3,6 +3,7 @@
  * balancing, fitted NTC temperatures; presence rules as described in entities.ts.
  */
 import type { BmsReading } from "../../model/reading.js";
+import { bmsTemperatureLabel } from "../../protocol/commands/bmsTemperatures.js";
 import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL } from "./entities.js";
 
 const bmsTpl = (field: string) => `{{ value_json.bms.${field} }}`;
@@ -27,10 +28,11 @@ const BMS_SCALARS: readonly BmsScalar[] = [
     precision: 2,
     diagnostic: true,
   },
-  { field: "current", key: "current", name: "Current", presence: "always", ...A },
+  // packCurrent/packPower: what the BMS measures, as VESC Tool shows it (docs/protocol.md).
+  { field: "packCurrent", key: "current", name: "Current", presence: "always", ...A },
   { field: "currentIc", key: "current_ic", name: "Current (IC)", presence: "always", ...A, diagnostic: true },
   {
-    field: "current",
+    field: "packPower",
     key: "power",
     name: "Power",
     presence: "always",
@@ -38,7 +40,6 @@ const BMS_SCALARS: readonly BmsScalar[] = [
     unit: "W",
     stateClass: "measurement",
     precision: 1,
-    template: "{{ (value_json.bms.packVoltage * value_json.bms.current) | round(2) }}",
   },
   {
     field: "soc",
@@ -187,12 +188,16 @@ export interface BmsPresence {
   readonly fields: readonly string[];
   /** The reading carries `stats` (derived by the poller). */
   readonly stats: boolean;
+  /** BMS data_version last seen: names the temperature slots (1: IC, Cell Min …). */
+  readonly dataVersion?: number;
 }
 
 const TEMP_MIN = -50;
 const TEMP_MAX = 150;
 
-const fittedSensor = (t: number) => Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX;
+// null: not applicable or implausible, never a fitted sensor.
+const fittedSensor = (t: number | null) =>
+  t !== null && Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX;
 
 function scalarPresent(s: BmsScalar, v: unknown): boolean {
   if (s.presence === "defined") return v !== undefined;
@@ -203,6 +208,7 @@ function scalarPresent(s: BmsScalar, v: unknown): boolean {
 function addsNothing(bms: BmsReading, prev: BmsPresence): boolean {
   if (bms.cells.length > 0 && bms.cells.length !== prev.cells) return false;
   if (bms.stats !== undefined && !prev.stats) return false;
+  if (bms.dataVersion !== undefined && bms.dataVersion !== prev.dataVersion) return false;
   for (const i of prev.temperatures) if (i >= bms.temperatures.length) return false;
   for (let i = 0; i < bms.temperatures.length; i++)
     if (fittedSensor(bms.temperatures[i] ?? 0) && !prev.temperatures.includes(i)) return false;
@@ -218,6 +224,7 @@ export function bmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPresence {
 
 /** The whole merge, always a new object (bmsPresence skips it when nothing changes). */
 export function mergedBmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPresence {
+  const dataVersion = bms.dataVersion ?? prev?.dataVersion;
   const cells = bms.cells.length > 0 ? bms.cells.length : (prev?.cells ?? 0);
   const temps = new Set((prev?.temperatures ?? []).filter((i) => i < bms.temperatures.length));
   bms.temperatures.forEach((t, i) => {
@@ -230,6 +237,7 @@ export function mergedBmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPrese
     temperatures: [...temps].sort((a, b) => a - b),
     fields: [...fields].sort(),
     stats: bms.stats !== undefined || (prev?.stats ?? false),
+    ...(dataVersion === undefined ? {} : { dataVersion }),
   };
 }
 
@@ -292,7 +300,7 @@ export function bmsEntities(p: BmsPresence): EntityDef[] {
     out.push({
       key: `temperature_${i + 1}`,
       platform: "sensor",
-      name: `Temperature ${i + 1}`,
+      name: bmsTemperatureLabel(i, p.dataVersion),
       source: "state",
       template: bmsTpl(`temperatures[${i}]`),
       ...C,

@@ -47,7 +47,7 @@ function discover(mode: "device" | "entity", devices: HaDevice[]) {
 
 /** The poller derives stats; synthetic readings get them here (min/max ties take the lowest cell). */
 function withStats(r: Reading): Reading {
-  const cells = r.bms!.cells;
+  const cells = r.bms!.cells as number[];
   const min = Math.min(...cells);
   const max = Math.max(...cells);
   const avg = cells.reduce((a, b) => a + b, 0) / cells.length;

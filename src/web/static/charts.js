@@ -104,7 +104,11 @@ function seriesFromHistory(hist) {
   return {
     t,
     packVoltage: s.packVoltage,
-    current: s.current,
+    // The current the BMS measures (model/bmsReading.ts packCurrent): i_in_ic unless only i_in reads.
+    current: s.current.map((i, k) => {
+      const ic = s.currentIc ? s.currentIc[k] : null;
+      return (ic === null || ic === 0) && i !== null && i !== 0 ? i : ic;
+    }),
     soc: s.soc,
     deltaMv: s.cellDelta.map((v) => (v === null ? null : v * 1000)),
     cells: hist.cells,
@@ -154,9 +158,9 @@ export function appendReading(r, windowMs) {
   if (d.t.length && t <= d.t[d.t.length - 1]) return true;
   d.t.push(t);
   d.packVoltage.push(r.bms.packVoltage);
-  d.current.push(r.bms.current);
+  d.current.push(r.bms.packCurrent);
   d.soc.push(typeof r.bms.soc === "number" ? r.bms.soc : null);
-  d.deltaMv.push((Math.max(...cells) - Math.min(...cells)) * 1000);
+  d.deltaMv.push(r.bms.stats ? r.bms.stats.cellDelta * 1000 : null);
   cells.forEach((v, i) => {
     d.cells[i].push(v);
   });

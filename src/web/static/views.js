@@ -82,7 +82,9 @@ export function renderDevice(id, en) {
   const b = r?.bms;
   const tiles = [];
   if (b) {
-    const power = b.packVoltage * b.current;
+    // packCurrent/packPower: the current the BMS measures (i_in_ic unless only i_in reads).
+    const current = b.packCurrent;
+    const power = b.packPower;
     tiles.push(
       tile("packVoltage", "Pack", num(b.packVoltage, 2), "V", `charge ${num(b.chargeVoltage, 1)} V`),
     );
@@ -90,9 +92,15 @@ export function renderDevice(id, en) {
       tile(
         "current",
         "Current",
-        num(b.current, 2),
+        num(current, 2),
         "A",
-        b.current > 0.05 ? "charging" : b.current < -0.05 ? "discharging" : "idle",
+        typeof current !== "number"
+          ? ""
+          : current > 0.05
+            ? "charging"
+            : current < -0.05
+              ? "discharging"
+              : "idle",
       ),
     );
     tiles.push(tile("power", "Power", num(power, 0), "W"));
@@ -109,7 +117,9 @@ export function renderDevice(id, en) {
       );
     if (typeof b.soh === "number") tiles.push(tile("soh", "SOH", num(b.soh, 0), "%"));
     const temps = b.temperatures.map((t, i) => `T${i + 1} ${num(t, 1)}`).join(" · ");
-    const tmax = b.temperatures.length ? Math.max(...b.temperatures) : b.icTemperature;
+    // null = not applicable / implausible: shown as "–", never the maximum.
+    const known = b.temperatures.filter((t) => typeof t === "number");
+    const tmax = known.length ? Math.max(...known) : b.icTemperature;
     tiles.push(
       tile(
         "temperature",
@@ -154,16 +164,27 @@ function renderCells(b) {
     $("cell-summary").textContent = "";
     return;
   }
-  let lo = 0;
-  let hi = 0;
+  // A null cell is an implausible reading: no bar height, not in min/max/average.
+  let lo = -1;
+  let hi = -1;
+  let sum = 0;
+  let count = 0;
   cells.forEach((v, i) => {
-    if (v < cells[lo]) lo = i;
-    if (v > cells[hi]) hi = i;
+    if (typeof v !== "number") return;
+    if (lo < 0 || v < cells[lo]) lo = i;
+    if (hi < 0 || v > cells[hi]) hi = i;
+    sum += v;
+    count++;
   });
+  if (count === 0) {
+    box.replaceChildren(h("div", { class: "empty" }, "No plausible cell data"));
+    $("cell-summary").textContent = "";
+    return;
+  }
   const min = cells[lo];
   const max = cells[hi];
   const delta = max - min;
-  const avg = cells.reduce((a, c) => a + c, 0) / cells.length;
+  const avg = sum / count;
   // Scale around the pack's own spread so a 5 mV difference is visible, with a floor
   // so a perfectly balanced pack does not look like a wildly uneven one.
   const pad = Math.max(delta * 0.35, 0.004);
@@ -185,8 +206,9 @@ function renderCells(b) {
       i === hi && delta > 0 ? "max" : "",
       bal ? "bal" : "",
     ];
-    const pct = 12 + 88 * ((v - bottom) / span);
-    const mv = Math.round(v * 1000);
+    const known = typeof v === "number";
+    const pct = known ? 12 + 88 * ((v - bottom) / span) : 0;
+    const mv = known ? Math.round(v * 1000) : "–";
     return h(
       "div",
       {
@@ -195,7 +217,9 @@ function renderCells(b) {
         "data-cell": i + 1,
         "data-mv": mv,
         "data-balancing": bal ? "true" : "false",
-        title: `cell ${i + 1}: ${num(v, 3)} V (${Math.round((v - avg) * 1000)} mV vs average)${bal ? ", balancing" : ""}`,
+        title: known
+          ? `cell ${i + 1}: ${num(v, 3)} V (${Math.round((v - avg) * 1000)} mV vs average)${bal ? ", balancing" : ""}`
+          : `cell ${i + 1}: implausible reading`,
       },
       h(
         "div",
