@@ -1,18 +1,13 @@
 /**
- * How the simulated Express answers a request (style.md rule 11, after zwave-js'
- * MockController): tests add behaviours with `device.defineBehavior`, the newest is asked
- * first, and whatever none handles falls through to `answerLikeFirmware`, which mirrors
- * vesc_express `main/commands.c`: no reply to COMM_ALIVE, to writes or to unknown commands.
+ * How the simulated Express answers a request. Tests add behaviours with
+ * `device.defineBehavior` (a mock-controller pattern): the newest is asked first, and whatever
+ * none handles falls through to `answerLikeFirmware`, which mirrors vesc_express
+ * `main/commands.c`: no reply to COMM_ALIVE, to writes or to unknown commands.
  */
 import {
   CommandId,
   commandName,
   decodeCustomConfigRequest,
-  encodeBmsValuesResponse,
-  encodeCustomConfigResponse,
-  encodeFwVersionResponse,
-  encodeValuesResponse,
-  encodeValuesSelectiveResponse,
   getValuesSelective,
   pingCan,
   unwrapForwardCan,
@@ -61,16 +56,14 @@ export function answerLikeFirmware(device: SimDevice, payload: Uint8Array): Uint
   const id = payload[0];
   switch (id) {
     case CommandId.FwVersion:
-      return [encodeFwVersionResponse(device.fwVersion())];
+      return [device.fwVersionReply()];
     case CommandId.BmsGetValues:
-      return [encodeBmsValuesResponse(device.bmsValues())];
+      return [device.takeBmsReply()];
     case CommandId.PingCan:
       return [pingCan.encodeResponse(device.canNodeIds())];
     case CommandId.GetCustomConfig:
       // Only config index 0 exists; other indices are silently ignored by the firmware.
-      return decodeCustomConfigRequest(payload) === 0
-        ? [encodeCustomConfigResponse(device.customConfig(), 0)]
-        : [];
+      return decodeCustomConfigRequest(payload) === 0 ? [device.customConfigReply(0)] : [];
     case CommandId.ForwardCan: {
       const { canId, inner } = unwrapForwardCan(payload);
       const reply = answerOnCan(device, canId, inner);
@@ -90,23 +83,22 @@ function answerOnCan(device: SimDevice, canId: number, inner: Uint8Array): Uint8
   if (device.hasMotor(canId)) {
     switch (id) {
       case CommandId.FwVersion:
-        return encodeFwVersionResponse(device.fwVersion(canId));
+        return device.fwVersionReply(canId);
       case CommandId.GetValues:
-        return encodeValuesResponse(device.motorValues(canId));
-      case CommandId.GetValuesSelective: {
-        const mask = getValuesSelective.decodeRequest(inner);
-        return encodeValuesSelectiveResponse({ mask, values: device.motorValues(canId) });
-      }
+        return device.motorReply(canId);
+      case CommandId.GetValuesSelective:
+        return device.motorSelectiveReply(canId, getValuesSelective.decodeRequest(inner));
       default:
         return undefined;
     }
   }
-  if (canId === device.bmsCanId && device.bmsCanId !== 255) {
+  if (device.hasCanBms(canId)) {
+    // The VESC BMS answers itself, in vesc_bms_fw's layouts, not from the Express's cache.
     switch (id) {
       case CommandId.FwVersion:
-        return encodeFwVersionResponse(device.fwVersion(canId));
+        return device.fwVersionReply(canId);
       case CommandId.BmsGetValues:
-        return encodeBmsValuesResponse(device.bmsValues());
+        return device.canBmsReply();
       default:
         return undefined;
     }

@@ -6,7 +6,14 @@
  */
 import type { Duplex } from "node:stream";
 import type { BmsValues, MotorValues } from "../model/reading.js";
-import { type ExpressMainConfig, type FwVersion, isProtocolError } from "../protocol/index.js";
+import {
+  decodeBmsValues,
+  decodeFwVersion,
+  decodeValues,
+  type ExpressMainConfig,
+  type FwVersion,
+  isProtocolError,
+} from "../protocol/index.js";
 import {
   answerLikeFirmware,
   type BehaviorResult,
@@ -17,9 +24,15 @@ import {
 } from "./behaviors.js";
 import { type ServeOptions, SimConnection } from "./connection.js";
 import { type FaultCounters, type FaultSettings, type PlannedReply, planReply } from "./faults.js";
+import { bldcFwVersionReply, bldcValuesReply, bldcValuesSelectiveReply } from "./firmware/bldc.js";
+import type { BmsRecord } from "./firmware/bmsRecord.js";
+import { expressBmsReply, expressCustomConfigReply, expressFwVersionReply } from "./firmware/express.js";
+import { type Firmware, fwNumber } from "./firmware/version.js";
+import { vescBmsFwVersionReply, vescBmsReply } from "./firmware/vescBms.js";
 import { BmsModel, type Scenario } from "./model/bms.js";
+import { asCapturedExpress, CAPTURED_TEMP_SLOTS } from "./model/capturedExpress.js";
+import { expressIdentity, macUuid, motorIdentity, stmUuid } from "./model/identity.js";
 import { MotorModel } from "./model/motor.js";
-import { canNodeFwVersion, expressFwVersion, fwNumber, macUuid, trimFwVersion } from "./model/identity.js";
 import { Prng, randomSeed } from "./prng.js";
 import { SIM_SECRETS } from "./secrets.js";
 
@@ -34,13 +47,27 @@ export interface SimDeviceOptions {
   seed?: number;
   /** ms; default Date.now. */
   clock?: () => number;
-  /** Default 6.05. Older versions answer with the shorter layouts of protocol.md §3/§5. */
-  firmware?: { major: number; minor: number };
+  /**
+   * Firmware of the Express and its motor controllers (default 6.05); each reply has that
+   * version's layout (docs/simulator.md). A VESC BMS on CAN runs its own 6.00.
+   */
+  firmware?: Firmware;
+  /**
+   * "model" (default): the simulated pack, every field meaningful. "express-6.05": the BMS
+   * values the way a captured real Express 6.05 reports them (i_in 0, SOC/SOH/totals 0, 24
+   * temperature slots with one stuck at 99.00 °C, no CAN BMS); see model/capturedExpress.ts.
+   */
+  profile?: SimProfile;
+  /**
+   * BMS reply payloads answered in order, looping (replay mode): each COMM_BMS_GET_VALUES
+   * gets the next one. Everything else is simulated, with the express-6.05 profile's defaults.
+   */
+  replay?: readonly Uint8Array[];
   /** 24 hex chars; default 6-byte MAC from the seed + 6 zero bytes. */
   uuid?: string;
   /** NTC sensors with readings (default 4). */
   tempSensors?: number;
-  /** Sensor slots reported, absent ones at 0 °C (the recorded Express reports 24; default tempSensors). */
+  /** Temperature slots reported, at least the sensors present (a captured Express reports 24). */
   tempSlots?: number;
   /** CAN id of the BMS (default 10; 255 = BMS not on CAN, like a Lisp-fed BMS). */
   bmsCanId?: number;
@@ -72,14 +99,18 @@ export interface HandledRequest {
   readonly close?: boolean;
 }
 
+export type SimProfile = "model" | "express-6.05";
+export const SIM_PROFILES: readonly SimProfile[] = ["model", "express-6.05"];
+
 export const DEFAULT_CAN_HARDWARE = "ADV500";
 const BMS_HARDWARE = "VESC BMS";
-const DEFAULT_FIRMWARE = { major: 6, minor: 5 } as const;
+const DEFAULT_FIRMWARE: Firmware = { major: 6, minor: 5 };
 
 export class SimDevice {
   readonly seed: number;
   readonly clock: () => number;
-  readonly firmware: { readonly major: number; readonly minor: number };
+  readonly firmware: Firmware;
+  readonly profile: SimProfile;
   readonly uuid: string;
   readonly bmsCanId: number;
   faults: FaultSettings;
@@ -97,29 +128,39 @@ export class SimDevice {
   private readonly bms: BmsModel;
   private readonly motors = new Map<number, MotorModel>();
   private behaviors: SimBehavior[] = [];
+  private readonly replay: readonly Uint8Array[] | undefined;
+  private replayNext = 0;
   private readonly open = new Set<SimConnection>();
   private nextConnectionId = 1;
 
   constructor(options: SimDeviceOptions = {}) {
     this.seed = (options.seed ?? randomSeed()) >>> 0;
     this.clock = options.clock ?? Date.now;
+    this.replay = options.replay && options.replay.length > 0 ? options.replay : undefined;
+    this.profile = options.profile ?? (this.replay ? "express-6.05" : "model");
+    const captured = this.profile === "express-6.05";
     this.firmware = options.firmware ?? DEFAULT_FIRMWARE;
     this.uuid = options.uuid ?? macUuid(this.seed);
-    this.bmsCanId = options.bmsCanId ?? 10;
+    // The captured Express's BMS is fed by a script: can id 255, no BMS node on CAN.
+    this.bmsCanId = options.bmsCanId ?? (captured ? 255 : 10);
     this.faults = { ...(options.faults ?? {}) };
     this.faultRng = new Prng(this.seed ^ 0xfa017);
     const now = this.clock();
+    // The captured pack is full and on its charger (84 V charge voltage, no charge current).
     const scenario = options.scenario ?? "charging";
+    const startSoc = options.startSoc ?? (captured ? 1 : undefined);
+    const tempSensors = options.tempSensors ?? (captured ? 3 : undefined);
+    const tempSlots = options.tempSlots ?? (captured ? CAPTURED_TEMP_SLOTS : undefined);
     this.bms = new BmsModel({
       seed: this.seed,
       cells: checkCells(options.cells ?? 20),
       scenario,
       now,
       canId: this.bmsCanId,
-      ...(options.tempSensors === undefined ? {} : { tempSensors: options.tempSensors }),
-      ...(options.tempSlots === undefined ? {} : { tempSlots: options.tempSlots }),
+      ...(tempSensors === undefined ? {} : { tempSensors }),
+      ...(tempSlots === undefined ? {} : { tempSlots }),
       ...(options.capacityAh === undefined ? {} : { capacityAh: options.capacityAh }),
-      ...(options.startSoc === undefined ? {} : { startSoc: options.startSoc }),
+      ...(startSoc === undefined ? {} : { startSoc }),
     });
     (options.canIds ?? []).forEach((canId, i) => {
       const hardware = options.canHardware?.[i] ?? DEFAULT_CAN_HARDWARE;
@@ -154,58 +195,103 @@ export class SimDevice {
     return [...ids].sort((a, b) => a - b);
   }
 
-  /** What a COMM_BMS_GET_VALUES returns now, trimmed to the firmware's layout. */
+  /** The firmware the replies are laid out for: the oldFirmware fault stands for one older than any Express. */
+  private get layoutFirmware(): Firmware {
+    return this.faults.oldFirmware ? OLDEST_FIRMWARE : this.firmware;
+  }
+
+  /**
+   * The Express's BMS cache now (bms_values), as its firmware version and the profile
+   * have it: data version 1 temperature slots from 6.06 on, unless the profile's script-fed
+   * BMS (which sets no data version) is simulated.
+   */
+  bmsState(): BmsRecord {
+    const now = this.clock();
+    if (this.profile === "express-6.05")
+      return asCapturedExpress(this.bms.record(now, 0), this.seed, this.bms.ticks);
+    return this.bms.record(now, fwNumber(this.firmware) >= 606 ? 1 : 0);
+  }
+
+  /** The payload the next COMM_BMS_GET_VALUES gets (reading it changes nothing). */
+  bmsReply(): Uint8Array {
+    if (this.replay) return this.replay[this.replayNext % this.replay.length] as Uint8Array;
+    return expressBmsReply(this.bmsState(), this.layoutFirmware);
+  }
+
+  /** Answers one COMM_BMS_GET_VALUES: in replay mode it moves on to the next recorded reply. */
+  takeBmsReply(): Uint8Array {
+    const reply = this.bmsReply();
+    if (this.replay) this.replayNext = (this.replayNext + 1) % this.replay.length;
+    return reply;
+  }
+
+  /** What a COMM_BMS_GET_VALUES returns now, as the project's decoder reads the firmware's bytes. */
   bmsValues(): BmsValues {
-    const full = this.bms.values(this.clock());
-    const { dataVersion, status, ...through65 } = full;
-    if (this.faults.oldFirmware || fwNumber(this.firmware) < 600) {
-      const {
-        ampHoursChargedTotal,
-        wattHoursChargedTotal,
-        ampHoursDischargedTotal,
-        wattHoursDischargedTotal,
-        pressure,
-        ...old
-      } = through65;
-      return old;
-    }
-    // The recorded 6.05 Express stops after pressure; data_version + status came later.
-    return fwNumber(this.firmware) >= 700 ? full : through65;
+    return decodeBmsValues(this.bmsReply());
   }
 
-  /** Every BMS value including the status string, whatever the firmware would send. */
-  bmsState(): BmsValues {
-    return this.bms.values(this.clock());
+  /** The reply of the VESC BMS itself to a BMS request forwarded to its CAN id (vesc_bms_fw). */
+  canBmsReply(): Uint8Array {
+    return vescBmsReply({ ...this.bmsState(), canId: this.bmsCanId });
   }
 
+  /** A motor controller's GET_VALUES reply in its firmware's layout. */
+  motorReply(canId: number): Uint8Array {
+    return bldcValuesReply(
+      this.motorModel(canId).values(this.clock(), this.packVoltage()),
+      this.layoutFirmware,
+    );
+  }
+
+  /** Its GET_VALUES_SELECTIVE reply: the mask echoed, the known fields; undefined = none (pre-3.48). */
+  motorSelectiveReply(canId: number, mask: number): Uint8Array | undefined {
+    const values = this.motorModel(canId).values(this.clock(), this.packVoltage());
+    return bldcValuesSelectiveReply(values, mask, this.layoutFirmware);
+  }
+
+  /** A motor controller's GET_VALUES now, as the project's decoder reads it. */
   motorValues(canId: number): MotorValues {
+    return decodeValues(this.motorReply(canId));
+  }
+
+  /** The Express's own FW_VERSION reply, or a CAN node's when canId is given. */
+  fwVersionReply(canId?: number): Uint8Array {
+    const layout = this.layoutFirmware;
+    if (canId === undefined) {
+      return expressFwVersionReply(expressIdentity(this.seed, this.uuid), this.firmware, fwNumber(layout));
+    }
+    const motor = this.motors.get(canId);
+    if (motor) {
+      const id = motorIdentity(this.seed, canId, motor.hardware);
+      return bldcFwVersionReply(id, this.firmware, fwNumber(layout));
+    }
+    if (this.hasCanBms(canId)) return vescBmsFwVersionReply(BMS_HARDWARE, stmUuid(this.seed, canId));
+    throw new RangeError(`no simulated CAN node with id ${canId}`);
+  }
+
+  /** The Express's own FW_VERSION, or a CAN node's when canId is given, as decoded. */
+  fwVersion(canId?: number): FwVersion {
+    return decodeFwVersion(this.fwVersionReply(canId));
+  }
+
+  /** The COMM_GET_CUSTOM_CONFIG reply for config 0 in this firmware's layout and signature. */
+  customConfigReply(index = 0): Uint8Array {
+    return expressCustomConfigReply(this.customConfig(), this.firmware, index);
+  }
+
+  /** Whether a VESC BMS answers on this CAN id (not when the BMS is fed by a script, id 255). */
+  hasCanBms(canId: number): boolean {
+    return canId === this.bmsCanId && this.bmsCanId !== 255;
+  }
+
+  private motorModel(canId: number): MotorModel {
     const motor = this.motors.get(canId);
     if (!motor) throw new RangeError(`no simulated motor controller on CAN id ${canId}`);
-    const now = this.clock();
-    const values = motor.values(now, this.bms.values(now).packVoltage);
-    if (!this.faults.oldFirmware) return values;
-    // Pre-5.x bldc stops after the fault code (bit 15).
-    const { pidPosition, controllerId, tempMos1, tempMos2, tempMos3, voltageD, voltageQ, status, ...old } =
-      values;
-    return old;
+    return motor;
   }
 
-  /** The Express's own FW_VERSION, or a CAN node's when canId is given. */
-  fwVersion(canId?: number): FwVersion {
-    const version = this.faults.oldFirmware ? 0 : fwNumber(this.firmware);
-    if (canId === undefined)
-      return trimFwVersion(expressFwVersion(this.seed, this.uuid, this.firmware), version);
-    const motor = this.motors.get(canId);
-    const isBms = motor === undefined && canId === this.bmsCanId && canId !== 255;
-    if (!motor && !isBms) throw new RangeError(`no simulated CAN node with id ${canId}`);
-    const node = canNodeFwVersion(
-      this.seed,
-      canId,
-      motor ? motor.hardware : BMS_HARDWARE,
-      motor ? 0 : 1,
-      this.firmware,
-    );
-    return trimFwVersion(node, version);
+  private packVoltage(): number {
+    return this.bms.record(this.clock(), 0).vTot;
   }
 
   /** The stored main_config_t; its secrets are the recognisable SIM_SECRETS. */
@@ -331,6 +417,9 @@ export class SimDevice {
     this.stats.requests[name] = (this.stats.requests[name] ?? 0) + 1;
   }
 }
+
+/** What the oldFirmware fault lays replies out as: FW_VERSION ends after the UUID, GET_VALUES after the fault code, the BMS reply after SOH. */
+const OLDEST_FIRMWARE: Firmware = { major: 3, minor: 0 };
 
 function toList(reply: BehaviorResult["reply"]): Uint8Array[] {
   if (!reply) return [];

@@ -7,6 +7,8 @@ export {
   type HandledRequest,
   SimDevice,
   type SimDeviceOptions,
+  SIM_PROFILES,
+  type SimProfile,
   type SimStats,
 } from "./device.js";
 export { type FaultSettings, parseFaults } from "./faults.js";
@@ -20,6 +22,7 @@ export {
 } from "./model/bms.js";
 export { EXPRESS_HARDWARE } from "./model/identity.js";
 export { ocv } from "./model/ocv.js";
+export { loadReplayFile, parseReplayText, ReplayFileError } from "./replay.js";
 export { SIM_SECRETS } from "./secrets.js";
 export { type SerialServing, serveSerial } from "./serial.js";
 export {

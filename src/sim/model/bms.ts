@@ -5,7 +5,7 @@
  * idle device costs nothing and the state at time t depends only on the seed, the scenario
  * history and t, not on how often it was polled.
  */
-import type { BmsValues } from "../../model/reading.js";
+import { type BmsRecord, TEMP_NOT_APPLICABLE } from "../firmware/bmsRecord.js";
 import { hashNoise, Prng } from "../prng.js";
 import { CELL_FULL_V, ocv } from "./ocv.js";
 
@@ -21,7 +21,7 @@ export interface BmsModelOptions {
   readonly now: number;
   /** NTC sensors with real readings (default 4). */
   readonly tempSensors?: number;
-  /** Sensor slots reported; slots past tempSensors read 0 °C like an absent NTC (default tempSensors). */
+  /** Temperature slots reported, at least the sensors present (default: just those). */
   readonly tempSlots?: number;
   readonly capacityAh?: number;
   /** The BMS's CAN id, 255 = fed by a script, not on CAN (default 10). */
@@ -40,8 +40,6 @@ export const BALANCE_START_V = 4.1;
 export const BALANCE_DELTA_V = 0.005;
 const BALANCE_BLEED_A = 0.1;
 const HEAT_TAU_S = 600;
-
-const q = (v: number, scale: number): number => Math.round(v * scale) / scale;
 
 export class BmsModel {
   readonly canId: number;
@@ -124,8 +122,13 @@ export class BmsModel {
     this.tempSlots = Math.max(present, slots);
   }
 
-  /** Every value at `now`, full layout, rounded to wire resolution (decode(encode(v)) equals v). */
-  values(now: number): BmsValues {
+  /**
+   * The BMS state at `now` as the firmware holds it, unquantised (the encoders truncate).
+   * Data version 1 lays the temperature slots out as firmware 6.06 defines them: IC, cell
+   * min, cell max, MOSFET (this BMS has none: not applicable), ambient, then the cell NTCs.
+   * Version 0 reports the NTCs, then slots without a sensor at 0 °C.
+   */
+  record(now: number, dataVersion: 0 | 1): BmsRecord {
     this.advanceTo(now);
     const cells = this.cellVoltages();
     const charger = this.phase === "charging" || this.phase === "charged";
@@ -133,42 +136,62 @@ export class BmsModel {
     for (const c of cells) min = Math.min(min, c);
     const balancing = cells.map((v) => charger && balanceWanted(v, min));
     const n = this.tick;
-    const temps: number[] = [];
-    for (let i = 0; i < this.tempSlots; i++) {
-      if (i >= this.tempSensors) {
-        temps.push(0);
-        continue;
-      }
+    const ntc: number[] = [];
+    for (let i = 0; i < this.tempSensors; i++) {
       const t = this.ambient + this.heat * (0.8 + 0.1 * (i % 4)) + 0.4 * hashNoise(this.seed, 7000 + i);
-      temps.push(q(t + 0.03 * hashNoise(this.seed, n, 100 + i), 100));
+      ntc.push(t + 0.03 * hashNoise(this.seed, n, 100 + i));
     }
-    const maxCellTemperature = temps.length > 0 && this.tempSensors > 0 ? Math.max(...temps) : 0;
-    const packVoltage = cells.reduce((a, b) => a + b, 0);
+    const tempIc = this.ambient + 12 + this.heat * 0.3 + 0.05 * hashNoise(this.seed, n, 2);
+    const tempHum = this.ambient + 1.5 + 0.05 * hashNoise(this.seed, n, 3);
+    const hottest = ntc.length > 0 ? Math.max(...ntc) : undefined;
+    const coolest = ntc.length > 0 ? Math.min(...ntc) : undefined;
+    let temps: number[];
+    if (dataVersion === 1) {
+      temps = [
+        tempIc,
+        coolest ?? TEMP_NOT_APPLICABLE,
+        hottest ?? TEMP_NOT_APPLICABLE,
+        TEMP_NOT_APPLICABLE,
+        tempHum,
+        ...ntc,
+      ];
+      while (temps.length < this.tempSlots) temps.push(TEMP_NOT_APPLICABLE);
+    } else {
+      temps = [...ntc];
+      while (temps.length < this.tempSlots) temps.push(0);
+    }
+    let packVoltage = 0;
+    for (const c of cells) packVoltage += c;
     return {
-      packVoltage: q(packVoltage, 1e6),
-      chargeVoltage: charger ? q(CELL_FULL_V * this.cellCount, 1e6) : 0,
-      current: q(this.current, 1e6),
-      currentIc: q(this.current + 0.15 + 0.004 * hashNoise(this.seed, n, 1), 1e6),
-      ampHours: q(this.ampHours, 1e3),
-      wattHours: q(this.wattHours, 1e3),
-      cells,
-      balancing,
-      temperatures: temps,
-      icTemperature: q(this.ambient + 12 + this.heat * 0.3 + 0.05 * hashNoise(this.seed, n, 2), 100),
-      humidityTemperature: q(this.ambient + 1.5 + 0.05 * hashNoise(this.seed, n, 3), 100),
-      humidity: q(this.humidityBase + 0.2 * hashNoise(this.seed, n, 4), 100),
-      maxCellTemperature,
-      soc: q(Math.min(1, Math.max(0, this.soc)) * 100, 10),
-      soh: q(this.soh, 10),
+      vTot: packVoltage,
+      vCharge: charger ? CELL_FULL_V * this.cellCount : 0,
+      iIn: this.current,
+      iInIc: this.current + 0.15 + 0.004 * hashNoise(this.seed, n, 1),
+      ahCnt: this.ampHours,
+      whCnt: this.wattHours,
+      vCell: cells,
+      balState: balancing,
+      tempsAdc: temps,
+      tempIc,
+      tempHum,
+      hum: this.humidityBase + 0.2 * hashNoise(this.seed, n, 4),
+      tempMaxCell: hottest ?? 0,
+      soc: Math.min(1, Math.max(0, this.soc)),
+      soh: this.soh / 100,
       canId: this.canId,
-      ampHoursChargedTotal: Math.fround(this.ahCharged),
-      wattHoursChargedTotal: Math.fround(this.whCharged),
-      ampHoursDischargedTotal: Math.fround(this.ahDischarged),
-      wattHoursDischargedTotal: Math.fround(this.whDischarged),
-      pressure: Math.round((this.pressureBase + 20 * hashNoise(this.seed, n, 5)) / 10) * 10,
-      dataVersion: 1,
+      ahCntChgTotal: this.ahCharged,
+      whCntChgTotal: this.whCharged,
+      ahCntDisTotal: this.ahDischarged,
+      whCntDisTotal: this.whDischarged,
+      pressure: this.pressureBase + 20 * hashNoise(this.seed, n, 5),
+      dataVersion,
       status: this.phase,
     };
+  }
+
+  /** The tick counter (whole seconds since creation) the state was last advanced to. */
+  get ticks(): number {
+    return this.tick;
   }
 
   private layoutCells(rng: Prng): void {
@@ -193,7 +216,7 @@ export class BmsModel {
       let v = ocv(this.soc + (this.socOffset[i] ?? 0)) + sag + (this.vOffset[i] ?? 0);
       if (i === this.driftCell) v += this.drift();
       v += 0.0004 * hashNoise(this.seed, this.tick, 1000 + i);
-      out.push(q(Math.max(0, v), 1e3));
+      out.push(Math.max(0, v));
     }
     return out;
   }

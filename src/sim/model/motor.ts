@@ -4,7 +4,6 @@
  * per tick and reads are free; counters integrate the averages so they only ever grow.
  */
 import type { MotorValues } from "../../model/reading.js";
-import { faultCodeName, VALUES_LAYOUT } from "../../protocol/index.js";
 import { hashNoise } from "../prng.js";
 import type { Scenario } from "./bms.js";
 
@@ -42,7 +41,7 @@ export class MotorModel {
     this.since = now;
   }
 
-  /** Every field of a full GET_VALUES reply at `now`, rounded to wire resolution. */
+  /** Every field of a full GET_VALUES reply at `now`, unquantised (the encoder truncates). */
   values(now: number, inputVoltage: number): MotorValues {
     const t = Math.max(0, (now - this.since) / 1000);
     const tick = Math.floor(now / 1000);
@@ -79,7 +78,7 @@ export class MotorModel {
       voltageQ: riding ? inputVoltage * duty : 0,
       status: 0,
     };
-    return quantize(values);
+    return values;
   }
 
   private counters(now: number): typeof this.base {
@@ -95,19 +94,4 @@ export class MotorModel {
       tach: this.base.tach + Math.floor(RIDE_ERPM * 60 * hours * 6),
     };
   }
-}
-
-/** Rounds each field to the resolution its wire type carries (scale from the codec's table). */
-function quantize(values: MotorValues): MotorValues {
-  const out: Record<string, number> = {};
-  for (const entry of VALUES_LAYOUT) {
-    for (const field of entry.fields) {
-      const v = values[field];
-      if (v === undefined) continue;
-      const k = entry.kind;
-      out[field] = k.type === "f16" || k.type === "f32" ? Math.round(v * k.scale) / k.scale : Math.trunc(v);
-    }
-  }
-  const fault = out.fault ?? 0;
-  return { ...(out as MotorValues), faultName: faultCodeName(fault) };
 }
