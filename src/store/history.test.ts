@@ -482,7 +482,10 @@ describe("history files of earlier versions", () => {
     return b;
   };
 
-  /** Builders of a file as each earlier version wrote it, with two readings and one alert. */
+  /**
+   * Builders of a file as each earlier version wrote it: two readings of an Express (i_in 0,
+   * i_in_ic −1.2 A), their minute average, one alert.
+   */
   const EARLIER: Record<number, (path: string) => void> = {
     1: (path) => {
       const db = new Database(path);
@@ -490,10 +493,18 @@ describe("history files of earlier versions", () => {
         db.exec(V1_DDL);
         db.prepare("INSERT INTO devices (id, name) VALUES (1, 'pack')").run();
         const row = db.prepare(
-          "INSERT INTO readings (device, t, pack_voltage, current, soc, latency_ms, cells, temps) VALUES (1, ?, 72123, -1500, 8000, 12, ?, ?)",
+          "INSERT INTO readings (device, t, pack_voltage, current, current_ic, soc, latency_ms, cells, temps) VALUES (1, ?, 72123, 0, -1200, 8000, 12, ?, ?)",
         );
         row.run(T0, cellsBlob(), tempBlob());
         row.run(T0 + 5000, cellsBlob(), tempBlob());
+        // Schema 1's minute vector: 23 fixed fields (power = pack voltage × i_in = 0), 1 temperature, 2 cells, 2 balancing.
+        const vec = new Float32Array(28).fill(Number.NaN);
+        vec.set([72.123, Number.NaN, 0, -1.2], 0);
+        vec[6] = 80;
+        vec[17] = 12;
+        vec[18] = 0;
+        vec.set([25.5, 3.901, 3.905, 0, 0], 23);
+        db.prepare("INSERT INTO rollup_1m VALUES (1, ?, 2, 2, 1, ?)").run(T0, Buffer.from(vec.buffer));
         db.prepare("INSERT INTO alerts VALUES (1, ?, 'soc_low', 1, 'SOC 8 %')").run(T0);
       } finally {
         db.close();
@@ -523,6 +534,11 @@ describe("history files of earlier versions", () => {
           [3.905, 3.905],
         ]);
         expect(s.temperatures).toEqual([[25.5, 25.5]]);
+        // Minute averages now hold the power the BMS measured (rebuilt, not schema 1's i_in × V).
+        const wide = store.query({ deviceId: "pack", from: T0, to: T0 + 3_599_999, maxPoints: 1 });
+        expect(wide.bucketMs).toBeGreaterThanOrEqual(300_000);
+        expect(wide.series.packVoltage[0]).toBeCloseTo(72.123, 3);
+        expect(wide.series.power[0]).toBeCloseTo(72.123 * -1.2, 2);
         expect(store.alerts({ from: T0, to: T0 }).map((a) => a.message)).toEqual(["SOC 8 %"]);
         store.insert([syntheticReading({ time: T0 + 10_000 })]);
         expect(store.stats().readings).toBe(3);

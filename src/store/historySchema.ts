@@ -18,8 +18,10 @@ export const SCHEMA_VERSION = 2;
 /**
  * Bump when a derived value of decodeToVector (historyCodec.ts) is computed differently:
  * the stored minute averages then no longer match and are rebuilt on the next open.
+ * 1: power = pack voltage × i_in. 2: power from the current the BMS measures (i_in_ic
+ * unless it reads 0); cell stats over the plausible cells only.
  */
-export const VECTOR_REVISION = 1;
+export const VECTOR_REVISION = 2;
 
 /** What the minute averages of this build hold; stored in meta 'vector'. */
 export const VECTOR_SIGNATURE = `${VECTOR_REVISION}:${FIXED_FIELDS.join(",")}`;
