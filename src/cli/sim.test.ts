@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { CommandId, decodeBmsValues, decodeFwVersion, encodeFrame } from "../protocol/index.js";
-import type { SimulatorFleet } from "../sim/index.js";
+import { fileURLToPath } from "node:url";
+import { loadReplayFile, type SimulatorFleet } from "../sim/index.js";
 import { FrameClient } from "../../test/helpers/simClient.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { parseSimArgs, simCommand } from "./sim.js";
@@ -33,6 +34,9 @@ describe("vesc2mqtt sim: flags", () => {
     [["--faults", "latency=-1"], "latency"],
     [["--faults", "warp=9"], "unknown fault"],
     [["--firmware", "six"], "--firmware"],
+    [["--firmware", "6.5"], "like 6.05"],
+    [["--profile", "real"], "model or express-6.05"],
+    [["--replay", "/nonexistent/capture.txt"], "--replay: cannot read /nonexistent/capture.txt (ENOENT)"],
     [["--hub-login", "ab:pw"], "3 characters"],
     [["--hub-login", "express1"], "VESC_HUB_PASSWORD"],
     [["positional"], "positional"],
@@ -65,7 +69,9 @@ describe("vesc2mqtt sim: flags", () => {
         "--scenario",
         "riding",
         "--firmware",
-        "5.2",
+        "5.02",
+        "--profile",
+        "express-6.05",
         "--faults",
         "latency=50,jitter=5,split=1,garbage=0.1,garbage-size=8,corrupt=0.05,drop=0.2,stall,reset=once,slow-login=100,old-firmware",
         "--seed",
@@ -89,6 +95,7 @@ describe("vesc2mqtt sim: flags", () => {
         bmsCanId: 255,
         scenario: "riding",
         firmware: { major: 5, minor: 2 },
+        profile: "express-6.05",
         seed: 7,
         hubLogin: { id: "express1", password: "from-env" },
         faults: {
@@ -129,6 +136,42 @@ describe("vesc2mqtt sim: running", () => {
     r.stop();
     expect(await r.done).toBe(0);
     expect(r.err).toHaveLength(0);
+  });
+
+  test("--replay FILE serves the recorded BMS replies in order over TCP, the rest as an Express 6.05", async () => {
+    const capture = fileURLToPath(
+      new URL("../../test/fixtures/frames/bms-express-fw605-sequence.txt", import.meta.url),
+    );
+    const recorded = loadReplayFile(capture);
+    const r = await run(["--port", "0", "--replay", capture, "--can-ids", "84"]);
+    await waitFor(() => r.fleet(), { what: "listening" });
+    expect(r.out[0]).toMatch(/\(20 cells, CAN 84, replaying 139 BMS replies\)$/);
+    const c = await FrameClient.tcp(r.fleet()?.sims[0]?.port ?? 0);
+    expect(decodeFwVersion(await c.request(Uint8Array.of(CommandId.FwVersion))).firmware).toBe("6.05");
+    for (let i = 0; i < 3; i++) {
+      expect(Buffer.from(await c.request(Uint8Array.of(CommandId.BmsGetValues)))).toEqual(
+        Buffer.from(recorded[i] ?? new Uint8Array()),
+      );
+    }
+    await c.close();
+    r.stop();
+    expect(await r.done).toBe(0);
+  });
+
+  test("--profile express-6.05: i_in 0, SOC 0, 24 temperature slots with slot 4 at 99.00 °C", async () => {
+    const r = await run(["--port", "0", "--profile", "express-6.05"]);
+    await waitFor(() => r.fleet(), { what: "listening" });
+    expect(r.out[0]).toContain("profile express-6.05");
+    const c = await FrameClient.tcp(r.fleet()?.sims[0]?.port ?? 0);
+    const v = decodeBmsValues(await c.request(Uint8Array.of(CommandId.BmsGetValues)));
+    expect(v.current).toBe(0);
+    expect(v.currentIc).toBeGreaterThan(0.1);
+    expect(v.soc).toBe(0);
+    expect(v.temperatures).toHaveLength(24);
+    expect(v.temperatures[3]).toBe(99);
+    await c.close();
+    r.stop();
+    expect(await r.done).toBe(0);
   });
 
   test("--hub-login ID:PASSWORD wants the login line and never prints the password", async () => {

@@ -7,8 +7,12 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_SIM_PORT,
+  loadReplayFile,
   parseFaults,
+  ReplayFileError,
+  SIM_PROFILES,
   type Scenario,
+  type SimProfile,
   type SimulatorFleet,
   startSimulatorFleet,
 } from "../sim/index.js";
@@ -35,7 +39,13 @@ const USAGE = `usage: vesc2mqtt sim [options]
   --can-hw ADV500,...  their hardware names (default ADV500)
   --bms-can-id N       CAN id of the BMS, 255 = not on CAN (default 10)
   --scenario S         charging | riding | idle (default charging)
-  --firmware M.m       firmware version to report (default 6.05)
+  --firmware M.mm      firmware of the Express and its motor controllers, two-digit minor
+                       (default 6.05); replies have that version's layouts
+  --profile P          model (default): every BMS field simulated | express-6.05: BMS values
+                       as a real Express 6.05 reports them (i_in 0, SOC/SOH/totals 0, 24
+                       temperature slots, one stuck at 99.00 °C, BMS not on CAN)
+  --replay FILE        answer BMS requests with the recorded replies in FILE, in order, in a
+                       loop (one "[seconds] hex-frame" per line); the rest is an Express 6.05
   --hub-login ID[:PW]  expect "VESCTOOL:<ID>:<PW>\\n" first; PW may come from VESC_HUB_PASSWORD
                        or --hub-password-file instead of the command line
   --hub-password-file F
@@ -59,6 +69,8 @@ const OPTIONS = {
   "bms-can-id": { type: "string" },
   scenario: { type: "string" },
   firmware: { type: "string" },
+  profile: { type: "string" },
+  replay: { type: "string" },
   "hub-login": { type: "string" },
   "hub-password-file": { type: "string" },
   "hub-swallow": { type: "boolean" },
@@ -112,9 +124,24 @@ export function parseSimArgs(
     options.scenario = values.scenario as Scenario;
   }
   if (values.firmware !== undefined) {
-    const m = /^(\d{1,3})\.(\d{1,3})$/.exec(values.firmware.trim());
+    // The minor is two digits, as the firmware defines it: "6.5" would be ambiguous.
+    const m = /^(\d{1,3})\.(\d{2})$/.exec(values.firmware.trim());
     if (!m) throw new UsageError(`--firmware: expected MAJOR.MINOR like 6.05, got "${values.firmware}"`);
     options.firmware = { major: Number(m[1]), minor: Number(m[2]) };
+  }
+  if (values.profile !== undefined) {
+    if (!(SIM_PROFILES as readonly string[]).includes(values.profile)) {
+      throw new UsageError(`--profile: expected ${SIM_PROFILES.join(" or ")}, got "${values.profile}"`);
+    }
+    options.profile = values.profile as SimProfile;
+  }
+  if (values.replay !== undefined) {
+    try {
+      options.replay = loadReplayFile(values.replay);
+    } catch (e) {
+      if (!(e instanceof ReplayFileError)) throw e;
+      throw new UsageError(`--replay: ${e.message}`);
+    }
   }
   const seed = int(values.seed, "--seed", 0, 0xffffffff);
   if (seed !== undefined) options.seed = seed;
@@ -167,6 +194,8 @@ function describe(options: SimulatorOptions, url: string): string {
   const parts = [`${options.cells ?? 20} cells`];
   if (options.canIds && options.canIds.length > 0) parts.push(`CAN ${options.canIds.join(",")}`);
   if (options.hubLogin) parts.push(`hub login ${options.hubLogin.id}`); // never the password
+  if (options.profile) parts.push(`profile ${options.profile}`);
+  if (options.replay) parts.push(`replaying ${options.replay.length} BMS replies`);
   return `simulated VESC Express listening on ${url} (${parts.join(", ")})`;
 }
 
