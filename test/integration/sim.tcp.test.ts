@@ -107,6 +107,34 @@ describe("simulator over TCP", () => {
     expect(reply.length).toBe(payloadOf(fixtureFrame("bmsGetValues-express-fw65-20s.hex")).length);
   });
 
+  test("the BMS on CAN answers forwarded requests itself: vesc_bms_fw 6.00, reply ends after pressure", async () => {
+    const { s, c } = await sim({ firmware: { major: 7, minor: 0 } });
+    const fw = decodeFwVersion(await c.request(wrapForwardCan(10, FW)));
+    expect(fw).toMatchObject({ firmware: "6.00", hwType: 1, customConfigCount: 1 });
+    expect(fw.hasPhaseFilters).toBeUndefined();
+    const own = decodeBmsValues(await c.request(wrapForwardCan(10, BMS)));
+    expect(own.pressure).toBeDefined();
+    expect(own.dataVersion).toBeUndefined();
+    expect(own.status).toBeUndefined();
+    // The Express's 7.00 cache of the same BMS carries data version and status.
+    const cached = decodeBmsValues(await c.request(BMS));
+    expect(cached.dataVersion).toBe(1);
+    expect(cached.status).toBe(s.device.bmsState().status);
+  });
+
+  test("GET_VALUES_SELECTIVE from a 5.02 controller: the whole mask echoed, no status byte", async () => {
+    const { c } = await sim({ canIds: [84], firmware: { major: 5, minor: 2 } });
+    const reply = await c.request(wrapForwardCan(84, getValuesSelective.encodeRequest(0x003fffff)));
+    expect(reply.length).toBe(77);
+    expect(Array.from(reply.subarray(1, 5))).toEqual([0x00, 0x3f, 0xff, 0xff]);
+  });
+
+  test("the custom config of a 6.05 Express starts with its signature 9c 8e 25 ea", async () => {
+    const { c } = await sim();
+    const reply = await c.request(Uint8Array.of(CommandId.GetCustomConfig, 0));
+    expect(Array.from(reply.subarray(0, 6))).toEqual([0x5d, 0x00, 0x9c, 0x8e, 0x25, 0xea]);
+  });
+
   test("PING_CAN lists the motor controllers and the BMS, ascending", async () => {
     const { c } = await sim({ canIds: [85, 84] });
     expect(decodePingCan(await c.request(Uint8Array.of(CommandId.PingCan)))).toEqual([10, 84, 85]);
