@@ -111,7 +111,7 @@ describe("login protocol", () => {
     const h = await hubWith({ loginTimeoutMs: 300 });
     const p = await peer(h.port, "VESCTOOL:slow");
     await expectSilentClose(p);
-    expect(h.logs.some((l) => l.includes("no login line"))).toBe(true);
+    expect(h.logs.some((l) => l.includes("no login from"))).toBe(true);
   });
 
   test("an over-long login line → closed", async () => {
@@ -214,9 +214,21 @@ describe("security", () => {
     await waitFor(() => perIp.hub.stats().connections === 3);
     expect(again.isClosed()).toBe(false);
 
+    // At the total cap a newcomer takes the slot of the oldest connection not logged in …
     const total = await hubWith({ maxConnections: 2, loginTimeoutMs: 10_000 });
-    await Promise.all([0, 1].map(() => peer(total.port)));
+    const first = await peer(total.port);
+    await waitFor(() => total.hub.stats().connections === 1);
+    const second = await peer(total.port);
     await waitFor(() => total.hub.stats().connections === 2);
+    const third = await peer(total.port);
+    await expectSilentClose(first);
+    expect(total.hub.stats()).toMatchObject({ connections: 2, evictedConnections: 1 });
+    expect(second.isClosed() || third.isClosed()).toBe(false);
+    // … but attached devices are never evicted: with every slot attached, the newcomer goes.
+    await Promise.all([second.close(), third.close()]);
+    await device(total, "dev1");
+    await device(total, "dev2");
     await expectSilentClose(await peer(total.port));
+    expect(total.hub.stats()).toMatchObject({ devices: 2, rejectedConnections: 1 });
   });
 });

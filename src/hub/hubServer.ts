@@ -41,10 +41,17 @@ export interface HubServerOptions {
   readonly onConflict?: "replace" | "refuse";
   /** Pinned devices. When non-empty, only these ids may register, with these passwords. */
   readonly devices?: readonly HubDeviceSpec[];
-  /** Time to send the login line (default 5000, as the reference hub). */
+  /**
+   * A connection that is not an attached device or tool after this long is closed, whatever
+   * the peer does (default 5000, the reference hub's time for the login line).
+   */
   readonly loginTimeoutMs?: number;
   /** Longest login line accepted, `\n` included (default 128; the Express's is at most 60). */
   readonly maxLineBytes?: number;
+  /**
+   * Open connections in all (default 10000). At the cap, a newcomer takes the slot of the
+   * oldest connection that has not logged in; only attached devices and tools are never evicted.
+   */
   readonly maxConnections?: number;
   readonly maxConnectionsPerIp?: number;
   readonly failedLogins?: FailureLimitOptions;
@@ -68,6 +75,8 @@ export interface HubStats {
   readonly loginFailures: number;
   readonly registrations: number;
   readonly rejectedConnections: number;
+  /** Connections closed before login to make room at the connection cap. */
+  readonly evictedConnections: number;
   readonly blockedAddresses: number;
   readonly deviceList: readonly DeviceLinkStats[];
 }
@@ -81,6 +90,13 @@ export interface HubEvents {
 
 type Failure = "badPassword" | "unknownId" | "malformed" | "tooLong" | "notAllowed";
 
+/** A connection that has not become an attached device or tool yet. */
+interface PendingLogin {
+  readonly timer: NodeJS.Timeout;
+  /** Gives back its connection slot (once). */
+  readonly release: () => void;
+}
+
 export class HubServer extends EventEmitter<HubEvents> {
   private server: Server | undefined;
   private readonly links = new Map<string, DeviceLink>();
@@ -91,6 +107,8 @@ export class HubServer extends EventEmitter<HubEvents> {
   private readonly limiter: FailureLimiter;
   private readonly counter: ConnectionCounter;
   private readonly sockets = new Set<Socket>();
+  /** Not yet attached, oldest first (the first to go at the connection cap). */
+  private readonly pending = new Map<Socket, PendingLogin>();
   private readonly log: HubLogger;
   // Totals of links that are gone, so stats() counts bytes over the hub's lifetime.
   private bytesToDevicesPast = 0;
@@ -99,6 +117,7 @@ export class HubServer extends EventEmitter<HubEvents> {
   private loginFailures = 0;
   private registrations = 0;
   private rejected = 0;
+  private evicted = 0;
 
   constructor(private readonly options: HubServerOptions = {}) {
     super();
@@ -213,6 +232,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       loginFailures: this.loginFailures,
       registrations: this.registrations,
       rejectedConnections: this.rejected,
+      evictedConnections: this.evicted,
       blockedAddresses: this.limiter.blockedCount(),
       deviceList,
     };
@@ -226,7 +246,9 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.reject(socket, remote, "address blocked after failed logins");
       return;
     }
-    const slot = this.counter.acquire(address);
+    let slot = this.counter.acquire(address);
+    // Only an address under its own cap may make room, or one host could evict everyone's logins.
+    if (slot === "total" && this.evictOldestPending()) slot = this.counter.acquire(address);
     if (slot !== "ok") {
       this.reject(
         socket,
@@ -235,24 +257,33 @@ export class HubServer extends EventEmitter<HubEvents> {
       );
       return;
     }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.counter.release(address);
+    };
     this.sockets.add(socket);
     socket.once("close", () => {
       this.sockets.delete(socket);
-      this.counter.release(address);
+      this.settle(socket);
+      release();
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5000);
 
-    const reader = new LineReader(this.options.maxLineBytes ?? 128);
+    // Runs until the socket is attached, not just until its line: a peer that half-closes,
+    // stops reading or never closes after a PING or a failure is still gone by then.
     const timer = setTimeout(() => {
       socket.off("data", onData);
-      this.log("info", `no login line from ${remote} in time, closed`);
+      this.log("info", `no login from ${remote} in time, closed`);
       socket.destroy();
     }, this.options.loginTimeoutMs ?? 5000);
+    this.pending.set(socket, { timer, release });
+    const reader = new LineReader(this.options.maxLineBytes ?? 128);
     const onData = (chunk: Buffer) => {
       const ev = reader.push(chunk);
       if (ev.kind === "need") return;
-      clearTimeout(timer);
       socket.off("data", onData);
       // Hold bytes that follow the line until the socket is handed to its link.
       socket.pause();
@@ -263,7 +294,26 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.onLine(socket, remote, address, ev.line, ev.rest);
     };
     socket.on("data", onData);
-    socket.once("close", () => clearTimeout(timer));
+  }
+
+  /** The socket is attached or closed: it no longer counts against the login deadline. */
+  private settle(socket: Socket): void {
+    const p = this.pending.get(socket);
+    if (p === undefined) return;
+    clearTimeout(p.timer);
+    this.pending.delete(socket);
+  }
+
+  /** Closes the oldest connection still logging in, freeing its slot now; false if there is none. */
+  private evictOldestPending(): boolean {
+    const first = this.pending.entries().next();
+    if (first.done === true) return false;
+    const [socket, p] = first.value;
+    this.settle(socket);
+    p.release();
+    this.evicted++;
+    socket.destroy();
+    return true;
   }
 
   private onLine(socket: Socket, remote: string, address: string, line: string, rest: Uint8Array): void {
@@ -273,7 +323,8 @@ export class HubServer extends EventEmitter<HubEvents> {
       return;
     }
     if (login.kind === "PING") {
-      socket.end(this.links.has(login.id) ? "PONG\n" : "NULL\n");
+      // Close, not half-close: a peer that never closes its side must not keep the socket.
+      socket.end(this.links.has(login.id) ? "PONG\n" : "NULL\n", () => socket.destroy());
       return;
     }
     if (login.kind === "VESC") {
@@ -319,6 +370,7 @@ export class HubServer extends EventEmitter<HubEvents> {
         this.remembered.set(login.id, hash);
       }
     }
+    this.settle(socket);
     const old = this.links.get(login.id);
     if (old !== undefined) {
       this.log("info", `device ${login.id} registered again from ${remote}; closing the old connection`);
@@ -366,6 +418,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.log("info", `client for ${login.id} replaced by a newer one from ${remote}`);
       previous.destroy();
     }
+    this.settle(socket);
     this.loginsOk++;
     link.attachClient(socket, remote, rest);
     socket.resume();

@@ -93,11 +93,11 @@ export class ConnectionCounter {
     readonly maxPerIp: number,
   ) {}
 
-  /** Takes a slot, or says why not. */
+  /** Takes a slot, or says why not ("total" only when the address itself is under its cap). */
   acquire(address: string): "ok" | "total" | "perIp" {
-    if (this.total >= this.maxTotal) return "total";
     const n = this.perIp.get(address) ?? 0;
     if (n >= this.maxPerIp) return "perIp";
+    if (this.total >= this.maxTotal) return "total";
     this.perIp.set(address, n + 1);
     this.total++;
     return "ok";
