@@ -7,7 +7,7 @@
 import { cellStats } from "../protocol/cellStats.js";
 import { isTemperatureNotApplicable } from "../protocol/commands/bmsTemperatures.js";
 import { BMS_LIMITS, isPlausible, type Range } from "./plausibility.js";
-import type { BmsReading, BmsValues, CellStats } from "./reading.js";
+import type { BmsReading, BmsValues, CellStats, Reading } from "./reading.js";
 
 /**
  * The current the BMS actually measures: i_in_ic, unless it reads 0 (or is implausible)
@@ -82,6 +82,13 @@ export function toBmsReading(v: BmsValues): BmsReading {
   if (stats) reading.stats = stats;
   if (implausible.length > 0) reading.implausible = implausible;
   return reading;
+}
+
+/** Implausible values in a reading: its own BMS's and those of its CAN BMS nodes. */
+export function implausibleCount(r: Reading): number {
+  let n = r.bms?.implausible?.length ?? 0;
+  if (r.can) for (const node of Object.values(r.can)) n += node.bms?.implausible?.length ?? 0;
+  return n;
 }
 
 /**

@@ -215,6 +215,8 @@ export interface DeviceStatus {
   readonly crcErrors: number;
   readonly discardedBytes: number;
   readonly framesReceived: number;
+  /** BMS values (own and CAN nodes) published as null because they were implausible, since start. */
+  readonly implausibleValues?: number;
   /** Set by the bridge: the device's BMS reply has been frozen for the configured time (src/model/sensorHealth.ts). */
   readonly bmsStale?: boolean;
 }

@@ -5,7 +5,14 @@
  * listed are ever forwarded to.
  */
 import { toBmsReading } from "../model/bmsReading.js";
-import type { BmsReading, BmsValues, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+import type {
+  BmsReading,
+  BmsValues,
+  CanNodeReading,
+  DeviceInfo,
+  MotorValues,
+  Reading,
+} from "../model/reading.js";
 import {
   CommandId,
   ProtocolError,
@@ -73,9 +80,6 @@ export class DeviceReader {
     this.canInfo = new Map(options.canDevices ?? []);
   }
 
-  /** Values of this reader's BMS replies (own and CAN) that were implausible and published as null. */
-  implausibleValues = 0;
-
   /**
    * One poll. Throws SessionError (timeout/closed) or ProtocolError when the device's own BMS
    * reply fails: nothing of a malformed payload is ever returned as numbers.
@@ -89,7 +93,7 @@ export class DeviceReader {
         expect: CommandId.BmsGetValues,
         timeoutMs,
       });
-      bms = this.bmsReading(decodeBmsValues(reply));
+      bms = toBmsReading(decodeBmsValues(reply));
     }
     let can: Record<string, CanNodeReading> | undefined;
     for (const node of this.options.can ?? []) {
@@ -106,12 +110,6 @@ export class DeviceReader {
     };
   }
 
-  private bmsReading(values: BmsValues): BmsReading {
-    const bms = toBmsReading(values);
-    this.implausibleValues += bms.implausible?.length ?? 0;
-    return bms;
-  }
-
   private async pollNode(node: CanNodeSpec, timeoutMs: number): Promise<CanNodeReading> {
     try {
       let device = this.canInfo.get(node.id);
@@ -124,7 +122,7 @@ export class DeviceReader {
           expect: CommandId.BmsGetValues,
           timeoutMs,
         });
-        return { canId: node.id, kind: node.kind, device, bms: this.bmsReading(decodeBmsValues(reply)) };
+        return { canId: node.id, kind: node.kind, device, bms: toBmsReading(decodeBmsValues(reply)) };
       }
       const reply = await this.session.forward(node.id, getValues.encodeRequest(), {
         expect: CommandId.GetValues,

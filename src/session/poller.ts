@@ -6,6 +6,7 @@
  * takes it, the poller yields for `yieldMs` instead of taking it back.
  */
 import { EventEmitter } from "node:events";
+import { implausibleCount } from "../model/bmsReading.js";
 import type { DeviceStatus, LinkState, Reading } from "../model/reading.js";
 import { deviceInfoFromFwVersion, isProtocolError } from "../protocol/index.js";
 import { type TransportError, isTransportError } from "../transport/transport.js";
@@ -32,6 +33,8 @@ export interface PollerCounters {
   timeouts: number;
   strayFrames: number;
   connections: number;
+  /** BMS values published as null because they were physically implausible (model/plausibility.ts). */
+  implausibleValues: number;
 }
 
 export class Poller extends EventEmitter<PollerEvents> {
@@ -41,6 +44,7 @@ export class Poller extends EventEmitter<PollerEvents> {
     timeouts: 0,
     strayFrames: 0,
     connections: 0,
+    implausibleValues: 0,
   };
   private link: LinkState = "offline";
   private reconnects = 0;
@@ -105,6 +109,7 @@ export class Poller extends EventEmitter<PollerEvents> {
       crcErrors: this.pastDecoder.crcErrors + (d?.crcErrors ?? 0),
       discardedBytes: this.pastDecoder.discardedBytes + (d?.bytesDiscarded ?? 0),
       framesReceived: this.pastDecoder.framesReceived + (d?.framesDecoded ?? 0),
+      implausibleValues: this.counters.implausibleValues,
     };
   }
 
@@ -231,6 +236,7 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   private publish(reading: Reading): void {
     this.counters.readings++;
+    this.counters.implausibleValues += implausibleCount(reading);
     this.lastReadingTime = reading.time;
     // A good reading ends the error episode: "online" never carries an old error.
     this.lastError = undefined;
