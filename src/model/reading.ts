@@ -124,6 +124,7 @@ export interface BmsReading {
   /** Set by the bridge from the readings so far (src/model/sensorHealth.ts, docs/home-assistant.md). */
   readonly fitted?: BmsHealth["fitted"];
   readonly stuck?: BmsHealth["stuck"];
+  readonly unverified?: BmsHealth["unverified"];
   readonly stale?: boolean;
 }
 
@@ -133,6 +134,8 @@ export interface BmsHealth {
   readonly fitted: { readonly temperatures: readonly number[]; readonly soc: boolean; readonly soh: boolean };
   /** Fitted temperature sensors whose value has not moved while a sibling's did. */
   readonly stuck: { readonly temperatures: readonly number[] };
+  /** Fitted temperature sensors not yet seen to change, younger than the stuck rule: alerts wait for them. */
+  readonly unverified: { readonly temperatures: readonly number[] };
   /** The whole BMS reply has not changed for the configured time: the Express repeats its cache. */
   readonly stale: boolean;
 }

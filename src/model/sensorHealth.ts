@@ -9,6 +9,8 @@
  *   `stuckAfterReadings` readings spanning `stuckAfterMs` while a sibling sensor moved is a
  *   placeholder, not a reading (the real Express sends 99.00 °C in an unused slot). Flagged
  *   until it moves; alerts and aggregates leave it out.
+ * - unverified: a fitted temperature that has not changed yet, for less than the stuck rule's
+ *   time: it may still turn out stuck, so alerts wait (a live NTC moves within seconds).
  * - stale: the whole BMS reply value-identical for `bmsStaleAfterMs`: the Express answers
  *   from a cache that never expires, so a BMS that went silent looks frozen, not absent.
  * - ignored: sensors the config names as ignored read as null ("not applicable").
@@ -56,6 +58,8 @@ export function fittedValue(v: unknown): v is number {
 class BmsMemory {
   /** 0-based indices that have shown a fitted value. */
   readonly fitted = new Set<number>();
+  /** 0-based indices whose value has changed at least once. */
+  readonly moved = new Set<number>();
   soc = false;
   soh = false;
   /** Per sensor index: the last value, when it last changed (ms) and how many readings had it. */
@@ -111,45 +115,59 @@ export class SensorHealth {
 
   #bms(mem: BmsMemory, raw: BmsReading, at: number, ignored: ReadonlySet<number>): BmsReading {
     const stale = this.#trackStale(mem, raw, at);
-    const temps: (number | null)[] = raw.temperatures.slice() as (number | null)[];
+    const temps: (number | null)[] = raw.temperatures.slice();
     for (const i of ignored) if (i < temps.length) temps[i] = null;
     for (let i = 0; i < temps.length; i++) if (fittedTemperature(temps[i])) mem.fitted.add(i);
     if (fittedValue(raw.soc)) mem.soc = true;
     if (fittedValue(raw.soh)) mem.soh = true;
-    const stuck = this.#trackStuck(mem, temps, at);
+    const { stuck, unverified } = this.#trackStuck(mem, temps, at);
     const fitted: number[] = [];
     for (let i = 0; i < temps.length; i++) if (mem.fitted.has(i) && temps[i] !== null) fitted.push(i + 1);
     const health: BmsHealth = {
       fitted: { temperatures: fitted, soc: mem.soc, soh: mem.soh },
       stuck: { temperatures: stuck },
+      unverified: { temperatures: unverified },
       stale,
     };
-    return { ...raw, temperatures: temps as number[], ...health };
+    return { ...raw, temperatures: temps, ...health };
   }
 
-  /** 1-based numbers of the fitted sensors that are stuck now. */
-  #trackStuck(mem: BmsMemory, temps: readonly (number | null)[], at: number): readonly number[] {
+  /**
+   * 1-based numbers of the fitted sensors that are stuck now, and of those not yet seen to
+   * move whose verdict is still open (younger than the stuck rule): alerts wait for them.
+   */
+  #trackStuck(
+    mem: BmsMemory,
+    temps: readonly (number | null)[],
+    at: number,
+  ): { stuck: readonly number[]; unverified: readonly number[] } {
     for (let i = 0; i < temps.length; i++) {
       const v = temps[i] ?? null;
       // Object.is: bit-identical (0 and −0 differ, NaN equals NaN).
       if (i < mem.last.length && Object.is(mem.last[i], v)) mem.sameCount[i] = (mem.sameCount[i] ?? 0) + 1;
       else {
+        if (i < mem.last.length && mem.last[i] !== null && v !== null) mem.moved.add(i);
         mem.last[i] = v;
         mem.changedAt[i] = at;
         mem.sameCount[i] = 1;
       }
     }
     mem.last.length = temps.length;
-    let stuck: number[] | undefined;
+    const stuck: number[] = [];
+    const unverified: number[] = [];
     for (let i = 0; i < temps.length; i++) {
       if (!mem.fitted.has(i) || temps[i] === null) continue;
       const since = mem.changedAt[i] ?? at;
-      if ((mem.sameCount[i] ?? 0) < this.#stuckAfterReadings || at - since < this.#stuckAfterMs) continue;
-      if (!this.#siblingMoved(mem, temps, i, since)) continue;
-      stuck ??= [];
-      stuck.push(i + 1);
+      if ((mem.sameCount[i] ?? 0) < this.#stuckAfterReadings || at - since < this.#stuckAfterMs) {
+        if (!mem.moved.has(i)) unverified.push(i + 1);
+        continue;
+      }
+      if (this.#siblingMoved(mem, temps, i, since)) stuck.push(i + 1);
     }
-    return stuck ?? NONE;
+    return {
+      stuck: stuck.length > 0 ? stuck : NONE,
+      unverified: unverified.length > 0 ? unverified : NONE,
+    };
   }
 
   /** Another fitted sensor changed after sensor i last did. */
@@ -175,7 +193,7 @@ export class SensorHealth {
 const EMPTY: ReadonlySet<number> = new Set();
 
 /** Keys the bridge derives or adds; the comparison is over what the BMS sent. */
-const DERIVED = new Set(["stats", "fitted", "stuck", "stale"]);
+const DERIVED = new Set(["stats", "fitted", "stuck", "unverified", "stale"]);
 
 /** The two replies carry the same values (arrays element-wise); allocation-free. */
 export function sameValues(a: BmsReading, b: BmsReading): boolean {

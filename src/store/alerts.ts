@@ -5,7 +5,8 @@
  * One alert per rule per device; its message names the worst cell/sensor and its value.
  */
 import type { Alert } from "../model/bus.js";
-import type { DeviceStatus, Reading } from "../model/reading.js";
+import type { BmsReading, DeviceStatus, Reading } from "../model/reading.js";
+import { fittedTemperature, fittedValue } from "../model/sensorHealth.js";
 
 export interface AlertHysteresis {
   /** V, for cell under/over voltage. */
@@ -128,11 +129,15 @@ const celsius = (v: number) => `${Number(v.toFixed(1))} °C`;
  * Index of the extreme value; ties take the lowest index (= lowest cell number). null (not
  * applicable or implausible) is never a candidate; -1 when nothing is left.
  */
-function extreme(values: readonly (number | null)[], wantMax: boolean): number {
+function extreme(
+  values: readonly (number | null)[],
+  wantMax: boolean,
+  use?: (v: number, i: number) => boolean,
+): number {
   let best = -1;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || v === undefined) continue;
+    if (v === null || v === undefined || (use && !use(v, i))) continue;
     const b = values[best];
     if (best < 0 || b === null || b === undefined || (wantMax ? v > b : v < b)) best = i;
   }
@@ -148,6 +153,21 @@ function average(values: readonly (number | null)[]): number {
     count++;
   }
   return sum / count;
+}
+
+/**
+ * Temperature sensors an alert may look at: known fitted (bms.fitted, from the bridge's
+ * SensorHealth; without it, the same rule on this reading alone), not stuck, and not still
+ * unverified (never moved, younger than the stuck rule).
+ */
+function alertableTemperature(bms: BmsReading): (v: number, i: number) => boolean {
+  const fitted = bms.fitted?.temperatures;
+  const stuck = bms.stuck?.temperatures;
+  const unverified = bms.unverified?.temperatures;
+  return (v, i) =>
+    (fitted ? fitted.includes(i + 1) : fittedTemperature(v)) &&
+    !(stuck?.includes(i + 1) ?? false) &&
+    !(unverified?.includes(i + 1) ?? false);
 }
 
 function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
@@ -211,12 +231,18 @@ function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
 }
 
 function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const temps = r.bms?.temperatures;
-  if (!temps || temps.length === 0) return undefined;
-  const i = extreme(temps, true);
-  if (i < 0) return undefined;
-  const v = temps[i] ?? 0;
+  const bms = r.bms;
+  const temps = bms?.temperatures;
+  if (!bms || !temps || temps.length === 0) return undefined;
+  const i = extreme(temps, true, alertableTemperature(bms));
   const limit = t.temperatureHigh;
+  if (i < 0) {
+    // The sensors that were alerting turned out stuck or not fitted: nothing known is hot.
+    return was
+      ? { active: false, message: () => `no fitted, moving temperature sensor above ${celsius(limit)}` }
+      : undefined;
+  }
+  const v = temps[i] ?? 0;
   const active = was ? v > limit - t.hysteresis.temperature : v > limit;
   if (active === was) return null;
   const message = () =>
@@ -229,6 +255,8 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
 function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
   const soc = r.bms?.soc;
   if (soc === undefined || soc === null) return undefined;
+  // A BMS that does not measure SOC sends 0: only a SOC that was non-zero once counts.
+  if (!(r.bms?.fitted ? r.bms.fitted.soc : fittedValue(soc))) return undefined;
   const limit = t.socLow;
   const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
   if (active === was) return null;
