@@ -97,16 +97,22 @@ async function simReadings(cut: (typeof CUTS)[number], count: number): Promise<R
   return readings;
 }
 
+/** Three minutes of 1 Hz polls of the real device: the captured replies (~7 Hz over 21 s), looped. */
 function realReadings(): Reading[] {
   const device = fw605DeviceInfo();
+  const frames = fw605BmsFrames();
   const t0 = Date.parse("2026-01-01T00:00:00Z");
-  return fw605BmsFrames().map((f) => ({
-    deviceId: "pack",
-    time: new Date(t0 + f.atS * 1000).toISOString(),
-    device,
-    bms: withStats(decodeBmsValues(framePayload(f.frame))),
-    latencyMs: 12,
-  }));
+  return Array.from({ length: 180 }, (_, s) => {
+    const f = frames[Math.floor((s * frames.length) / 21) % frames.length];
+    if (!f) throw new Error("no frame");
+    return {
+      deviceId: "pack",
+      time: new Date(t0 + s * 1000).toISOString(),
+      device,
+      bms: withStats(decodeBmsValues(framePayload(f.frame))),
+      latencyMs: 12,
+    };
+  });
 }
 
 interface Component {
@@ -237,9 +243,11 @@ function problem(check: Check, r: JinjaResult): string | undefined {
   const numeric =
     c.unit_of_meas !== undefined || c.stat_cla !== undefined || NUMERIC_CLASSES.has(String(c.dev_cla));
   if (numeric) {
+    const path = plainPath(String(c.val_tpl));
+    // HA's MQTT sensor takes "None" as "no value" (unknown): right for a null in the document.
+    if (out === "None" && path && lookup(JSON.parse(check.payload), path) === null) return undefined;
     const n = Number(out);
     if (!Number.isFinite(n)) return `numeric sensor rendered "${out}"`;
-    const path = plainPath(String(c.val_tpl));
     if (path) {
       const want = lookup(JSON.parse(check.payload), path);
       if (typeof want !== "number" || Math.abs(want - n) > 1e-9 * Math.max(1, Math.abs(want)))
@@ -349,5 +357,64 @@ suite(`Home Assistant templates rendered by Jinja2${python ? "" : " (skipped: no
       expect(platforms).toContain(key);
     expect(uniqueIds).toContain("vesc2mqtt_pack_can10_pack_voltage");
     expect(uniqueIds).toContain("vesc2mqtt_pack_can84_erpm");
+  });
+
+  test("real 6.05 data after 3 minutes: temperature 4 is stuck in HA; frozen BMS data makes BMS entities unavailable", () => {
+    const health = new SensorHealth({ bmsStaleAfterMs: 60_000 });
+    const published = (scenarios.get("real Express 6.05 frames") ?? []).map((r) => health.apply(r));
+    const lastReading = published.at(-1);
+    if (!lastReading) throw new Error("no readings");
+    let presence: DevicePresence = EMPTY_PRESENCE;
+    for (const r of published) presence = updatePresence(presence, r);
+    const [express] = haDevices(BASE, desc, presence);
+    const comps = new Map(
+      components(express ? discoveryMessages(opts("device"), express).messages : []).map((c) => [
+        String(c.config.uniq_id).replace("vesc2mqtt_pack_", ""),
+        c.config,
+      ]),
+    );
+    const live = deviceStateDoc(lastReading).payload;
+    // The same reply again and again for a minute: the Express's cache.
+    const frozenHealth = new SensorHealth();
+    const t0 = Date.parse(lastReading.time);
+    let frozen = lastReading;
+    for (let s = 0; s <= 61; s++)
+      frozen = frozenHealth.apply({ ...lastReading, time: new Date(t0 + s * 1000).toISOString() });
+    expect(frozen.bms?.stale).toBe(true);
+    const frozenDoc = deviceStateDoc(frozen).payload;
+    const bmsAvty = (key: string) =>
+      String(
+        ((comps.get(key)?.avty ?? []) as Record<string, unknown>[]).find((a) => a.val_tpl !== undefined)
+          ?.val_tpl,
+      );
+    const cases: (JinjaCase & { want: string })[] = [
+      {
+        id: "t4",
+        template: String(comps.get("temperature_4")?.json_attr_tpl),
+        value: live,
+        want: '{"stuck": true}',
+      },
+      {
+        id: "t1",
+        template: String(comps.get("temperature_1")?.json_attr_tpl),
+        value: live,
+        want: '{"stuck": false}',
+      },
+      {
+        id: "stuck",
+        template: String(comps.get("stuck_sensors")?.val_tpl),
+        value: live,
+        want: "temperature 4",
+      },
+      { id: "stale-off", template: String(comps.get("bms_stale")?.val_tpl), value: live, want: "OFF" },
+      { id: "stale-on", template: String(comps.get("bms_stale")?.val_tpl), value: frozenDoc, want: "ON" },
+      { id: "avty-live", template: bmsAvty("pack_voltage"), value: live, want: "online" },
+      { id: "avty-frozen", template: bmsAvty("cell_1_voltage"), value: frozenDoc, want: "offline" },
+    ];
+    const results = renderJinja(python ?? "python3", cases);
+    expect(cases.map((c) => [c.id, results.get(c.id)?.output])).toEqual(cases.map((c) => [c.id, c.want]));
+    // No SOC entity: the real BMS never reports SOC.
+    expect(comps.has("soc")).toBe(false);
+    expect(comps.has("temperature_4")).toBe(true);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { BmsReading } from "../../model/reading.js";
 import { bmsTemperatureLabel } from "../../protocol/commands/bmsTemperatures.js";
+import { fittedTemperature } from "../../model/sensorHealth.js";
 import { A, AH_TOTAL, C, type EntityDef, type Numeric, V, WH_TOTAL } from "./entities.js";
 
 const bmsTpl = (field: string) => `{{ value_json.bms.${field} }}`;
@@ -160,6 +161,31 @@ const BMS_SCALARS: readonly BmsScalar[] = [
   },
 ];
 
+/** The bridge's verdict on the BMS data (src/model/sensorHealth.ts): diagnostics that stay available. */
+function bmsHealthEntities(): EntityDef[] {
+  return [
+    {
+      key: "bms_stale",
+      platform: "binary_sensor",
+      name: "BMS data stale",
+      deviceClass: "problem",
+      source: "state",
+      template: "{{ 'ON' if (value_json.bms | default({})).stale | default(false) else 'OFF' }}",
+      diagnostic: true,
+    },
+    {
+      key: "stuck_sensors",
+      platform: "sensor",
+      name: "Stuck sensors",
+      source: "state",
+      template:
+        "{% set s = ((value_json.bms | default({})).stuck | default({})).temperatures | default([]) %}{{ ('temperature ' ~ (s | join(', '))) if s else 'none' }}",
+      diagnostic: true,
+      icon: "mdi:thermometer-alert",
+    },
+  ];
+}
+
 const STATS: readonly (Numeric & { field: string; key: string; name: string; template?: string })[] = [
   { field: "cellMin", key: "cell_min", name: "Cell min", ...V, precision: 3 },
   { field: "cellMax", key: "cell_max", name: "Cell max", ...V, precision: 3 },
@@ -192,12 +218,7 @@ export interface BmsPresence {
   readonly dataVersion?: number;
 }
 
-const TEMP_MIN = -50;
-const TEMP_MAX = 150;
-
-// null: not applicable or implausible, never a fitted sensor.
-const fittedSensor = (t: number | null) =>
-  t !== null && Number.isFinite(t) && t !== 0 && t > TEMP_MIN && t < TEMP_MAX;
+const fittedSensor = fittedTemperature;
 
 function scalarPresent(s: BmsScalar, v: unknown): boolean {
   if (s.presence === "defined") return v !== undefined;
@@ -241,13 +262,35 @@ export function mergedBmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPrese
   };
 }
 
-export function bmsEntities(p: BmsPresence): EntityDef[] {
+/**
+ * BMS entities go unavailable while the BMS data is frozen (`bms.stale`: the Express repeats
+ * a cached reply) while the link and the Express's own entities stay. A state without `bms`
+ * (one failed BMS read) leaves them available.
+ */
+export const BMS_AVAILABILITY_TEMPLATE =
+  "{{ 'offline' if (value_json.bms | default({})).stale | default(false) else 'online' }}";
+
+/** Per temperature entity: whether the bridge considers the sensor stuck (see sensorHealth.ts). */
+const stuckAttributes = (n: number) =>
+  `{{ {'stuck': ${n} in ((value_json.bms | default({})).stuck | default({})).temperatures | default([])} | tojson }}`;
+
+/**
+ * `names`: display names of temperature sensors by 1-based number (config
+ * `devices[].bms.temperatures`); the others are "Temperature N".
+ */
+export function bmsEntities(p: BmsPresence, names?: ReadonlyMap<number, string>): EntityDef[] {
   const out: EntityDef[] = [];
   const present = new Set(p.fields);
   for (const s of BMS_SCALARS) {
     if (s.presence !== "always" && !present.has(s.key)) continue;
     const { field, presence: _presence, template, ...rest } = s;
-    out.push({ ...rest, platform: "sensor", source: "state", template: template ?? bmsTpl(field) });
+    out.push({
+      ...rest,
+      platform: "sensor",
+      source: "state",
+      template: template ?? bmsTpl(field),
+      bmsAvailability: true,
+    });
   }
   if (p.cells > 0 && p.stats) {
     for (const s of STATS) {
@@ -257,6 +300,7 @@ export function bmsEntities(p: BmsPresence): EntityDef[] {
         platform: "sensor",
         source: "state",
         template: template ?? bmsTpl(`stats.${field}`),
+        bmsAvailability: true,
       });
     }
   }
@@ -269,6 +313,7 @@ export function bmsEntities(p: BmsPresence): EntityDef[] {
       template: "{{ 'ON' if true in (value_json.bms.balancing | default([])) else 'OFF' }}",
       diagnostic: true,
       icon: "mdi:scale-balance",
+      bmsAvailability: true,
     });
   }
   for (let i = 0; i < p.cells; i++) {
@@ -282,6 +327,7 @@ export function bmsEntities(p: BmsPresence): EntityDef[] {
       ...V,
       precision: 3,
       diagnostic: true,
+      bmsAvailability: true,
     });
   }
   for (let i = 0; i < p.cells; i++) {
@@ -294,17 +340,22 @@ export function bmsEntities(p: BmsPresence): EntityDef[] {
       template: `{{ 'ON' if value_json.bms.balancing[${i}] else 'OFF' }}`,
       diagnostic: true,
       icon: "mdi:scale-balance",
+      bmsAvailability: true,
     });
   }
   for (const i of p.temperatures) {
+    const n = i + 1;
     out.push({
-      key: `temperature_${i + 1}`,
+      key: `temperature_${n}`,
       platform: "sensor",
-      name: bmsTemperatureLabel(i, p.dataVersion),
+      name: names?.get(n) ?? bmsTemperatureLabel(i, p.dataVersion),
       source: "state",
       template: bmsTpl(`temperatures[${i}]`),
+      attributesTemplate: stuckAttributes(n),
       ...C,
+      bmsAvailability: true,
     });
   }
+  out.push(...bmsHealthEntities());
   return out;
 }

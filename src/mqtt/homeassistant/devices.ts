@@ -75,6 +75,8 @@ export interface DeviceDescription {
   readonly can: readonly { readonly id: number; readonly kind: "bms" | "motor"; readonly name?: string }[];
   /** Add the alert entities (alerts.ts) to the Express device (default true). */
   readonly alerts?: boolean;
+  /** Names of the Express's BMS temperature sensors by 1-based number (config `bms.temperatures`). */
+  readonly temperatureNames?: ReadonlyMap<number, string>;
 }
 
 const serialOf = (d?: DeviceInfo) => (d && /[1-9a-f]/.test(d.uuid) ? d.uuid : undefined);
@@ -90,7 +92,7 @@ export function haDevices(base: string, desc: DeviceDescription, p: DevicePresen
   const entities: EntityDef[] = [...linkEntities()];
   if (desc.alerts !== false) entities.push(...alertEntities());
   if (p.device) entities.push(...identityEntities());
-  if (p.bms) entities.push(...bmsEntities(p.bms));
+  if (p.bms) entities.push(...bmsEntities(p.bms, desc.temperatureNames));
   const out: HaDevice[] = [
     {
       objectId,

@@ -19,7 +19,7 @@ import {
   type DiscoveryOptions,
   removalMessages,
 } from "./discovery.js";
-import { type BmsPresence, bmsPresence, mergedBmsPresence } from "./bmsEntities.js";
+import { type BmsPresence, bmsEntities, bmsPresence, mergedBmsPresence } from "./bmsEntities.js";
 import { type DevicePresence, EMPTY_PRESENCE, haDevices, updatePresence } from "./devices.js";
 
 const BASE = "vesc2mqtt";
@@ -171,16 +171,25 @@ describe("discovery payloads", () => {
     expect(fault.unit_of_measurement).toBeUndefined();
   });
 
-  test("availability: bridge + device with mode all; link diagnostics only need the bridge", () => {
+  test("availability: bridge + device with mode all; link diagnostics only need the bridge; BMS values also follow frozen data", () => {
     const es = entityConfigs(discover("device", devicesFor([r20]).devices));
+    const bmsKeys = new Set(bmsEntities(devicesFor([r20]).presence.bms as BmsPresence).map((e) => e.key));
     for (const e of es) {
       const topics = (e.config.availability as { topic: string }[]).map((a) => a.topic);
+      const bmsValue = bmsKeys.has(e.key) && e.key !== "bms_stale" && e.key !== "stuck_sensors";
       if (
         ["connected", "link", "reconnects", "last_error", "crc_errors"].includes(e.key) ||
         e.key.startsWith("alert_")
       )
         expect(topics, e.key).toEqual(["vesc2mqtt/bridge/state"]);
-      else expect(topics, e.key).toEqual(["vesc2mqtt/bridge/state", "vesc2mqtt/pack/availability"]);
+      else if (bmsValue && !String(e.config.unique_id).includes("can"))
+        expect(topics, e.key).toEqual([
+          "vesc2mqtt/bridge/state",
+          "vesc2mqtt/pack/availability",
+          "vesc2mqtt/pack/state",
+        ]);
+      else if (!bmsValue)
+        expect(topics, e.key).toEqual(["vesc2mqtt/bridge/state", "vesc2mqtt/pack/availability"]);
       expect(e.config.availability_mode).toBe("all");
     }
   });

@@ -9,6 +9,7 @@
  * retained config. unique_id = `<base>_<device>[_can<id>]_<key>`: stable across restarts.
  */
 import { deviceDiscoveryTopic, entityDiscoveryTopic, topicSafe } from "../topics.js";
+import { BMS_AVAILABILITY_TEMPLATE } from "./bmsEntities.js";
 import type { EntityDef, Platform } from "./entities.js";
 
 export type DiscoveryMode = "device" | "entity";
@@ -80,15 +81,19 @@ function originBlock(o: Origin): Record<string, unknown> {
 
 /** One component's config (without dev/o), abbreviated. */
 export function componentConfig(opts: DiscoveryOptions, d: HaDevice, e: EntityDef): Record<string, unknown> {
-  const avty = e.bridgeAvailabilityOnly
+  const avty: Record<string, string>[] = e.bridgeAvailabilityOnly
     ? [{ t: opts.bridgeTopic }]
     : [{ t: opts.bridgeTopic }, { t: d.availabilityTopic }];
+  if (e.bmsAvailability) avty.push({ t: d.stateTopic, val_tpl: BMS_AVAILABILITY_TEMPLATE });
+  const stateTopic =
+    e.source === "state" ? d.stateTopic : e.source === "alerts" ? d.alertsTopic : d.connectionTopic;
   return {
     p: e.platform,
     name: e.name,
     uniq_id: `${d.objectId}_${e.key}`,
-    stat_t: e.source === "state" ? d.stateTopic : e.source === "alerts" ? d.alertsTopic : d.connectionTopic,
+    stat_t: stateTopic,
     val_tpl: e.template,
+    ...(e.attributesTemplate ? { json_attr_t: stateTopic, json_attr_tpl: e.attributesTemplate } : {}),
     avty,
     avty_mode: "all",
     ...(e.deviceClass ? { dev_cla: e.deviceClass } : {}),

@@ -38,6 +38,10 @@ export interface EntityDef {
   readonly options?: readonly string[];
   /** Only the bridge LWT: for entities that must stay visible while the device is down. */
   readonly bridgeAvailabilityOnly?: boolean;
+  /** Also unavailable while the BMS data is frozen (bmsEntities.ts BMS_AVAILABILITY_TEMPLATE). */
+  readonly bmsAvailability?: boolean;
+  /** json_attributes_template over the same state topic. */
+  readonly attributesTemplate?: string;
 }
 
 export type Numeric = Pick<
