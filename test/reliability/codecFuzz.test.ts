@@ -1,14 +1,18 @@
 /**
- * Codec fuzz (issue #9): every reply decoder fed truncated, extended, bit-flipped and random
- * payloads built from valid replies. Each call must return a value or throw ProtocolError
- * (never a TypeError/RangeError or other exception), every number in a returned value must be
- * finite (nothing that could publish NaN/Infinity), and the input must not be modified.
+ * Codec fuzz: every reply decoder fed truncated, extended, bit-flipped and random payloads
+ * built from valid replies (including old-firmware cuts, more than 50 cells, data_version 1).
+ * Each call must return a value or throw ProtocolError (never a TypeError/RangeError or other
+ * exception), every number in a returned value must be finite (nothing that could publish
+ * NaN/Infinity), and the input must not be modified. BMS values that decode must also reach
+ * the reading model as plausible numbers or null, never as anything else.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bmsFrameVariants } from "../../bench/bmsStream.js";
 import { Rng } from "../../bench/prng.js";
-import type { MotorValues } from "../../src/model/reading.js";
+import { toBmsReading } from "../../src/model/bmsReading.js";
+import { BMS_LIMITS } from "../../src/model/plausibility.js";
+import type { BmsReading, MotorValues } from "../../src/model/reading.js";
 import {
   CommandId,
   decodeBmsValues,
@@ -30,7 +34,19 @@ import {
   VALUES_LAYOUT,
   wrapForwardCan,
 } from "../../src/protocol/index.js";
-import { fixtureFrame } from "../helpers/hex.js";
+import { fixtureFrame, hex } from "../helpers/hex.js";
+
+/** Firmware 5.02's reply to mask 0x003fffff: no status byte (added in 5.03). */
+const SELECTIVE_502 = hex(`32 00 3f ff ff 00 fa 01 2c ${"00 ".repeat(16)} 00 00 00 00 00 00 03 48
+  ${"00 ".repeat(16)} 00 00 00 00 00 00 00 00 00 00 00 00 00 54 00 fa 00 fa 00 fa ${"00 ".repeat(8)}`);
+/** 51 cells, no sensors, mandatory part only (the Express does not clamp counts). */
+const BMS_51_CELLS = hex(
+  `60 ${"00 ".repeat(24)} 33 ${"0e 74 ".repeat(51)} ${"00 ".repeat(51)} 00 ${"00 ".repeat(8)}`,
+);
+/** data_version 1 with the MOSFET slot "not applicable" (−281 °C). */
+const BMS_V1 = hex(`60 02 fa f0 80 ${"00 ".repeat(20)}
+  01 0e 74 00 05 0b b8 09 c4 0a 28 92 3c 08 98 0b b8 00 00 00 00 0a 28 01 f4 03 e8 0a
+  ${"00 ".repeat(16)} 00 00 01 4f 4b 00`);
 
 const SEED = 0xc0dec;
 const RANDOM_PER_DECODER = 20_000;
@@ -90,12 +106,15 @@ function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; va
   const fwFrame = fixtureFrame("fwVersion-express-fw65.hex");
   const fwPayload = fwFrame.subarray(2, fwFrame.length - 3);
   const fw = decodeFwVersion(fwPayload);
-  const bms = bmsFrameVariants(12, SEED).map((f) => f.subarray(2, f.length - 3));
+  const bms = [...bmsFrameVariants(12, SEED).map((f) => f.subarray(2, f.length - 3)), BMS_51_CELLS, BMS_V1];
   const motors = [motorValues(rng), motorValues(rng), { tempFet: 30.5, fault: 3 }];
   const valuesReplies = motors.slice(0, 2).map(encodeValuesResponse);
-  const selective = [0x1, 0x8105, 0x3fffff, 0xffffffff & 0x3fffff].map((mask) =>
-    encodeValuesSelectiveResponse({ mask, values: motors[0] as MotorValues }),
-  );
+  const selective = [
+    ...[0x1, 0x8105, 0x3fffff, 0xffffffff & 0x3fffff].map((mask) =>
+      encodeValuesSelectiveResponse({ mask, values: motors[0] as MotorValues }),
+    ),
+    SELECTIVE_502,
+  ];
   const config = encodeCustomConfigResponse({
     controllerId: 3,
     canBaudRate: 4,
@@ -205,6 +224,47 @@ describe("codec fuzz: every reply decoder, malformed payloads", () => {
       expect(o.protocolErrors).toBeGreaterThan(0);
     });
   }
+
+  it("BMS values that decode reach the reading model as plausible numbers or null", () => {
+    const { valid } = all.get("decodeBmsValues") ?? { valid: [] };
+    const problems: string[] = [];
+    let readings = 0;
+    let nulls = 0;
+    const inside = (what: string, v: number | null | undefined, r: { min: number; max: number }) => {
+      if (v === null) nulls++;
+      else if (v !== undefined && !(Number.isFinite(v) && v >= r.min && v <= r.max))
+        problems.push(`${what} = ${v}`);
+    };
+    for (const p of mutants(valid, rng, RANDOM_PER_DECODER)) {
+      let bms: BmsReading;
+      try {
+        bms = toBmsReading(decodeBmsValues(p));
+      } catch (e) {
+        if (!isProtocolError(e)) problems.push(`threw ${String(e)}`);
+        continue;
+      }
+      readings++;
+      inside("packVoltage", bms.packVoltage, BMS_LIMITS.packVoltage);
+      inside("packCurrent", bms.packCurrent, BMS_LIMITS.currentIc);
+      for (const c of bms.cells) inside("cell", c, BMS_LIMITS.cell);
+      for (const t of bms.temperatures) inside("temperature", t, BMS_LIMITS.temperature);
+      inside("icTemperature", bms.icTemperature, BMS_LIMITS.temperature);
+      inside("soc", bms.soc, BMS_LIMITS.soc);
+      inside("pressure", bms.pressure, BMS_LIMITS.pressure);
+      const bad = nonFinite(bms);
+      if (bad) problems.push(bad);
+      if (
+        bms.stats &&
+        !(bms.stats.cellMin >= BMS_LIMITS.cell.min && bms.stats.cellMax <= BMS_LIMITS.cell.max)
+      )
+        problems.push(`stats ${JSON.stringify(bms.stats)}`);
+      if (problems.length >= 5) break;
+    }
+    expect(problems).toEqual([]);
+    expect(readings).toBeGreaterThan(1000);
+    // The mutations do produce implausible values, and they come out as null.
+    expect(nulls).toBeGreaterThan(0);
+  });
 
   it("decodeReply for every known id: random bodies give a value or ProtocolError", () => {
     const o: Outcome = { values: 0, protocolErrors: 0, failures: [] };
