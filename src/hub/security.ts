@@ -1,9 +1,14 @@
 /**
- * The hub's gatekeeping: password book (salted hashes compared in constant time), per-IP
- * failed-login limiter and connection counters. No sockets here, so all of it is testable
- * with a fake clock.
+ * The hub's gatekeeping: password book (salted hashes compared in constant time),
+ * sliding-window counters, the failed-login limiter and connection counters. No sockets
+ * here, so all of it is testable with a fake clock. Every map forgets what has run out, so
+ * an address spray costs memory only while it lasts.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** A millisecond clock that never jumps with the wall clock (blocks neither shrink nor grow). */
+export type Clock = () => number;
+export const monotonicNow: Clock = () => performance.now();
 
 /** A password kept only as a salted SHA-256, so memory dumps and logs never hold it. */
 export class PasswordBook {
@@ -19,66 +24,118 @@ export class PasswordBook {
   }
 }
 
+/**
+ * Events per key within a sliding window. Keys are kept in the order of their newest event,
+ * so forgetting keys whose window ran out only ever looks at the front: amortised O(1).
+ */
+export class WindowCounter {
+  private readonly events = new Map<string, number[]>();
+
+  constructor(
+    readonly windowMs: number,
+    private readonly now: Clock = monotonicNow,
+  ) {}
+
+  /** Events of `key` within the window. */
+  count(key: string): number {
+    const t = this.now();
+    this.sweep(t);
+    const times = this.events.get(key);
+    return times === undefined ? 0 : this.trim(times, t).length;
+  }
+
+  /** Records an event; returns the count within the window, this one included. */
+  add(key: string): number {
+    const t = this.now();
+    this.sweep(t);
+    const times = this.trim(this.events.get(key) ?? [], t);
+    times.push(t);
+    this.events.delete(key); // re-inserted at the back: the map stays ordered by newest event
+    this.events.set(key, times);
+    return times.length;
+  }
+
+  forget(key: string): void {
+    this.events.delete(key);
+  }
+
+  /** Keys with an event in the window. */
+  get size(): number {
+    this.sweep(this.now());
+    return this.events.size;
+  }
+
+  private trim(times: number[], t: number): number[] {
+    let drop = 0;
+    while (drop < times.length && t - (times[drop] as number) >= this.windowMs) drop++;
+    if (drop > 0) times.splice(0, drop);
+    return times;
+  }
+
+  private sweep(t: number): void {
+    for (const [key, times] of this.events) {
+      if (t - (times[times.length - 1] as number) < this.windowMs) return;
+      this.events.delete(key);
+    }
+  }
+}
+
 export interface FailureLimitOptions {
-  /** Failed logins from one address within `windowMs` before it is blocked (default 10). */
+  /** Failed logins of one key within `windowMs` that block it (default 10). */
   readonly max?: number;
   readonly windowMs?: number;
-  /** How long a blocked address stays blocked (default 5 min). */
+  /** How long a blocked key stays blocked (default 5 min). */
   readonly blockMs?: number;
 }
 
-/** Per-address failed-login counter with a sliding window and a block period. */
+/** Failed-login counter per key (an address) with a block period. */
 export class FailureLimiter {
   private readonly max: number;
-  private readonly windowMs: number;
   private readonly blockMs: number;
-  private readonly failures = new Map<string, number[]>();
+  private readonly failures: WindowCounter;
+  /** Block ends, in insertion order = expiry order (one clock, one block length). */
   private readonly blockedUntil = new Map<string, number>();
 
   constructor(
     options: FailureLimitOptions = {},
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = monotonicNow,
   ) {
     this.max = options.max ?? 10;
-    this.windowMs = options.windowMs ?? 60_000;
     this.blockMs = options.blockMs ?? 300_000;
+    this.failures = new WindowCounter(options.windowMs ?? 60_000, now);
   }
 
-  isBlocked(address: string): boolean {
-    const until = this.blockedUntil.get(address);
-    if (until === undefined) return false;
-    if (this.now() < until) return true;
-    this.blockedUntil.delete(address);
-    return false;
+  isBlocked(key: string): boolean {
+    this.sweep(this.now());
+    return this.blockedUntil.has(key);
   }
 
-  /** Records a failure; returns true when this failure got the address blocked. */
-  fail(address: string): boolean {
+  /** Records a failure; returns true when this failure got the key blocked. */
+  fail(key: string): boolean {
     const t = this.now();
-    const recent = (this.failures.get(address) ?? []).filter((x) => t - x < this.windowMs);
-    recent.push(t);
-    if (recent.length >= this.max) {
-      this.failures.delete(address);
-      this.blockedUntil.set(address, t + this.blockMs);
-      return true;
-    }
-    this.failures.set(address, recent);
-    this.prune(t);
-    return false;
+    this.sweep(t);
+    if (this.blockedUntil.has(key)) return false;
+    if (this.failures.add(key) < this.max) return false;
+    this.failures.forget(key);
+    this.blockedUntil.set(key, t + this.blockMs);
+    return true;
   }
 
   blockedCount(): number {
-    const t = this.now();
-    let n = 0;
-    for (const until of this.blockedUntil.values()) if (t < until) n++;
-    return n;
+    this.sweep(this.now());
+    return this.blockedUntil.size;
   }
 
-  // Bounded memory under a spray of addresses: forget windows that have run out.
-  private prune(t: number): void {
-    if (this.failures.size < 10_000) return;
-    for (const [addr, times] of this.failures) {
-      if (times.every((x) => t - x >= this.windowMs)) this.failures.delete(addr);
+  /** Keys held in memory (counting failures or blocked). */
+  trackedKeys(): number {
+    this.sweep(this.now());
+    return this.failures.size + this.blockedUntil.size;
+  }
+
+  private sweep(t: number): void {
+    for (const [key, until] of this.blockedUntil) {
+      if (t < until) return;
+      this.blockedUntil.delete(key);
     }
   }
 }
