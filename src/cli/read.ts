@@ -88,6 +88,7 @@ async function openLink(
     // FW_VERSION only (re-sent until answered, confirmed through a hub): no custom config.
     const fw = await handshake(session, {
       requestTimeoutMs,
+      resend: args.connection.spec.type === "hub",
       confirmIdentity: args.connection.spec.type === "hub",
     });
     let can: CanNodeSpec[] = [];

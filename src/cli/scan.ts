@@ -96,7 +96,11 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
     const closeOnAbort = (): void => void session?.close();
     abort.signal.addEventListener("abort", closeOnAbort, { once: true });
     const device = deviceInfoFromFwVersion(
-      await handshake(session, { requestTimeoutMs, confirmIdentity: spec.type === "hub" }),
+      await handshake(session, {
+        requestTimeoutMs,
+        resend: spec.type === "hub",
+        confirmIdentity: spec.type === "hub",
+      }),
     );
     const ids = canIdsToQuery(await scanCanBus(session, requestTimeoutMs));
     const nodes: Array<{ canId: number; device?: ReturnType<typeof jsonDevice>; error?: string }> = [];

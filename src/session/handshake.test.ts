@@ -47,7 +47,7 @@ describe("handshake", () => {
   test("a swallowed FW_VERSION is re-sent after 80 ms, not after a reply timeout", async () => {
     const { sim, session } = await open();
     swallowFirst(sim, 2);
-    const fw = await handshake(session, { requestTimeoutMs: 2000 });
+    const fw = await handshake(session, { requestTimeoutMs: 2000, resend: true });
     expect(fw.uuid).toBe(sim.device.uuid);
     expect(sim.device.stats.requests.COMM_FW_VERSION).toBe(3);
     expect(session.stats.resends).toBe(2);
@@ -57,11 +57,18 @@ describe("handshake", () => {
   test("gives up after its deadline with the normal timeout error, sends bounded", async () => {
     const { sim, session } = await open();
     sim.device.faults = { stall: true };
-    const error = await handshake(session, { requestTimeoutMs: 400 }).catch((e: unknown) => e);
+    const error = await handshake(session, { requestTimeoutMs: 400, resend: true }).catch((e: unknown) => e);
     expect(isSessionError(error) && error.code).toBe("Timeout");
     expect((error as Error).message).toMatch(/no reply to COMM_FW_VERSION within 400 ms \(sent 5 times\)/);
     // 400 ms / 80 ms = 5 writes; VESC Tool's 25 is the cap for longer deadlines.
     expect(sim.device.stats.requests.COMM_FW_VERSION).toBe(5);
+  });
+
+  test("direct links: one FW_VERSION per try, even when the reply is slower than 80 ms", async () => {
+    const { sim, session } = await open({ faults: { latencyMs: 200 } });
+    await handshake(session);
+    expect(sim.device.stats.requests.COMM_FW_VERSION).toBe(1);
+    expect(session.stats.resends).toBe(0);
   });
 
   test("never asks for the custom config unless opted in", async () => {
@@ -91,7 +98,7 @@ describe("handshake", () => {
           return { handled: true, raw: chunk, reply: null };
         },
       });
-      const fw = await handshake(session, { confirmIdentity: confirm });
+      const fw = await handshake(session, { confirmIdentity: confirm, resend: confirm });
       expect(fw.hardware).toBe("VESC Express T");
       expect(fw.uuid).toBe(sim.device.uuid);
     },
@@ -107,7 +114,7 @@ describe("handshake", () => {
         return { handled: true, raw: STALE_ADV500, reply: null };
       },
     });
-    const fw = await handshake(session, { confirmIdentity: true });
+    const fw = await handshake(session, { confirmIdentity: true, resend: true });
     expect(fw.hardware).toBe("VESC Express T");
     // ADV500, then Express, then Express again: two in a row agree.
     expect(sim.device.stats.requests.COMM_FW_VERSION).toBe(3);

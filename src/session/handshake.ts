@@ -1,7 +1,10 @@
 /**
- * The connect handshake, as VESC Tool does it (vesc_tool `vescinterface.cpp` timerSlot):
- * COMM_FW_VERSION, written again every 80 ms until answered (up to 25 writes), so a frame a
- * hub swallowed after the login line costs one resend interval, not a reply timeout.
+ * The connect handshake. Through a hub it is VESC Tool's (vesc_tool `vescinterface.cpp`
+ * timerSlot): COMM_FW_VERSION, written again every 80 ms until answered (up to 25 writes), so
+ * a frame the hub swallowed after the login line costs one resend interval, not a reply
+ * timeout. Direct links swallow nothing: there a reply slower than 80 ms (a bridge starting
+ * hundreds of devices) would only multiply the requests, so they send once and retry on
+ * timeout.
  *
  * On a hub the identity is confirmed: the reference hub only reads the device while a tool
  * is attached, and flushes what the device sent for the previous tool ahead of the first
@@ -40,18 +43,21 @@ export interface HandshakeOptions {
    * Express send its WiFi and hub passwords and BLE pin over the link.
    */
   readonly customConfig?: boolean;
+  /** Re-send FW_VERSION every resendEveryMs until answered (hub connections). */
+  readonly resend?: boolean;
   /** Confirm the identity with a second FW_VERSION (hub connections; see the module header). */
   readonly confirmIdentity?: boolean;
-  /** FW_VERSION rounds before giving up (default 1; each round resends within its deadline). */
+  /** FW_VERSION rounds of requestTimeoutMs before giving up (default: 1 with resend, else 3). */
   readonly fwAttempts?: number;
   /** Resend period, ms (default 80). */
   readonly resendEveryMs?: number;
 }
 
-/** FW_VERSION (re-sent until answered, confirmed on a hub), then the opt-in GET_CUSTOM_CONFIG(0). */
+/** FW_VERSION (re-sent until answered and confirmed on a hub), then the opt-in GET_CUSTOM_CONFIG(0). */
 export async function handshake(session: Session, options: HandshakeOptions = {}): Promise<FwVersion> {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const attempts = Math.max(1, options.fwAttempts ?? 1);
+  const resend = options.resend ?? false;
+  const attempts = Math.max(1, options.fwAttempts ?? (resend ? 1 : 3));
   const every = options.resendEveryMs ?? FW_RESEND_MS;
   // FW_VERSION frames that arrived with no FW_VERSION request waiting: a burst's later frames.
   let newest: Uint8Array | undefined;
@@ -62,12 +68,17 @@ export async function handshake(session: Session, options: HandshakeOptions = {}
     newest = undefined;
     for (let i = 1; ; i++) {
       try {
-        const reply = await session.requestFrame(FW_REQUEST_FRAME, {
-          expect: CommandId.FwVersion,
-          timeoutMs,
-          resendEveryMs: every,
-          maxSends: Math.min(FW_MAX_SENDS, Math.max(1, Math.ceil(timeoutMs / every))),
-        });
+        const reply = await session.requestFrame(
+          FW_REQUEST_FRAME,
+          resend
+            ? {
+                expect: CommandId.FwVersion,
+                timeoutMs,
+                resendEveryMs: every,
+                maxSends: Math.min(FW_MAX_SENDS, Math.max(1, Math.ceil(timeoutMs / every))),
+              }
+            : { expect: CommandId.FwVersion, timeoutMs },
+        );
         // This runs after the rest of the reply's read was decoded: a frame the hub flushed
         // ahead of ours took the request, ours came in as a stray right behind it.
         return newest ?? reply;

@@ -138,6 +138,8 @@ export class Poller extends EventEmitter<PollerEvents> {
         const fw = await handshake(session, {
           requestTimeoutMs: this.requestTimeoutMs,
           customConfig: this.options.customConfigHandshake ?? false,
+          // Only a network hub can swallow the frame after the login line.
+          resend: isHub,
           confirmIdentity: viaHub,
         });
         hadReplies = true;

@@ -169,7 +169,7 @@ describe("tcphub emulator (hub-swallow)", () => {
       ),
     );
     open.push(session);
-    const fw = await handshake(session, { confirmIdentity: true });
+    const fw = await handshake(session, { confirmIdentity: true, resend: true });
     expect(hub.stats.bufferedBytesFlushed).toBeGreaterThan(0);
     expect(fw.hardware).toBe("VESC Express T");
     expect(fw.uuid).toBe(device.uuid);
@@ -207,7 +207,7 @@ describe("tcphub emulator (hub-swallow)", () => {
         );
         const session = new Session(transport);
         try {
-          const fw = await handshake(session, { confirmIdentity: true });
+          const fw = await handshake(session, { confirmIdentity: true, resend: true });
           const reading = await new DeviceReader(session, fw, { deviceId: "hub" }).poll();
           times.push(performance.now() - login);
           expect(reading.bms?.cells).toHaveLength(20);
