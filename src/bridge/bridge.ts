@@ -8,6 +8,7 @@ import type { Config, DeviceConfig } from "../config/schema.js";
 import { type EmbeddedHub, startHubForConfig } from "../hub/forConfig.js";
 import { Bus, type Sink } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
+import { SensorHealth } from "../model/sensorHealth.js";
 import { EmbeddedBroker } from "../mqtt/embeddedBroker.js";
 import { Poller } from "../session/poller.js";
 import type { PollerOptions } from "../session/types.js";
@@ -22,6 +23,19 @@ export interface BridgeOptions {
   /** Test knobs passed to the HA sink. */
   readonly ha?: SinkContext["ha"];
 }
+
+/** The device's sensor config as SensorHealth takes it (seconds → ms). */
+export function sensorHealthOf(d: DeviceConfig): SensorHealth {
+  return new SensorHealth({
+    temperatures: Object.fromEntries(Object.entries(d.bms.temperatures).map(([n, c]) => [Number(n), c])),
+    stuckAfterMs: d.bms.stuckAfterS * 1000,
+    stuckAfterReadings: d.bms.stuckAfterReadings,
+    bmsStaleAfterMs: d.bms.staleAfterS * 1000,
+  });
+}
+
+/** A sink that throws on every reading logs once, then at most once a minute with a count. */
+const LISTENER_ERROR_LOG_MS = 60_000;
 
 export function pollerOptionsOf(d: DeviceConfig, hub?: EmbeddedHub | null): PollerOptions {
   const spec = connectionSpecOf(d);
@@ -47,6 +61,11 @@ export function pollerOptionsOf(d: DeviceConfig, hub?: EmbeddedHub | null): Poll
 export class Bridge {
   readonly bus = new Bus();
   readonly pollers = new Map<string, Poller>();
+  /** Per device: what the bridge knows about its sensors (stuck, fitted, frozen BMS data). */
+  readonly #health = new Map<string, SensorHealth>();
+  readonly #bmsStale = new Map<string, boolean>();
+  /** Per sink: listener errors since the last log line, and when that was. */
+  readonly #sinkErrors = new Map<string, { count: number; loggedAt: number }>();
   #sinks: Sink[] = [];
   #broker: EmbeddedBroker | undefined;
   #hub: EmbeddedHub | null = null;
@@ -55,6 +74,29 @@ export class Bridge {
 
   constructor(readonly options: BridgeOptions) {
     this.#log = options.log ?? silentLog;
+    this.bus.onListenerError = (owner, event, error) => this.#sinkFailed(owner, event, error);
+  }
+
+  /** How many times each sink's listeners threw (they never reach the pollers). */
+  get sinkErrors(): ReadonlyMap<string, number> {
+    return new Map([...this.#sinkErrors].map(([k, v]) => [k, v.count]));
+  }
+
+  #sinkFailed(owner: string, event: string, error: unknown): void {
+    const now = Date.now();
+    let e = this.#sinkErrors.get(owner);
+    if (!e) {
+      e = { count: 0, loggedAt: 0 };
+      this.#sinkErrors.set(owner, e);
+    }
+    e.count++;
+    if (e.loggedAt !== 0 && now - e.loggedAt < LISTENER_ERROR_LOG_MS) return;
+    const first = e.loggedAt === 0;
+    e.loggedAt = now;
+    const msg = error instanceof Error ? error.message : String(error);
+    this.#log.error(
+      `sink ${owner}: ${event} handler failed: ${msg}${first ? " (other sinks are unaffected; repeats logged once a minute)" : ` (${e.count} failures so far)`}`,
+    );
   }
 
   get sinks(): readonly Sink[] {
@@ -75,7 +117,10 @@ export class Bridge {
   }
 
   statuses(): DeviceStatus[] {
-    return [...this.pollers.values()].map((p) => p.status());
+    return [...this.pollers.values()].map((p) => {
+      const s = p.status();
+      return this.#bmsStale.get(s.deviceId) ? { ...s, bmsStale: true } : s;
+    });
   }
 
   /** Rejects (after cleaning up) when a listener cannot start, e.g. a busy port. */
@@ -107,6 +152,7 @@ export class Bridge {
       });
       for (const s of this.#sinks) {
         await s.start();
+        this.bus.claim(s.name);
         this.#started.push(s);
       }
       const count = config.devices.length;
@@ -115,9 +161,24 @@ export class Bridge {
         // the same instant each interval and the readings would queue behind each other.
         const startDelayMs = count > 1 ? Math.floor((i / count) * d.intervalS * 1000) : 0;
         const poller = new Poller({ ...pollerOptionsOf(d, this.#hub), startDelayMs });
-        poller.on("reading", (r) => this.bus.emit("reading", r));
-        poller.on("status", (s) => this.bus.emit("status", s));
+        const health = sensorHealthOf(d);
+        this.#health.set(d.id, health);
+        poller.on("reading", (r) => {
+          const reading = health.apply(r);
+          const stale = reading.bms?.stale === true;
+          const statusChanged = stale !== (this.#bmsStale.get(d.id) ?? false);
+          this.#bmsStale.set(d.id, stale);
+          this.bus.emit("reading", reading);
+          // A frozen BMS is news for the connection document and the dashboard, not a dropped link.
+          if (statusChanged)
+            this.bus.emit("status", { ...poller.status(), ...(stale ? { bmsStale: true } : {}) });
+        });
+        poller.on("status", (s) =>
+          this.bus.emit("status", this.#bmsStale.get(d.id) ? { ...s, bmsStale: true } : s),
+        );
         poller.on("error", (e) => this.#log.debug(`device ${d.id}: ${e.message}`));
+        // Phrased by the poller: a warning once per episode of failed polls, a line per reconnect.
+        poller.on("log", (level, message) => this.#log[level](`device ${d.id}: ${message}`));
         this.pollers.set(d.id, poller);
         poller.start();
         this.#log.info(`device ${d.id}: polling ${transportUrl(connectionSpecOf(d))} every ${d.intervalS} s`);

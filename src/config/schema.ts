@@ -102,6 +102,29 @@ export const canNodeSchema = z.strictObject({
   name: text().optional(),
 });
 
+/** One BMS sensor as the user sees it: a display name, or ignored (not applicable). */
+const bmsSensorSchema = z.strictObject({ name: text().optional(), ignore: bool().optional() });
+const SENSOR_NUMBER = "expected sensor numbers 1, 2, … as keys";
+
+/** The device's own BMS: sensor names and ignores, stuck-sensor and frozen-data detection. */
+export const bmsSensorsSchema = z.strictObject({
+  /** Temperature sensors by 1-based number, e.g. `{ 4: { ignore: true }, 1: { name: "Cells top" } }`. */
+  temperatures: z
+    .record(z.string().regex(/^[1-9][0-9]{0,2}$/, { error: SENSOR_NUMBER }), bmsSensorSchema, {
+      error: "expected { <sensor number 1, 2, …>: { name, ignore } }",
+    })
+    .default({}),
+  /** A BMS reply unchanged this long marks the BMS data stale (0 = never). */
+  staleAfterS: nonNegative("expected seconds ≥ 0").default(60),
+  /** A sensor bit-identical this long (and over stuck_after_readings readings) while others move is stuck. */
+  stuckAfterS: positive("expected seconds > 0").default(60),
+  stuckAfterReadings: z
+    .number({ error: "expected a whole number ≥ 2" })
+    .int({ error: "expected a whole number ≥ 2" })
+    .min(2, { error: "expected a whole number ≥ 2" })
+    .default(10),
+});
+
 export const deviceSchema = z.strictObject({
   id: deviceId,
   /** Shown in Home Assistant; defaults to the id. */
@@ -124,6 +147,7 @@ export const deviceSchema = z.strictObject({
   /** CAN nodes to read through the device: opt-in only, never scanned. */
   can: z.array(canNodeSchema, { error: "expected a list of { id, kind }" }).default([]),
   alerts: alertOverridesSchema.prefault({}),
+  bms: bmsSensorsSchema.prefault({}),
 });
 
 const embeddedSchema = z.preprocess(

@@ -24,11 +24,47 @@ export interface BusEvents {
   deviceRemoved: [deviceId: string];
 }
 
+/** Told about a listener that threw: `owner` is the sink that added it (see Bus.claim). */
+export type ListenerErrorHandler = (owner: string, event: string, error: unknown) => void;
+
+/**
+ * Listeners are isolated: one that throws is reported to `onListenerError` and the others
+ * still get the event. A plain EventEmitter stops at the first throwing listener and throws
+ * into the emitter, i.e. into the poller, which took a sink's bug for a failed poll.
+ */
 export class Bus extends EventEmitter<BusEvents> {
+  onListenerError: ListenerErrorHandler | undefined;
+  readonly #owners = new WeakMap<object, string>();
+
   constructor() {
     super();
     // Thousands of devices share one bus; listeners are per sink, not per device.
     this.setMaxListeners(100);
+  }
+
+  /** Names every listener not yet claimed as `owner`'s (the bridge calls it after each sink's start()). */
+  claim(owner: string): void {
+    for (const event of this.eventNames())
+      for (const l of this.rawListeners(event as keyof BusEvents))
+        if (!this.#owners.has(l)) this.#owners.set(l, owner);
+  }
+
+  override emit<K>(event: keyof BusEvents | K, ...args: unknown[]): boolean {
+    const listeners = this.rawListeners(event as keyof BusEvents) as ((...a: unknown[]) => void)[];
+    for (const l of listeners) {
+      try {
+        const result = l.apply(this, args) as unknown;
+        // An async listener's rejection is the same bug as a throw, not an unhandled rejection.
+        if (result instanceof Promise) result.catch((e: unknown) => this.#report(l, event, e));
+      } catch (e) {
+        this.#report(l, event, e);
+      }
+    }
+    return listeners.length > 0;
+  }
+
+  #report(listener: object, event: unknown, error: unknown): void {
+    this.onListenerError?.(this.#owners.get(listener) ?? "unknown", String(event), error);
   }
 }
 
