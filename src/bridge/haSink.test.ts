@@ -7,8 +7,9 @@
 import { expect, test } from "vitest";
 import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
+import { syntheticReading } from "../../test/helpers/readings.js";
 import { Bus } from "../model/bus.js";
-import { HaSink } from "./haSink.js";
+import { DISCOVERY_SETTLE_READINGS, HaSink, linkLine } from "./haSink.js";
 
 const configs = (c: FakeMqttClient) =>
   c.published.map((p) => p.topic).filter((t) => /^homeassistant\/device\/.+\/config$/.test(t));
@@ -65,4 +66,140 @@ test("a fleet's discovery goes out 20 devices at a time, each slice after the br
     fake.ack();
     await stopped;
   }
+});
+
+function sinkWith(fake: FakeMqttClient, bus = new Bus(), log?: { lines: string[] }) {
+  return new HaSink({
+    bus,
+    devices: [{ id: "pack", name: "Pack", can: [], staleAfterMs: 60_000 }],
+    origin: { name: "vesc2mqtt", sw: "test", url: "https://example.invalid" },
+    retainedScanMs: 0,
+    connect: () => fake,
+    ...(log
+      ? {
+          log: {
+            error: (m: string) => log.lines.push(`error ${m}`),
+            warn: (m: string) => log.lines.push(`warn ${m}`),
+            info: (m: string) => log.lines.push(`info ${m}`),
+            debug: () => undefined,
+          },
+        }
+      : {}),
+    mqtt: {
+      url: "mqtt://127.0.0.1:1",
+      clientId: "t",
+      baseTopic: "vesc2mqtt",
+      discoveryPrefix: "homeassistant",
+      discoveryMode: "device",
+      discovery: true,
+      publishOnChange: false,
+      heartbeatS: 60,
+    },
+  });
+}
+
+const alertDocs = (c: FakeMqttClient) =>
+  c.published.filter((p) => p.topic === "vesc2mqtt/pack/alerts").map((p) => JSON.parse(p.payload));
+
+test("the alerts document (all off) goes out with the first reading, so HA shows off, not unknown", async () => {
+  const fake = new FakeMqttClient();
+  const bus = new Bus();
+  const sink = sinkWith(fake, bus);
+  await sink.start();
+  try {
+    fake.up();
+    expect(alertDocs(fake)).toEqual([]);
+    bus.emit("reading", syntheticReading({ time: Date.now() }));
+    expect(alertDocs(fake)).toHaveLength(1);
+    expect(alertDocs(fake)[0]).toMatchObject({ problem: false, message: "" });
+    expect(alertDocs(fake)[0].rules.soc_low).toEqual({ active: false, message: "" });
+    bus.emit("reading", syntheticReading({ time: Date.now(), step: 1 }));
+    expect(alertDocs(fake)).toHaveLength(1); // once, not per reading
+  } finally {
+    await sink.stop();
+  }
+});
+
+test("alerts raised or cleared while the broker was away are republished on reconnect", async () => {
+  const fake = new FakeMqttClient();
+  const bus = new Bus();
+  const sink = sinkWith(fake, bus);
+  await sink.start();
+  const alert = (rule: string, active: boolean) =>
+    bus.emit("alert", {
+      deviceId: "pack",
+      rule,
+      active,
+      message: `${rule} msg`,
+      time: "2026-01-01T00:00:00Z",
+    });
+  try {
+    fake.up();
+    bus.emit("reading", syntheticReading({ time: Date.now() }));
+    alert("cell_delta", true);
+    expect(alertDocs(fake).at(-1)).toMatchObject({ problem: true });
+    fake.down();
+    const before = alertDocs(fake).length;
+    alert("cell_delta", false); // cleared during the outage
+    alert("temperature_high", true); // raised during the outage
+    expect(alertDocs(fake)).toHaveLength(before); // dropped: disconnected
+    fake.up();
+    await waitFor(() => alertDocs(fake).length > before);
+    const doc = alertDocs(fake).at(-1);
+    expect(doc.rules.cell_delta.active).toBe(false);
+    expect(doc.rules.temperature_high).toMatchObject({ active: true, message: "temperature_high msg" });
+  } finally {
+    await sink.stop();
+  }
+});
+
+test("a flapping cell count (1 ↔ 50) does not republish discovery every poll; a count that holds does", async () => {
+  const fake = new FakeMqttClient();
+  const bus = new Bus();
+  const sink = sinkWith(fake, bus);
+  await sink.start();
+  const discoveryBytes = () =>
+    fake.published
+      .filter((p) => p.topic.startsWith("homeassistant/device/"))
+      .reduce((n, p) => n + p.payload.length, 0);
+  const at = (cells: number, step: number) => syntheticReading({ time: Date.now(), step, cells });
+  try {
+    fake.up();
+    await waitFor(() => fake.published.some((p) => p.topic === "vesc2mqtt/bridge/state"));
+    bus.emit("reading", at(20, 0));
+    const first = discoveryBytes();
+    expect(first).toBeGreaterThan(0);
+    for (let step = 1; step <= 100; step++) bus.emit("reading", at(step % 2 === 0 ? 1 : 50, step));
+    // Without the settling rule this was ~100 discovery payloads (each tens of KB).
+    expect(discoveryBytes()).toBe(first);
+    for (let step = 101; step < 101 + DISCOVERY_SETTLE_READINGS; step++) bus.emit("reading", at(50, step));
+    expect(discoveryBytes()).toBeGreaterThan(first);
+    const settled = fake.published.filter((p) => p.topic.startsWith("homeassistant/device/")).at(-1);
+    expect(Object.keys(JSON.parse(settled?.payload ?? "{}").cmps)).toContain("cell_50_voltage");
+  } finally {
+    await sink.stop();
+  }
+});
+
+test("link log lines: online carries no stale error; down and back say why and after how long", () => {
+  const base = {
+    deviceId: "pack",
+    url: "tcp://127.0.0.1:1",
+    crcErrors: 0,
+    discardedBytes: 0,
+    framesReceived: 0,
+  };
+  const connecting = { ...base, link: "connecting" as const, reconnects: 0 };
+  const online = { ...base, link: "online" as const, reconnects: 0 };
+  expect(linkLine(online, connecting, 0, 0)).toBe("device pack: online");
+  const offline = { ...base, link: "offline" as const, reconnects: 0, lastError: "connection refused" };
+  expect(linkLine(offline, online, 1000, 61_000)).toBe(
+    "device pack: offline after 60 s online: connection refused",
+  );
+  const retry = { ...base, link: "connecting" as const, reconnects: 3, lastError: "connection refused" };
+  const back = { ...base, link: "online" as const, reconnects: 3, lastError: "connection refused" };
+  expect(linkLine(back, retry, 61_000, 73_500)).toBe(
+    "device pack: online again after 12.5 s without data (reconnect #3; last error: connection refused)",
+  );
+  expect(linkLine(back, retry, 61_000, 73_500)).not.toMatch(/online \(/);
 });

@@ -93,6 +93,13 @@ interface DeviceMemory {
   states: Map<string, StateSlot>;
   /** Active alerts by rule (from the bus, emitted by the alerts sink). */
   alerts: Map<string, Alert>;
+  /** The alerts document is due on every (re)connect: set by the first reading or alert. */
+  alertsKnown: boolean;
+  /** A shape (shapeKey) that differs from the published one, and for how many readings in a row it held. */
+  candidateShape: string;
+  candidateReadings: number;
+  /** When the link last changed (ms), for "online again after 12.3 s" lines. */
+  linkSince: number;
 }
 
 /**
@@ -119,6 +126,11 @@ const NO_ACKS: readonly Promise<unknown>[] = [];
 
 /** Devices whose discovery goes out between two waits for the broker in a republish. */
 const REPUBLISH_SLICE = 20;
+/**
+ * A changed entity set is published once it held for this many readings in a row: a BMS whose
+ * cell count flaps (1 ↔ 50) would otherwise send its whole discovery (~27 KB) every poll.
+ */
+export const DISCOVERY_SETTLE_READINGS = 3;
 /** How long stop() waits for QoS 1 acknowledgements before disconnecting anyway. */
 const STOP_FLUSH_TIMEOUT_MS = 5000;
 
@@ -186,6 +198,10 @@ export class HaSink implements Sink {
         lastReadingAt: 0,
         states: new Map(),
         alerts: new Map(),
+        alertsKnown: false,
+        candidateShape: "",
+        candidateReadings: 0,
+        linkSince: 0,
       });
     }
     const pub = new Publisher({
@@ -200,8 +216,17 @@ export class HaSink implements Sink {
       ...(this.options.connect ? { connect: this.options.connect } : {}),
     });
     this.#publisher = pub;
+    // Outage bookkeeping for the log: when it started and why (the first error MQTT.js gave).
+    let downSince = 0;
+    let downReason = "";
     pub.on("connect", () => {
-      this.#log.info(`mqtt: connected to ${redactUrl(m.url)}`);
+      if (downSince === 0) this.#log.info(`mqtt: connected to ${redactUrl(m.url)}`);
+      else
+        this.#log.info(
+          `mqtt: reconnected to ${redactUrl(m.url)} after ${seconds(Date.now() - downSince)} (${downReason || "connection closed"}); re-publishing everything retained`,
+        );
+      downSince = 0;
+      downReason = "";
       if (this.#scan === "pending" && m.discovery && (this.options.retainedScanMs ?? 2000) > 0)
         void this.#scanRetained();
       else if (this.#scan !== "running") {
@@ -212,8 +237,11 @@ export class HaSink implements Sink {
     // MQTT.js retries silently (ECONNREFUSED is no "error" event): say once that we are down.
     let down = false;
     pub.on("disconnect", () => {
-      if (!down && this.#publisher === pub)
-        this.#log.warn(`mqtt: not connected to ${redactUrl(m.url)} (retrying every few seconds)`);
+      if (!down && this.#publisher === pub) {
+        downSince = Date.now();
+        const every = seconds(this.options.reconnectPeriodMs ?? 5000);
+        this.#log.warn(`mqtt: connection to ${redactUrl(m.url)} lost (retrying every ${every})`);
+      }
       down = true;
     });
     pub.on("connect", () => {
@@ -225,6 +253,7 @@ export class HaSink implements Sink {
     pub.on("error", (e) => {
       if (e.message !== lastError) this.#log.warn(`mqtt: ${e.message} (retrying)`);
       lastError = e.message;
+      if (downReason === "") downReason = e.message;
     });
     pub.on("connect", () => {
       lastError = "";
@@ -359,8 +388,20 @@ export class HaSink implements Sink {
     if (!force && shapeKey === mem.shapeKey) {
       mem.presenceKey = presence;
       mem.keyedPresence = mem.presence;
+      mem.candidateReadings = 0;
       return NO_ACKS;
     }
+    // A new shape goes out once it held for a few readings (the first one at once). Its
+    // presence is not remembered as seen, so the next reading checks again.
+    if (!force && mem.shapeKey !== "") {
+      if (shapeKey === mem.candidateShape) mem.candidateReadings++;
+      else {
+        mem.candidateShape = shapeKey;
+        mem.candidateReadings = 1;
+      }
+      if (mem.candidateReadings < DISCOVERY_SETTLE_READINGS) return NO_ACKS;
+    }
+    mem.candidateReadings = 0;
     // Only count it as published when it actually went out: otherwise the next connect redoes it.
     if (!this.#publisher?.connected) return NO_ACKS;
     const acks: Promise<unknown>[] = [];
@@ -442,6 +483,12 @@ export class HaSink implements Sink {
         const payload = slot.payload;
         if (payload !== undefined) this.#sendState(topic, payload);
       }
+      // The alert state as it is now: raised or cleared while the broker was away, or lost
+      // with a broker that keeps no retained messages.
+      if (mem.alertsKnown) {
+        const ack = this.#publishAlerts(mem);
+        if (ack) acks.push(ack);
+      }
       if ((i + 1) % REPUBLISH_SLICE === 0 && i + 1 < mems.length) {
         await Promise.all(acks);
         acks = [];
@@ -467,6 +514,11 @@ export class HaSink implements Sink {
     const mem = this.#mem.get(r.deviceId);
     if (!mem) return;
     mem.lastReadingAt = Date.now();
+    // Every alert entity has a state from the start ("off"), not "unknown" until the first alert.
+    if (!mem.alertsKnown) {
+      mem.alertsKnown = true;
+      this.#publishAlerts(mem);
+    }
     mem.presence = updatePresence(mem.presence, r);
     this.#publishDiscovery(mem, false);
     const base = this.options.mqtt.baseTopic;
@@ -491,9 +543,16 @@ export class HaSink implements Sink {
       // Going online/offline is news; the connecting ↔ offline churn of a retry loop is not.
       const news =
         s.link === "online" || prev?.link === "online" || prev === undefined || s.link === "yielded";
-      const line = `device ${s.deviceId}: ${s.link}${s.lastError ? ` (${s.lastError})` : ""}`;
+      const line = linkLine(s, prev, mem.linkSince, Date.now());
+      if (s.link === "online" || prev?.link === "online") mem.linkSince = Date.now();
       if (news) this.#log.info(line);
       else this.#log.debug(line);
+    } else if (prev?.bmsStale !== s.bmsStale) {
+      this.#log.warn(
+        s.bmsStale
+          ? `device ${s.deviceId}: BMS data frozen (the reply has not changed; the Express may be repeating a cached reading): BMS entities unavailable`
+          : `device ${s.deviceId}: BMS data changing again`,
+      );
     }
     this.#send(deviceConnectionTopic(this.options.mqtt.baseTopic, s.deviceId), connectionDoc(s));
     this.#publishAvailability(mem, false);
@@ -504,12 +563,14 @@ export class HaSink implements Sink {
     if (!mem) return;
     if (a.active) mem.alerts.set(a.rule, a);
     else mem.alerts.delete(a.rule);
+    mem.alertsKnown = true;
     this.#publishAlerts(mem);
   }
 
-  #publishAlerts(mem: DeviceMemory): void {
+  /** Dropped while disconnected: the republish on the next connect sends the state of then. */
+  #publishAlerts(mem: DeviceMemory): Promise<boolean> | undefined {
     const doc = JSON.stringify(alertsDoc([...mem.alerts.values()]));
-    this.#send(alertsTopic(this.options.mqtt.baseTopic, mem.desc.id), doc);
+    return this.#send(alertsTopic(this.options.mqtt.baseTopic, mem.desc.id), doc);
   }
 
   #removed(id: string): void {
@@ -531,6 +592,37 @@ export class HaSink implements Sink {
   #checkStale(): void {
     for (const mem of this.#mem.values()) this.#publishAvailability(mem, false);
   }
+}
+
+/** "4.2 s", "12 min". */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return s < 120 ? `${Number(s.toFixed(1))} s` : `${Math.round(s / 60)} min`;
+}
+
+/**
+ * One log line for a link change that says what happened, why and after how long. "online"
+ * never carries an error: the poller keeps its last error, which is history by then.
+ */
+export function linkLine(
+  s: DeviceStatus,
+  prev: DeviceStatus | undefined,
+  since: number,
+  now: number,
+): string {
+  const id = `device ${s.deviceId}`;
+  const why = s.lastError ? `: ${s.lastError}` : "";
+  if (s.link === "online") {
+    if (!prev || (prev.link === "connecting" && s.reconnects === 0)) return `${id}: online`;
+    const after = since > 0 ? ` after ${seconds(now - since)} without data` : "";
+    const how = prev.link === "connecting" ? `reconnect #${s.reconnects}` : `was ${prev.link}`;
+    return `${id}: online again${after} (${how}${prev.lastError ? `; last error: ${prev.lastError}` : ""})`;
+  }
+  if (prev?.link === "online") {
+    const up = since > 0 ? ` after ${seconds(now - since)} online` : "";
+    return `${id}: ${s.link}${up}${why}`;
+  }
+  return `${id}: ${s.link}${why}`;
 }
 
 /** `mqtt://user:pass@host` → `mqtt://host`: URLs may embed credentials. */
