@@ -12,6 +12,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { type BridgeEndpoint, DeviceLink, type DeviceLinkStats } from "./deviceLink.js";
 import { LineReader, type LoginLine, normaliseHubId, parseLoginLine } from "./loginLine.js";
 import {
+  addressGroup,
   ConnectionCounter,
   FailureLimiter,
   type FailureLimitOptions,
@@ -53,12 +54,16 @@ export interface HubServerOptions {
    * oldest connection that has not logged in; only attached devices and tools are never evicted.
    */
   readonly maxConnections?: number;
+  /** Open connections per address group (an IPv4 address or an IPv6 /64; default 256). */
   readonly maxConnectionsPerIp?: number;
+  /** Failed logins per address group (default 10 per minute → blocked 5 min). */
   readonly failedLogins?: FailureLimitOptions;
   /** Device bytes kept for the next tool while none is attached (default 64 KiB). */
   readonly pendingLimitBytes?: number;
   /** Ids whose first-registration password is remembered (default 10000). */
   readonly maxRememberedIds?: number;
+  /** Wrong passwords for one device id, from any address, that lock the id (default 30 per 10 min → 15 min). */
+  readonly failedLoginsPerId?: FailureLimitOptions;
   readonly sharing?: SharingOptions;
   readonly logger?: HubLogger;
 }
@@ -78,6 +83,8 @@ export interface HubStats {
   /** Connections closed before login to make room at the connection cap. */
   readonly evictedConnections: number;
   readonly blockedAddresses: number;
+  /** Device ids locked after too many wrong passwords from all addresses together. */
+  readonly lockedIds: number;
   readonly deviceList: readonly DeviceLinkStats[];
 }
 
@@ -88,14 +95,25 @@ export interface HubEvents {
   clientAttached: [id: string];
 }
 
-type Failure = "badPassword" | "unknownId" | "malformed" | "tooLong" | "notAllowed";
+type Failure =
+  | "badPassword"
+  | "unknownId"
+  | "malformed"
+  | "tooLong"
+  | "notAllowed"
+  /** The id is locked after wrong passwords from many addresses; this address is not known to it. */
+  | "idLocked";
 
 /** A connection that has not become an attached device or tool yet. */
 interface PendingLogin {
+  readonly group: string;
   readonly timer: NodeJS.Timeout;
   /** Gives back its connection slot (once). */
   readonly release: () => void;
 }
+
+/** Addresses remembered per id as having logged in to it: they are spared an id lock. */
+const TRUSTED_PER_ID = 4;
 
 export class HubServer extends EventEmitter<HubEvents> {
   private server: Server | undefined;
@@ -104,7 +122,12 @@ export class HubServer extends EventEmitter<HubEvents> {
   private readonly remembered = new Map<string, Buffer>();
   private readonly pinned = new Map<string, Buffer>();
   private readonly book = new PasswordBook();
+  /** Failed logins per address group. */
   private readonly limiter: FailureLimiter;
+  /** Wrong passwords per device id, from any address. */
+  private readonly idLimiter: FailureLimiter;
+  /** Per id, the address groups that logged in to it or registered it, newest last. */
+  private readonly trusted = new Map<string, string[]>();
   private readonly counter: ConnectionCounter;
   private readonly sockets = new Set<Socket>();
   /** Not yet attached, oldest first (the first to go at the connection cap). */
@@ -123,6 +146,12 @@ export class HubServer extends EventEmitter<HubEvents> {
     super();
     this.log = options.logger ?? stderrHubLogger;
     this.limiter = new FailureLimiter(options.failedLogins);
+    this.idLimiter = new FailureLimiter({
+      max: 30,
+      windowMs: 600_000,
+      blockMs: 900_000,
+      ...options.failedLoginsPerId,
+    });
     this.counter = new ConnectionCounter(
       options.maxConnections ?? 10_000,
       options.maxConnectionsPerIp ?? 256,
@@ -234,21 +263,23 @@ export class HubServer extends EventEmitter<HubEvents> {
       rejectedConnections: this.rejected,
       evictedConnections: this.evicted,
       blockedAddresses: this.limiter.blockedCount(),
+      lockedIds: this.idLimiter.blockedCount(),
       deviceList,
     };
   }
 
   private onConnection(socket: Socket): void {
     const address = normaliseAddress(socket.remoteAddress);
+    const group = addressGroup(address);
     const remote = `${address}:${socket.remotePort ?? 0}`;
     socket.on("error", () => {}); // every path ends in 'close'; errors carry nothing we report
-    if (this.limiter.isBlocked(address)) {
+    if (this.limiter.isBlocked(group)) {
       this.reject(socket, remote, "address blocked after failed logins");
       return;
     }
-    let slot = this.counter.acquire(address);
+    let slot = this.counter.acquire(group);
     // Only an address under its own cap may make room, or one host could evict everyone's logins.
-    if (slot === "total" && this.evictOldestPending()) slot = this.counter.acquire(address);
+    if (slot === "total" && this.evictOldestPending()) slot = this.counter.acquire(group);
     if (slot !== "ok") {
       this.reject(
         socket,
@@ -261,7 +292,7 @@ export class HubServer extends EventEmitter<HubEvents> {
     const release = () => {
       if (released) return;
       released = true;
-      this.counter.release(address);
+      this.counter.release(group);
     };
     this.sockets.add(socket);
     socket.once("close", () => {
@@ -279,7 +310,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.log("info", `no login from ${remote} in time, closed`);
       socket.destroy();
     }, this.options.loginTimeoutMs ?? 5000);
-    this.pending.set(socket, { timer, release });
+    this.pending.set(socket, { group, timer, release });
     const reader = new LineReader(this.options.maxLineBytes ?? 128);
     const onData = (chunk: Buffer) => {
       const ev = reader.push(chunk);
@@ -288,10 +319,10 @@ export class HubServer extends EventEmitter<HubEvents> {
       // Hold bytes that follow the line until the socket is handed to its link.
       socket.pause();
       if (ev.kind === "tooLong") {
-        this.fail(socket, remote, address, "tooLong", undefined);
+        this.fail(socket, remote, group, "tooLong", undefined);
         return;
       }
-      this.onLine(socket, remote, address, ev.line, ev.rest);
+      this.onLine(socket, remote, group, ev.line, ev.rest);
     };
     socket.on("data", onData);
   }
@@ -316,10 +347,20 @@ export class HubServer extends EventEmitter<HubEvents> {
     return true;
   }
 
-  private onLine(socket: Socket, remote: string, address: string, line: string, rest: Uint8Array): void {
+  /** Closes every connection of `group` still logging in (it was just blocked). */
+  private dropPending(group: string): void {
+    for (const [socket, p] of this.pending) if (p.group === group) socket.destroy();
+  }
+
+  private onLine(socket: Socket, remote: string, group: string, line: string, rest: Uint8Array): void {
+    // Checked again here, not only at connect: a connection opened before the block gets no guess.
+    if (this.limiter.isBlocked(group)) {
+      this.reject(socket, remote, "address blocked after failed logins");
+      return;
+    }
     const login = parseLoginLine(line);
     if ("error" in login) {
-      this.fail(socket, remote, address, "malformed", undefined);
+      this.fail(socket, remote, group, "malformed", undefined);
       return;
     }
     if (login.kind === "PING") {
@@ -328,37 +369,54 @@ export class HubServer extends EventEmitter<HubEvents> {
       return;
     }
     if (login.kind === "VESC") {
-      this.register(socket, remote, address, login, rest);
+      this.register(socket, remote, group, login, rest);
       return;
     }
-    this.loginTool(socket, remote, address, login, rest);
+    this.loginTool(socket, remote, group, login, rest);
   }
 
-  private register(
+  /**
+   * The one place a password is compared. A locked id is only open to address groups that
+   * logged in to it before, so guesses spread over many addresses still hit one budget.
+   */
+  private passwordOk(
     socket: Socket,
     remote: string,
-    address: string,
+    group: string,
     login: LoginLine,
-    rest: Uint8Array,
-  ): void {
+    stored: Buffer,
+  ): boolean {
+    if (this.idLimiter.isBlocked(login.id) && !this.trusted.get(login.id)?.includes(group)) {
+      this.fail(socket, remote, group, "idLocked", login);
+      return false;
+    }
+    if (this.book.matches(stored, login.password)) return true;
+    if (this.idLimiter.fail(login.id))
+      this.log("warn", `device id ${login.id} locked after repeated wrong passwords`);
+    this.fail(socket, remote, group, "badPassword", login);
+    return false;
+  }
+
+  private trust(id: string, group: string): void {
+    const list = (this.trusted.get(id) ?? []).filter((g) => g !== group);
+    list.push(group);
+    if (list.length > TRUSTED_PER_ID) list.shift();
+    this.trusted.set(id, list);
+  }
+
+  private register(socket: Socket, remote: string, group: string, login: LoginLine, rest: Uint8Array): void {
     const pinned = this.pinned.get(login.id);
     let hash: Buffer;
     if (pinned !== undefined) {
-      if (!this.book.matches(pinned, login.password)) {
-        this.fail(socket, remote, address, "badPassword", login);
-        return;
-      }
+      if (!this.passwordOk(socket, remote, group, login, pinned)) return;
       hash = pinned;
     } else if (this.pinned.size > 0) {
-      this.fail(socket, remote, address, "notAllowed", login);
+      this.fail(socket, remote, group, "notAllowed", login);
       return;
     } else {
       const known = this.remembered.get(login.id);
       if (known !== undefined) {
-        if (!this.book.matches(known, login.password)) {
-          this.fail(socket, remote, address, "badPassword", login);
-          return;
-        }
+        if (!this.passwordOk(socket, remote, group, login, known)) return;
         hash = known;
       } else {
         if (this.remembered.size >= (this.options.maxRememberedIds ?? 10_000)) {
@@ -370,6 +428,7 @@ export class HubServer extends EventEmitter<HubEvents> {
         this.remembered.set(login.id, hash);
       }
     }
+    this.trust(login.id, group);
     this.settle(socket);
     const old = this.links.get(login.id);
     if (old !== undefined) {
@@ -392,22 +451,13 @@ export class HubServer extends EventEmitter<HubEvents> {
     this.emit("deviceRegistered", login.id);
   }
 
-  private loginTool(
-    socket: Socket,
-    remote: string,
-    address: string,
-    login: LoginLine,
-    rest: Uint8Array,
-  ): void {
+  private loginTool(socket: Socket, remote: string, group: string, login: LoginLine, rest: Uint8Array): void {
     const link = this.links.get(login.id);
     if (link === undefined) {
-      this.fail(socket, remote, address, "unknownId", login);
+      this.fail(socket, remote, group, "unknownId", login);
       return;
     }
-    if (!this.book.matches(link.passwordHash, login.password)) {
-      this.fail(socket, remote, address, "badPassword", login);
-      return;
-    }
+    if (!this.passwordOk(socket, remote, group, login, link.passwordHash)) return;
     const previous = link.clientSocket;
     if (previous !== undefined) {
       if (this.options.onConflict === "refuse") {
@@ -418,6 +468,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.log("info", `client for ${login.id} replaced by a newer one from ${remote}`);
       previous.destroy();
     }
+    this.trust(login.id, group);
     this.settle(socket);
     this.loginsOk++;
     link.attachClient(socket, remote, rest);
@@ -429,16 +480,18 @@ export class HubServer extends EventEmitter<HubEvents> {
   private fail(
     socket: Socket,
     remote: string,
-    address: string,
+    group: string,
     why: Failure,
     login: LoginLine | undefined,
   ): void {
     this.loginFailures++;
     const who = login === undefined ? "" : ` ${login.kind} ${login.id}`;
     this.log("warn", `login failed (${why})${who} from ${remote}`);
-    if (this.limiter.fail(address))
-      this.log("warn", `address ${address} blocked after repeated failed logins`);
     socket.destroy();
+    if (this.limiter.fail(group)) {
+      this.log("warn", `address ${group} blocked after repeated failed logins`);
+      this.dropPending(group);
+    }
   }
 
   private reject(socket: Socket, remote: string, why: string): void {

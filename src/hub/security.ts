@@ -1,8 +1,8 @@
 /**
- * The hub's gatekeeping: password book (salted hashes compared in constant time),
- * sliding-window counters, the failed-login limiter and connection counters. No sockets
- * here, so all of it is testable with a fake clock. Every map forgets what has run out, so
- * an address spray costs memory only while it lasts.
+ * The hub's gatekeeping: password book (salted hashes compared in constant time), address
+ * grouping, sliding-window counters, the failed-login limiter and connection counters. No
+ * sockets here, so all of it is testable with a fake clock. Every map forgets what has run
+ * out, so an address spray costs memory only while it lasts.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
@@ -88,7 +88,7 @@ export interface FailureLimitOptions {
   readonly blockMs?: number;
 }
 
-/** Failed-login counter per key (an address) with a block period. */
+/** Failed-login counter per key (an address group, or a device id) with a block period. */
 export class FailureLimiter {
   private readonly max: number;
   private readonly blockMs: number;
@@ -140,7 +140,7 @@ export class FailureLimiter {
   }
 }
 
-/** Open connections per address and in total. */
+/** Open connections per address group and in total. */
 export class ConnectionCounter {
   private readonly perIp = new Map<string, number>();
   private total = 0;
@@ -176,4 +176,41 @@ export class ConnectionCounter {
 export function normaliseAddress(address: string | undefined): string {
   if (address === undefined) return "unknown";
   return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+/**
+ * The key the hub limits by: an IPv4 address as is, an IPv6 address by its /64 (one host or
+ * one customer line is usually given a whole /64, so counting single addresses would let one
+ * attacker rotate through 2^64 of them). Unparseable input is its own group.
+ */
+export function addressGroup(address: string | undefined): string {
+  const a = normaliseAddress(address);
+  if (!a.includes(":")) return a;
+  const hextets = ipv6Hextets(a);
+  if (hextets === undefined) return a;
+  return `${hextets
+    .slice(0, 4)
+    .map((h) => h.toString(16))
+    .join(":")}::/64`;
+}
+
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
+
+/** The eight 16-bit groups of an IPv6 address (zone id dropped), or undefined if malformed. */
+function ipv6Hextets(address: string): number[] | undefined {
+  let s = address;
+  const zone = s.indexOf("%");
+  if (zone >= 0) s = s.slice(0, zone);
+  // An embedded IPv4 tail is the last 32 bits, never part of the /64: two zero groups will do.
+  const lastColon = s.lastIndexOf(":");
+  if (s.slice(lastColon + 1).includes(".")) s = `${s.slice(0, lastColon + 1)}0:0`;
+  const halves = s.split("::");
+  if (halves.length > 2) return undefined;
+  const head = halves[0] === "" ? [] : (halves[0] as string).split(":");
+  const tail = halves.length < 2 || halves[1] === "" ? [] : (halves[1] as string).split(":");
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
+  if (halves.length === 2 ? fill < 1 : head.length !== 8) return undefined;
+  const groups = [...head, ...Array<string>(fill).fill("0"), ...tail];
+  if (!groups.every((g) => HEXTET.test(g))) return undefined;
+  return groups.map((g) => Number.parseInt(g, 16));
 }
