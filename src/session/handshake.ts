@@ -36,7 +36,7 @@ const MAX_CONFIRM_ROUNDS = 3;
 const FW_REQUEST_FRAME = encodeFrame(fwVersion.encodeRequest());
 
 export interface HandshakeOptions {
-  /** Deadline of each FW_VERSION round, ms (default 2000); the frame is re-sent within it. */
+  /** Deadline of each FW_VERSION round, ms (default 2000); with resend, the writes fit in it. */
   readonly requestTimeoutMs?: number;
   /**
    * Opt-in only: GET_CUSTOM_CONFIG(0) after FW_VERSION, reply discarded unread. It makes the
