@@ -208,6 +208,52 @@ describe("HistoryStore", () => {
     }
   });
 
+  test("retention deletes in bounded steps, so the caller can let other work run between them", () => {
+    const store = HistoryStore.open({ path: join(dir, "h.db"), retentionDays: 1 });
+    try {
+      const day = 86_400_000;
+      const now = T0 + 10 * day;
+      for (const deviceId of ["a", "b", "c"]) {
+        store.insert(
+          Array.from({ length: 1200 }, (_, i) =>
+            syntheticReading({ deviceId, time: now - 3 * day + i * 5000, step: i }),
+          ),
+        );
+        store.insert([syntheticReading({ deviceId, time: now - 1000 })]);
+      }
+      store.insertAlerts(
+        Array.from({ length: 700 }, (_, i) => ({
+          deviceId: "a",
+          rule: "soc_low",
+          active: i % 2 === 0,
+          message: "m",
+          time: new Date(now - 2 * day + i).toISOString(),
+        })),
+      );
+      const steps: Array<{ readings: number; alerts: number }> = [];
+      const it = store.pruneSteps(now, 500);
+      let last: { readings: number; alerts: number };
+      for (;;) {
+        const r = it.next();
+        if (r.done) {
+          last = r.value;
+          break;
+        }
+        steps.push(r.value);
+      }
+      expect(last).toEqual({ readings: 3600, alerts: 700 });
+      expect(steps.length).toBeGreaterThanOrEqual(8);
+      let before = { readings: 0, alerts: 0 };
+      for (const step of [...steps, last]) {
+        expect(step.readings - before.readings + step.alerts - before.alerts).toBeLessThanOrEqual(500);
+        before = step;
+      }
+      expect(store.stats()).toMatchObject({ readings: 3, alerts: 0 });
+    } finally {
+      store.close();
+    }
+  });
+
   test("a corrupt file gives HistoryError Corrupt naming the file", () => {
     const path = join(dir, "bad.db");
     writeFileSync(path, Buffer.alloc(8192, 0x5a));
@@ -293,6 +339,37 @@ describe("HistorySink on a real Bus", () => {
       expect(again.store?.alerts({ from: T0, to: T0 + 1 }).map((a) => a.message)).toEqual(["cell 3 low"]);
     } finally {
       await again.stop();
+    }
+  });
+
+  test("pruning at start does not hold up start(): it runs in steps while the bridge works", async () => {
+    const path = join(dir, "prune.db");
+    const old = Date.now() - 3 * 86_400_000;
+    const store = HistoryStore.open({ path });
+    store.insert(
+      Array.from({ length: 12_000 }, (_, i) => syntheticReading({ time: old + i * 1000, step: i })),
+    );
+    store.close();
+    const bus = new Bus();
+    const logged: string[] = [];
+    const sink = new HistorySink({
+      bus,
+      path,
+      retentionDays: 1,
+      logger: { error: (m) => logged.push(m), warn: (m) => logged.push(m), info: (m) => logged.push(m) },
+    });
+    await sink.start();
+    try {
+      // start() returned with most of the expired rows still there, and readings flow meanwhile.
+      expect(sink.pruneRunning).toBe(true);
+      expect(sink.store?.stats().readings).toBeGreaterThan(0);
+      bus.emit("reading", syntheticReading({ time: Date.now() }));
+      await waitFor(() => !sink.pruneRunning);
+      sink.flush();
+      expect(sink.store?.stats().readings).toBe(1);
+      expect(logged).toContain("history: pruned 12000 readings and 0 alerts past retention");
+    } finally {
+      await sink.stop();
     }
   });
 

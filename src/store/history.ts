@@ -84,6 +84,11 @@ export interface HistorySeries {
 
 export interface StoredAlert extends Alert {}
 
+export interface PruneCounts {
+  readonly readings: number;
+  readonly alerts: number;
+}
+
 /** Short: a lock held elsewhere must cost the bridge milliseconds, not seconds (callers retry). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 20;
 const DAY_MS = 86_400_000;
@@ -252,20 +257,58 @@ export class HistoryStore {
     );
   }
 
-  /** Deletes rows older than the retention window; returns how many. */
-  prune(now: number = Date.now()): { readings: number; alerts: number } {
+  /** Deletes rows older than the retention window, all at once; returns how many. */
+  prune(now: number = Date.now()): PruneCounts {
+    const steps = this.pruneSteps(now);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * Deletes rows older than the retention window in steps of at most about `maxRows` rows
+   * (~3 µs each), yielding the running counts after each step, so a caller can let the event
+   * loop run in between: an hour of a large fleet, or days after lowering retention_days,
+   * are millions of rows. Per device, so each delete walks the (device, t) primary key
+   * instead of needing a second index on t that would cost bytes in every row.
+   */
+  *pruneSteps(now: number = Date.now(), maxRows = 5000): Generator<PruneCounts, PruneCounts, void> {
     const cutoff = now - this.retentionDays * DAY_MS;
-    return this.guard(() => {
-      // Per device, so each delete walks the (device, t) primary key instead of needing
-      // a second index on t that would cost bytes in every row.
-      const del = this.db.prepare("DELETE FROM readings WHERE device = ? AND t < ?");
-      const keys = this.db.prepare("SELECT id FROM devices").pluck().all() as number[];
-      let readings = 0;
-      for (const k of keys) readings += del.run(k, cutoff).changes;
-      this.rollup.prune(cutoff, keys);
-      const alerts = this.db.prepare("DELETE FROM alerts WHERE t < ?").run(cutoff).changes;
-      return { readings, alerts };
-    });
+    const counts = { readings: 0, alerts: 0 };
+    const { keys, nth, del, nthAlert, delAlerts } = this.guard(() => ({
+      keys: this.db.prepare("SELECT id FROM devices").pluck().all() as number[],
+      // The t of the budget-th oldest expired row: deleting up to it deletes `budget` rows.
+      nth: this.db
+        .prepare("SELECT t FROM readings WHERE device = ? AND t < ? ORDER BY t LIMIT 1 OFFSET ?")
+        .pluck(),
+      del: this.db.prepare("DELETE FROM readings WHERE device = ? AND t < ?"),
+      nthAlert: this.db.prepare("SELECT t FROM alerts WHERE t < ? ORDER BY t LIMIT 1 OFFSET ?").pluck(),
+      delAlerts: this.db.prepare("DELETE FROM alerts WHERE t < ?"),
+    }));
+    let budget = maxRows;
+    for (const k of keys) {
+      for (;;) {
+        const edge = this.guard(() => nth.get(k, cutoff, budget - 1)) as number | undefined;
+        const n = this.guard(() => del.run(k, edge === undefined ? cutoff : edge + 1).changes);
+        // Minute averages are 1/12 of the rows or fewer: this device's go with its last step.
+        budget -= n + (edge === undefined ? this.guard(() => this.rollup.prune(cutoff, [k])) : 0);
+        counts.readings += n;
+        if (budget <= 0) {
+          yield { ...counts };
+          budget = maxRows;
+        }
+        if (edge === undefined) break;
+      }
+    }
+    for (;;) {
+      const edge = this.guard(() => nthAlert.get(cutoff, Math.max(0, budget - 1))) as number | undefined;
+      const n = this.guard(() => delAlerts.run(edge === undefined ? cutoff : edge + 1).changes);
+      counts.alerts += n;
+      if (edge === undefined) return counts;
+      yield { ...counts };
+      budget = maxRows;
+    }
   }
 
   /** Device ids with stored data. */

@@ -9,7 +9,7 @@
 import { existsSync, rmSync } from "node:fs";
 import type { Alert, Bus, Sink } from "../model/bus.js";
 import type { Reading } from "../model/reading.js";
-import { HistoryError, HistoryStore, isHistoryError } from "./history.js";
+import { HistoryError, HistoryStore, isHistoryError, type PruneCounts } from "./history.js";
 
 export interface HistoryLogger {
   error(message: string): void;
@@ -48,6 +48,7 @@ export class HistorySink implements Sink {
   private droppedReadings = 0;
   private droppedAlerts = 0;
   private readonly maxBacklog: number;
+  private pruning: Generator<unknown, PruneCounts, void> | undefined;
   private readonly onReading = (r: Reading) => {
     this.readings.push(r);
     if (this.readings.length > this.maxBacklog) {
@@ -163,6 +164,7 @@ export class HistorySink implements Sink {
   }
 
   private closeStore(): void {
+    this.pruning = undefined;
     try {
       this.store?.close();
     } catch (e) {
@@ -178,16 +180,39 @@ export class HistorySink implements Sink {
       );
   }
 
+  /**
+   * Deletes rows past retention a bounded step per event-loop turn, so polling and MQTT run
+   * in between even when millions of rows expire at once. One prune at a time; stopping or
+   * reopening the store ends it (the next one continues where it left off).
+   */
   private prune(): void {
-    try {
-      const n = this.store?.prune();
-      if (n && n.readings + n.alerts > 0)
-        this.options.logger?.info(
-          `history: pruned ${n.readings} readings and ${n.alerts} alerts past retention`,
-        );
-    } catch (e) {
-      this.fail(e);
-    }
+    if (this.pruning || !this.store) return;
+    const steps = this.store.pruneSteps();
+    this.pruning = steps;
+    const step = () => {
+      if (this.pruning !== steps) return;
+      try {
+        const r = steps.next();
+        if (!r.done) {
+          setImmediate(step);
+          return;
+        }
+        this.pruning = undefined;
+        if (r.value.readings + r.value.alerts > 0)
+          this.options.logger?.info(
+            `history: pruned ${r.value.readings} readings and ${r.value.alerts} alerts past retention`,
+          );
+      } catch (e) {
+        this.pruning = undefined;
+        this.fail(e);
+      }
+    };
+    step();
+  }
+
+  /** True while a prune is under way (it runs in steps between other work). */
+  get pruneRunning(): boolean {
+    return this.pruning !== undefined;
   }
 
   private fail(e: unknown): void {
