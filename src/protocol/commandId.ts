@@ -1,6 +1,6 @@
 /**
- * COMM_PACKET_ID: the first byte of every payload. Generated from shared/comm_ids.json
- * (vedderb/bldc datatypes.h; 153–155 are reserved placeholders and absent on purpose).
+ * COMM_PACKET_ID: the first byte of every payload, as vedderb/bldc `datatypes.h` numbers
+ * the commands (153–155 are reserved placeholders there and absent on purpose).
  */
 export enum CommandId {
   FwVersion = 0,
