@@ -11,6 +11,7 @@ import { EventEmitter } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { type BridgeEndpoint, DeviceLink, type DeviceLinkStats } from "./deviceLink.js";
 import { LineReader, type LoginLine, normaliseHubId, parseLoginLine } from "./loginLine.js";
+import { RememberedIds } from "./rememberedIds.js";
 import {
   addressGroup,
   ConnectionCounter,
@@ -18,6 +19,7 @@ import {
   type FailureLimitOptions,
   normaliseAddress,
   PasswordBook,
+  WindowCounter,
 } from "./security.js";
 import type { SharingOptions } from "./sharing.js";
 
@@ -62,6 +64,10 @@ export interface HubServerOptions {
   readonly pendingLimitBytes?: number;
   /** Ids whose first-registration password is remembered (default 10000). */
   readonly maxRememberedIds?: number;
+  /** A remembered id no tool ever used is forgotten this long after its device left (default 10 min). */
+  readonly rememberedIdleMs?: number;
+  /** New (unpinned) ids one address group may register (default 20 per 10 min). */
+  readonly registrationsPerAddress?: { readonly max?: number; readonly windowMs?: number };
   /** Wrong passwords for one device id, from any address, that lock the id (default 30 per 10 min → 15 min). */
   readonly failedLoginsPerId?: FailureLimitOptions;
   readonly sharing?: SharingOptions;
@@ -85,6 +91,8 @@ export interface HubStats {
   readonly blockedAddresses: number;
   /** Device ids locked after too many wrong passwords from all addresses together. */
   readonly lockedIds: number;
+  /** Unpinned ids whose password the hub remembers. */
+  readonly rememberedIds: number;
   readonly deviceList: readonly DeviceLinkStats[];
 }
 
@@ -118,14 +126,16 @@ const TRUSTED_PER_ID = 4;
 export class HubServer extends EventEmitter<HubEvents> {
   private server: Server | undefined;
   private readonly links = new Map<string, DeviceLink>();
-  /** First-registration password hashes of ids not pinned in config; kept while the hub runs. */
-  private readonly remembered = new Map<string, Buffer>();
+  private readonly remembered: RememberedIds;
   private readonly pinned = new Map<string, Buffer>();
   private readonly book = new PasswordBook();
   /** Failed logins per address group. */
   private readonly limiter: FailureLimiter;
   /** Wrong passwords per device id, from any address. */
   private readonly idLimiter: FailureLimiter;
+  /** New unpinned ids registered per address group. */
+  private readonly newIds: WindowCounter;
+  private readonly newIdsMax: number;
   /** Per id, the address groups that logged in to it or registered it, newest last. */
   private readonly trusted = new Map<string, string[]>();
   private readonly counter: ConnectionCounter;
@@ -152,6 +162,13 @@ export class HubServer extends EventEmitter<HubEvents> {
       blockMs: 900_000,
       ...options.failedLoginsPerId,
     });
+    this.newIds = new WindowCounter(options.registrationsPerAddress?.windowMs ?? 600_000);
+    this.newIdsMax = options.registrationsPerAddress?.max ?? 20;
+    this.remembered = new RememberedIds(
+      options.maxRememberedIds ?? 10_000,
+      options.rememberedIdleMs ?? 600_000,
+      (id) => this.trusted.delete(id),
+    );
     this.counter = new ConnectionCounter(
       options.maxConnections ?? 10_000,
       options.maxConnectionsPerIp ?? 256,
@@ -264,6 +281,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       evictedConnections: this.evicted,
       blockedAddresses: this.limiter.blockedCount(),
       lockedIds: this.idLimiter.blockedCount(),
+      rememberedIds: this.remembered.size,
       deviceList,
     };
   }
@@ -414,19 +432,27 @@ export class HubServer extends EventEmitter<HubEvents> {
       this.fail(socket, remote, group, "notAllowed", login);
       return;
     } else {
-      const known = this.remembered.get(login.id);
+      const known = this.remembered.hash(login.id);
       if (known !== undefined) {
         if (!this.passwordOk(socket, remote, group, login, known)) return;
         hash = known;
       } else {
-        if (this.remembered.size >= (this.options.maxRememberedIds ?? 10_000)) {
-          this.log("warn", `device ${login.id} from ${remote} refused: too many device ids remembered`);
+        if (this.newIds.count(group) >= this.newIdsMax) {
+          this.log("info", `device ${login.id} from ${remote} refused: too many new ids from this address`);
+          this.rejected++;
           socket.destroy();
           return;
         }
         hash = this.book.hash(login.password);
-        this.remembered.set(login.id, hash);
+        if (!this.remembered.add(login.id, hash)) {
+          this.log("warn", `device ${login.id} from ${remote} refused: too many device ids remembered`);
+          this.rejected++;
+          socket.destroy();
+          return;
+        }
+        this.newIds.add(group);
       }
+      this.remembered.online(login.id);
     }
     this.trust(login.id, group);
     this.settle(socket);
@@ -469,6 +495,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       previous.destroy();
     }
     this.trust(login.id, group);
+    this.remembered.toolAttached(login.id);
     this.settle(socket);
     this.loginsOk++;
     link.attachClient(socket, remote, rest);
@@ -505,6 +532,7 @@ export class HubServer extends EventEmitter<HubEvents> {
     this.bytesToClientsPast += link.bytesToClient;
     if (this.links.get(link.id) !== link) return;
     this.links.delete(link.id);
+    this.remembered.offline(link.id);
     this.log("info", `device ${link.id} left`);
     this.emit("deviceLeft", link.id);
   }
