@@ -3,15 +3,60 @@
  * Every read past the end throws ProtocolError("Truncated"); nothing else is thrown.
  * "float16"/"float32" here are VESC's scaled fixed-point values, not IEEE halves:
  * int16/int32 divided by a scale. float32Auto is VESC's portable IEEE-754 binary32.
+ * The *At functions read without a check, for decoders that check a whole block once.
  */
 import { booleanArray, doubleArray } from "./arrays.js";
 import { ProtocolError } from "./errors.js";
 
+// Callers of the *At readers have checked the range, so the casts never hide an undefined.
+
+/** Big-endian int16 at bytes[at] (unchecked). */
+export function int16At(bytes: Uint8Array, at: number): number {
+  return (((bytes[at] as number) << 24) >> 16) | (bytes[at + 1] as number);
+}
+
+/** Big-endian int32 at bytes[at] (unchecked). */
+export function int32At(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) << 24) |
+    ((bytes[at + 1] as number) << 16) |
+    ((bytes[at + 2] as number) << 8) |
+    (bytes[at + 3] as number)
+  );
+}
+
+/** VESC float32_auto at bytes[at] (unchecked): IEEE binary32 for every value firmware encodes. */
+export function float32AutoAt(bytes: Uint8Array, at: number): number {
+  const bits = int32At(bytes, at) >>> 0;
+  const e = (bits >>> 23) & 0xff;
+  const m = bits & 0x7fffff;
+  if (e === 0 && m === 0) return 0;
+  // buffer_get_float32_auto: ldexp(m / 2^24 + 0.5, e - 126); NaN/Inf bit patterns decode as
+  // large finite numbers, like the firmware, so a corrupt field can never publish NaN.
+  const value = (m / 0x1000000 + 0.5) * 2 ** (e - 126);
+  return bits >>> 31 ? -value : value;
+}
+
+/** n consecutive int16 / scale values from bytes[at] (unchecked): cells, temperatures. */
+export function float16ArrayAt(bytes: Uint8Array, at: number, n: number, scale: number): number[] {
+  const out = doubleArray(n);
+  for (let i = 0, p = at; i < n; i++, p += 2) {
+    out[i] = ((((bytes[p] as number) << 24) >> 16) | (bytes[p + 1] as number)) / scale;
+  }
+  return out;
+}
+
+/** n consecutive bool bytes from bytes[at] (unchecked). */
+export function boolArrayAt(bytes: Uint8Array, at: number, n: number): boolean[] {
+  const out = booleanArray(n);
+  for (let i = 0; i < n; i++) out[i] = bytes[at + i] !== 0;
+  return out;
+}
+
 export class ByteReader {
   private offset: number;
 
-  // Reads index the bytes directly rather than through a DataView: creating one DataView per
-  // reply cost about as much as decoding the whole BMS reply's cells (bench/decoder.ts).
+  // Indexes the bytes directly: a DataView per reply cost as much as decoding its cells.
   constructor(
     private readonly bytes: Uint8Array,
     offset = 0,
@@ -77,34 +122,17 @@ export class ByteReader {
   float32(scale: number, what = "float32"): number {
     return this.int32(what) / scale;
   }
-  /** VESC float32_auto: bit-identical to IEEE binary32 for every value the firmware encodes. */
+  /** VESC float32_auto (float32AutoAt). */
   float32Auto(what = "float32_auto"): number {
-    const bits = this.uint32(what);
-    const e = (bits >>> 23) & 0xff;
-    const m = bits & 0x7fffff;
-    if (e === 0 && m === 0) return 0;
-    // buffer_get_float32_auto: ldexp(m / 2^24 + 0.5, e - 126); NaN/Inf bit patterns decode as
-    // large finite numbers, like the firmware, so a corrupt field can never publish NaN.
-    const value = (m / 0x1000000 + 0.5) * 2 ** (e - 126);
-    return bits >>> 31 ? -value : value;
+    return float32AutoAt(this.bytes, this.take(4, what));
   }
-  /**
-   * n consecutive int16 / scale values after one range check (cell voltages, temperatures):
-   * a check and a label per element cost more than the reads themselves.
-   */
+  /** n consecutive int16 / scale values after one range check (cell voltages, temperatures). */
   float16Array(n: number, scale: number, what = "float16[]"): number[] {
-    let at = this.take(2 * n, what);
-    const out = doubleArray(n);
-    for (let i = 0; i < n; i++, at += 2) out[i] = ((this.u16At(at) << 16) >> 16) / scale;
-    return out;
+    return float16ArrayAt(this.bytes, this.take(2 * n, what), n, scale);
   }
   /** n consecutive bool bytes after one range check. */
   boolArray(n: number, what = "bool[]"): boolean[] {
-    const at = this.take(n, what);
-    const b = this.bytes;
-    const out = booleanArray(n);
-    for (let i = 0; i < n; i++) out[i] = b[at + i] !== 0;
-    return out;
+    return boolArrayAt(this.bytes, this.take(n, what), n);
   }
   bytesN(n: number, what = "bytes"): Uint8Array {
     const at = this.take(n, what);

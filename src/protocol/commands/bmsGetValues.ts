@@ -7,7 +7,15 @@
  * soc/soh are sent as fractions ×1000 and decoded to percent, as the JSON contract wants.
  */
 import type { BmsValues } from "../../model/reading.js";
-import { ByteReader, ByteWriter } from "../bytes.js";
+import {
+  ByteReader,
+  ByteWriter,
+  boolArrayAt,
+  float16ArrayAt,
+  float32AutoAt,
+  int16At,
+  int32At,
+} from "../bytes.js";
 import { type CommandCodec, expectCommand } from "../codec.js";
 import { CommandId } from "../commandId.js";
 import { ProtocolError } from "../errors.js";
@@ -22,9 +30,13 @@ export const BMS_MAX_CELLS = 50;
 export const BMS_MAX_TEMPS = 50;
 
 export function decodeBmsValues(payload: Uint8Array): BmsValues {
-  const r = new ByteReader(payload);
-  expectCommand(r, CommandId.BmsGetValues, NAME);
-  return new DecodedBmsValues(r);
+  if (payload[0] !== CommandId.BmsGetValues)
+    expectCommand(new ByteReader(payload), CommandId.BmsGetValues, NAME);
+  return new DecodedBmsValues(payload);
+}
+
+function truncated(what: string, need: number, have: number): ProtocolError {
+  return new ProtocolError("Truncated", `${NAME}: ${what} need ${need} more bytes, payload has ${have}`);
 }
 
 /**
@@ -60,46 +72,54 @@ class DecodedBmsValues implements BmsValues {
   declare readonly dataVersion: number | undefined;
   declare readonly status: string | undefined;
 
-  constructor(r: ByteReader) {
-    this.packVoltage = r.float32(1e6, "v_tot");
-    this.chargeVoltage = r.float32(1e6, "v_charge");
-    this.current = r.float32(1e6, "i_in");
-    this.currentIc = r.float32(1e6, "i_in_ic");
-    this.ampHours = r.float32(1e3, "ah_cnt");
-    this.wattHours = r.float32(1e3, "wh_cnt");
-    const cellCount = r.uint8("cell_num");
-    if (r.remaining < cellCount * 3 + 1) {
-      throw new ProtocolError(
-        "Truncated",
-        `${NAME}: ${cellCount} cells need ${cellCount * 3 + 1} more bytes, payload has ${r.remaining}`,
-      );
-    }
-    this.cells = r.float16Array(cellCount, 1e3, "v_cell");
-    this.balancing = r.boolArray(cellCount, "bal_state");
-    const tempCount = r.uint8("temp_adc_num");
-    if (r.remaining < tempCount * 2 + 8) {
-      throw new ProtocolError(
-        "Truncated",
-        `${NAME}: ${tempCount} sensors need ${tempCount * 2 + 8} more bytes, payload has ${r.remaining}`,
-      );
-    }
-    this.temperatures = r.float16Array(tempCount, 1e2, "temps_adc");
-    this.icTemperature = r.float16(1e2, "temp_ic");
-    this.humidityTemperature = r.float16(1e2, "temp_hum");
-    this.humidity = r.float16(1e2, "hum");
-    this.maxCellTemperature = r.float16(1e2, "temp_max_cell");
-    // The optional tail, read while bytes remain. soc/soh: fraction ×1000 → percent.
-    this.soc = r.remaining >= 2 ? r.int16("soc") / 10 : undefined;
-    this.soh = r.remaining >= 2 ? r.int16("soh") / 10 : undefined;
-    this.canId = r.remaining >= 1 ? r.uint8("can_id") : undefined;
-    const totals = r.remaining >= 16;
-    this.ampHoursChargedTotal = totals ? r.float32Auto("ah_cnt_chg_total") : undefined;
-    this.wattHoursChargedTotal = totals ? r.float32Auto("wh_cnt_chg_total") : undefined;
-    this.ampHoursDischargedTotal = totals ? r.float32Auto("ah_cnt_dis_total") : undefined;
-    this.wattHoursDischargedTotal = totals ? r.float32Auto("wh_cnt_dis_total") : undefined;
-    this.pressure = r.remaining >= 2 ? r.int16("pressure") * 10 : undefined; // raw ×10 → Pa
-    this.dataVersion = r.remaining >= 1 ? r.uint8("data_version") : undefined;
-    this.status = r.remaining >= 1 ? r.string("status") : undefined;
+  // One range check per block (the fixed head, cells, sensors), then unchecked reads.
+  constructor(p: Uint8Array) {
+    const n = p.length;
+    if (n < 26) throw truncated("v_tot … wh_cnt and cell_num", 25, n - 1);
+    this.packVoltage = int32At(p, 1) / 1e6;
+    this.chargeVoltage = int32At(p, 5) / 1e6;
+    this.current = int32At(p, 9) / 1e6;
+    this.currentIc = int32At(p, 13) / 1e6;
+    this.ampHours = int32At(p, 17) / 1e3;
+    this.wattHours = int32At(p, 21) / 1e3;
+    const cellCount = p[25] as number;
+    let at = 26;
+    if (n - at < cellCount * 3 + 1) throw truncated(`${cellCount} cells`, cellCount * 3 + 1, n - at);
+    this.cells = float16ArrayAt(p, at, cellCount, 1e3);
+    this.balancing = boolArrayAt(p, at + 2 * cellCount, cellCount);
+    at += 3 * cellCount;
+    const tempCount = p[at++] as number;
+    if (n - at < tempCount * 2 + 8) throw truncated(`${tempCount} sensors`, tempCount * 2 + 8, n - at);
+    this.temperatures = float16ArrayAt(p, at, tempCount, 1e2);
+    at += 2 * tempCount;
+    this.icTemperature = int16At(p, at) / 1e2;
+    this.humidityTemperature = int16At(p, at + 2) / 1e2;
+    this.humidity = int16At(p, at + 4) / 1e2;
+    this.maxCellTemperature = int16At(p, at + 6) / 1e2;
+    at += 8;
+    // The optional tail: each field is read if its bytes remain. soc/soh: fraction ×1000 → percent.
+    let has = n - at >= 2;
+    this.soc = has ? int16At(p, at) / 10 : undefined;
+    at += has ? 2 : 0;
+    has = n - at >= 2;
+    this.soh = has ? int16At(p, at) / 10 : undefined;
+    at += has ? 2 : 0;
+    has = n - at >= 1;
+    this.canId = has ? p[at] : undefined;
+    at += has ? 1 : 0;
+    has = n - at >= 16;
+    this.ampHoursChargedTotal = has ? float32AutoAt(p, at) : undefined;
+    this.wattHoursChargedTotal = has ? float32AutoAt(p, at + 4) : undefined;
+    this.ampHoursDischargedTotal = has ? float32AutoAt(p, at + 8) : undefined;
+    this.wattHoursDischargedTotal = has ? float32AutoAt(p, at + 12) : undefined;
+    at += has ? 16 : 0;
+    has = n - at >= 2;
+    this.pressure = has ? int16At(p, at) * 10 : undefined; // raw ×10 → Pa
+    at += has ? 2 : 0;
+    has = n - at >= 1;
+    this.dataVersion = has ? p[at] : undefined;
+    at += has ? 1 : 0;
+    this.status = n - at >= 1 ? new ByteReader(p, at).string("status") : undefined;
   }
 }
 
