@@ -76,8 +76,8 @@ const NO_BYTES = new Uint8Array(0);
 const NO_CRCS = new Uint16Array(0);
 /** Smallest buffer taken for a chunk that starts with no bytes pending (one reply, typically). */
 const MIN_BUFFER_BYTES = 256;
-/** Smallest buffer taken when a frame is pending across chunks (a stream). */
-const STREAM_BUFFER_BYTES = 4096;
+/** Smallest buffer taken when a frame is pending across chunks (a stream): several chunks fit. */
+const STREAM_BUFFER_BYTES = 16384;
 
 /** Frames a payload, choosing the shortest length form like packet_send_packet. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
@@ -243,22 +243,24 @@ export class FrameDecoder {
     // Stop byte before CRC, in the firmware's order.
     if (buf[frameEnd - 1] !== STOP_BYTE) return BAD_END;
     const crc = ((buf[frameEnd - 3] as number) << 8) | (buf[frameEnd - 2] as number);
-    if (this.crcOf(pos + headerLen, pos + headerLen + len) !== crc) return BAD_CRC;
-    return frameEnd;
-  }
-
-  /**
-   * CRC of buf[from, to). Bytes no CRC has seen are summed directly; a candidate overlapping
-   * bytes already summed (a resync inside a failed frame) is answered from prefix CRCs, so each
-   * byte goes through at most two CRC steps however many candidates cover it.
-   */
-  private crcOf(from: number, to: number): number {
-    const work = this.stats.work;
+    const from = pos + headerLen;
+    const to = from + len;
+    // Bytes no CRC has seen are summed directly; a candidate over bytes already summed (a
+    // resync inside a failed frame) is answered from prefix CRCs: ≤ 2 CRC steps per byte.
+    let actual: number;
     if (from >= this.crcTo) {
       this.crcTo = to;
-      work.crcBytes += to - from;
-      return crc16(this.buf, from, to);
+      this.stats.work.crcBytes += len;
+      actual = crc16(buf, from, to);
+    } else {
+      actual = this.prefixCrc(from, to);
     }
+    return actual === crc ? frameEnd : BAD_CRC;
+  }
+
+  /** CRC of buf[from, to) from prefix CRCs, extending them to `to`. */
+  private prefixCrc(from: number, to: number): number {
+    const work = this.stats.work;
     if (this.prefixTo < from || from < this.prefixFrom) {
       if (this.prefix.length < this.buf.length) this.prefix = new Uint16Array(this.buf.length);
       this.prefixFrom = this.prefixTo = from;
