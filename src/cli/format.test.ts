@@ -31,6 +31,7 @@ describe("control characters from the device", () => {
 
   it("are escaped in the read table, so a hardware name cannot drive the terminal", () => {
     const text = formatReading({ device, values: { faultName: "FAULT\u001b[0m" } as MotorValues });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting none are left
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f\u202e]/);
     expect(text.split("\n")[0]).toBe(
       "BMS\\x1b]0;pwned\\x07\\x1b[2J\\rX\\x00\\u202e  firmware 6.05\\x1b[31m  uuid aa\\nbb",
@@ -43,9 +44,7 @@ describe("control characters from the device", () => {
     const log = createLog("debug", (l) => lines.push(l));
     log.warn(`hub: device ${hostile} registered`);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(
-      / warn  hub: device BMS\\x1b\]0;pwned\\x07\\x1b\[2J\\rX\\x00\\u202e registered$/,
-    );
+    expect(lines[0]).toContain(" warn  hub: device BMS\\x1b]0;pwned\\x07\\x1b[2J\\rX\\x00\\u202e registered");
     expect(escapeControl("plain ascii, ümlauts and °C")).toBe("plain ascii, ümlauts and °C");
   });
 });
