@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { encodeFrame } from "../protocol/frame.js";
 import { framesIn, openPeer, type Peer, registerDevice } from "../../test/helpers/hubPeers.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
@@ -82,6 +82,8 @@ test("hub takes its settings from the config file's hub section", async () => {
   expect(await r.done).toBe(0);
 });
 
+const ENV = { PW_OK: "fine-pw-1", PW_COLON: "pw:with-colon", PW_B: "fine-pw-2" };
+
 test.each([
   [["--bogus"]],
   [["--port", "70000"]],
@@ -89,10 +91,59 @@ test.each([
   [["--allow", "dev1"]],
   [["--allow", "dev1:UNSET_VAR_FOR_TEST"]],
   [["--config", "/nonexistent/vesc2mqtt.yaml"]],
+  // With a free port, so that the mistake is the only reason to stop.
+  [["--port", "0", "--host", "127.0.0.1", "--allow", "dev1:PW_COLON"]],
+  [["--port", "0", "--host", "127.0.0.1", "--allow", "ab:PW_OK"]],
+  [["--port", "0", "--host", "127.0.0.1", "--allow", "dev1:PW_OK", "--allow", "DEV 1:PW_B"]],
 ])("a mistake (%j) is one line on stderr and exit 2", async (argv) => {
-  const r = run(argv);
+  const r = run(argv, ENV);
   expect(await r.done).toBe(2);
   expect(r.err.length).toBe(1);
   expect(r.err[0]).toMatch(/^vesc2mqtt hub: /);
+  expect(r.err[0]).not.toMatch(/fine-pw|with-colon/);
   expect(r.out).toEqual([]);
+});
+
+describe("hub --config refuses devices the hub could never serve, as the flags do", () => {
+  test.each([
+    [
+      "a ':' in a password",
+      "- { id: dev1, password_env: PW_COLON }",
+      "hub.devices[0]: the password must not contain ':'",
+    ],
+    ["an empty password", '- { id: dev1, password: "" }', "hub.devices[0]: the password is empty"],
+    ["a 2-character id", "- { id: ab, password_env: PW_OK }", 'hub.devices[0]: the id "ab" is too short'],
+    [
+      "the same id twice (case and spaces ignored)",
+      "- { id: dev1, password_env: PW_OK }\n    - { id: DEV 1, password_env: PW_B }",
+      'hub.devices[1]: the id "DEV 1" is already given by hub.devices[0]',
+    ],
+  ])("%s", async (_name, devices, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "hubcli-"));
+    dirs.push(dir);
+    const file = join(dir, "config.yaml");
+    writeFileSync(file, `hub:\n  host: 127.0.0.1\n  port: 0\n  devices:\n    ${devices}\n`);
+    const r = run(["--config", file], ENV);
+    expect(await r.done).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toContain(`vesc2mqtt hub: `);
+    expect(r.err[0]).toContain(message);
+    expect(r.err[0]).not.toMatch(/fine-pw|with-colon/);
+    expect(r.out).toEqual([]);
+  });
+
+  test("a config device and an --allow with the same id clash", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hubcli-"));
+    dirs.push(dir);
+    const file = join(dir, "config.yaml");
+    writeFileSync(
+      file,
+      "hub:\n  host: 127.0.0.1\n  port: 0\n  devices:\n    - { id: dev1, password_env: PW_OK }\n",
+    );
+    const r = run(["--config", file, "--allow", "Dev1:PW_B"], ENV);
+    expect(await r.done).toBe(2);
+    expect(r.err).toEqual([
+      'vesc2mqtt hub: --allow Dev1:PW_B: the id "Dev1" is already given by hub.devices[0] (ids ignore case and spaces)',
+    ]);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { isConfigError, loadConfig } from "../config/load.js";
+import { hubDeviceProblems } from "../hub/deviceRules.js";
 import { type HubDeviceSpec, HubServer } from "../hub/hubServer.js";
 
 const USAGE =
@@ -106,6 +107,7 @@ function hubOptions(
     id: d.id,
     password: d.password ?? "",
   }));
+  const labels = devices.map((_, i) => `hub.devices[${i}]`);
   for (const spec of values.allow ?? []) {
     const m = /^([^:]+):([A-Za-z_][A-Za-z0-9_]*)$/.exec(spec);
     if (m === null)
@@ -115,11 +117,12 @@ function hubOptions(
     if (password === undefined || password === "") {
       throw new UsageError(`--allow ${id}: environment variable ${envName} is not set`);
     }
-    if (password.includes(":") || password.includes("\n")) {
-      throw new UsageError(`--allow ${id}: the password in ${envName} must not contain ':' or a newline`);
-    }
     devices.push({ id, password });
+    labels.push(`--allow ${id}:${envName}`);
   }
+  // The config's own devices were checked by loadConfig; this adds --allow and clashes between both.
+  const problem = hubDeviceProblems(devices, (i) => labels[i] ?? `device ${i}`)[0];
+  if (problem !== undefined) throw new UsageError(problem);
   if (devices.length === 0)
     err("vesc2mqtt hub: no --allow list: any device id may register (first registration sets its password)");
   return {

@@ -11,6 +11,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
+import { hubDeviceProblems } from "../hub/deviceRules.js";
 import type { ConnectionSpec } from "../transport/transport.js";
 import { type Config, type DeviceConfig, configSchema } from "./schema.js";
 
@@ -255,6 +256,7 @@ function resolveSecretsAndPaths(config: Config, env: Env, baseDir: string, error
     resolvePassword(d, where, env, baseDir, errors);
     if (d.password === undefined) errors.push(`${where}: needs password, password_file or password_env`);
   });
+  errors.push(...hubDeviceProblems(config.hub.devices, (i) => `hub.devices[${i}]`));
 }
 
 function abs(p: string, baseDir: string): string {

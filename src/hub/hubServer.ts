@@ -10,6 +10,7 @@
 import { EventEmitter } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { type BridgeEndpoint, DeviceLink, type DeviceLinkStats } from "./deviceLink.js";
+import { DEFAULT_MAX_LINE_BYTES, hubDeviceProblems } from "./deviceRules.js";
 import { LineReader, type LoginLine, normaliseHubId, parseLoginLine } from "./loginLine.js";
 import { RememberedIds } from "./rememberedIds.js";
 import {
@@ -152,8 +153,15 @@ export class HubServer extends EventEmitter<HubEvents> {
   private rejected = 0;
   private evicted = 0;
 
+  /** Throws a TypeError for a pinned device that could never register or be logged in to. */
   constructor(private readonly options: HubServerOptions = {}) {
     super();
+    const problem = hubDeviceProblems(
+      options.devices ?? [],
+      (i) => `devices[${i}]`,
+      options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    )[0];
+    if (problem !== undefined) throw new TypeError(`HubServer: ${problem}`);
     this.log = options.logger ?? stderrHubLogger;
     this.limiter = new FailureLimiter(options.failedLogins);
     this.idLimiter = new FailureLimiter({
@@ -329,7 +337,7 @@ export class HubServer extends EventEmitter<HubEvents> {
       socket.destroy();
     }, this.options.loginTimeoutMs ?? 5000);
     this.pending.set(socket, { group, timer, release });
-    const reader = new LineReader(this.options.maxLineBytes ?? 128);
+    const reader = new LineReader(this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     const onData = (chunk: Buffer) => {
       const ev = reader.push(chunk);
       if (ev.kind === "need") return;
