@@ -485,6 +485,28 @@ describe("HistorySink on a real Bus", () => {
     }
   });
 
+  test("a data folder deleted while running (file, WAL and all) is recreated with a new file", async () => {
+    const folder = join(dir, "data");
+    const path = join(folder, "history.db");
+    const bus = new Bus();
+    const log = lines();
+    const sink = new HistorySink({ bus, path, flushMs: 3_600_000, logger: log.logger });
+    await sink.start();
+    try {
+      bus.emit("reading", syntheticReading({ time: T0 }));
+      sink.flush();
+      rmSync(folder, { recursive: true, force: true });
+      bus.emit("reading", syntheticReading({ time: T0 + 1000 }));
+      sink.flush();
+      expect(sink.error).toBeUndefined();
+      expect(sink.store?.query({ deviceId: "pack", from: T0, to: T0 + 1000 }).time).toEqual([T0 + 1000]);
+      expect(existsSync(path)).toBe(true);
+      expect(log.out.filter((l) => /deleted or replaced/.test(l))).toHaveLength(1);
+    } finally {
+      await sink.stop();
+    }
+  });
+
   test("a history file deleted while running is noticed and started anew, with one log line", async () => {
     const path = join(dir, "gone.db");
     const bus = new Bus();
