@@ -104,7 +104,10 @@ export function renderDevice(id, en) {
       ),
     );
     tiles.push(tile("power", "Power", num(power, 0), "W"));
-    if (typeof b.soc === "number")
+    // The bridge says which sensors are measured and which are stuck (bms.fitted / bms.stuck).
+    const fittedT = b.fitted ? b.fitted.temperatures : null;
+    const stuckT = b.stuck ? b.stuck.temperatures : [];
+    if (typeof b.soc === "number" && (!b.fitted || b.fitted.soc))
       tiles.push(
         tile(
           "soc",
@@ -116,9 +119,12 @@ export function renderDevice(id, en) {
         ),
       );
     if (typeof b.soh === "number") tiles.push(tile("soh", "SOH", num(b.soh, 0), "%"));
-    const temps = b.temperatures.map((t, i) => `T${i + 1} ${num(t, 1)}`).join(" · ");
-    // null = not applicable / implausible: shown as "–", never the maximum.
-    const known = b.temperatures.filter((t) => typeof t === "number");
+    const shown = b.temperatures.map((t, i) => [t, i + 1]).filter(([, n]) => !fittedT || fittedT.includes(n));
+    const temps = shown
+      .map(([t, n]) => `T${n} ${num(t, 1)}${stuckT.includes(n) ? " (stuck)" : ""}`)
+      .join(" · ");
+    // null = not applicable / implausible: shown as "–", never the maximum; nor is a stuck sensor.
+    const known = shown.filter(([t, n]) => typeof t === "number" && !stuckT.includes(n)).map(([t]) => t);
     const tmax = known.length ? Math.max(...known) : b.icTemperature;
     tiles.push(
       tile(
@@ -129,6 +135,10 @@ export function renderDevice(id, en) {
         `${temps}${temps ? " · " : ""}IC ${num(b.icTemperature, 1)}`,
       ),
     );
+    if (b.stale)
+      tiles.push(
+        tile("bms-stale", "BMS data", "frozen", "", "reply unchanged: the Express repeats a cached reading"),
+      );
     if (typeof b.ampHoursChargedTotal === "number")
       tiles.push(
         tile(
