@@ -62,6 +62,16 @@ export class Metrics {
     whDis: this.gauge("vesc_discharged_watt_hours", "Watt-hours discharged, device lifetime counter", [
       "device",
     ]),
+    stuck: this.gauge(
+      "vesc_temperature_stuck",
+      "1 while a fitted temperature sensor is stuck (unchanged while others move), else 0",
+      ["device", "sensor"],
+    ),
+    bmsStale: this.gauge(
+      "vesc_bms_data_stale",
+      "1 while the BMS reply has not changed for bms.stale_after_s",
+      ["device"],
+    ),
     link: this.gauge("vesc_link_up", "1 while the device link is online", ["device"]),
     lastReading: this.gauge("vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
     alert: this.gauge("vesc_alert_active", "1 while the alert rule is active", ["device", "rule"]),
@@ -152,6 +162,14 @@ export class Metrics {
       }
       for (let i = 0; i < r.tempCount; i++) this.set(this.g.temp, { device, sensor: i + 1 }, r.temps[i]);
       for (let i = r.tempCount; i < shape.temps; i++) this.g.temp.remove({ device, sensor: i + 1 });
+      // Only fitted sensors have a stuck series (the bridge's SensorHealth decides both).
+      for (let i = 0; i < Math.max(r.tempCount, shape.temps); i++) {
+        const n = i + 1;
+        if (r.fittedTemps?.includes(n))
+          this.g.stuck.set({ device, sensor: n }, r.stuckTemps?.includes(n) ? 1 : 0);
+        else this.g.stuck.remove({ device, sensor: n });
+      }
+      this.set(this.g.bmsStale, d, r.bmsStale);
       this.set(this.g.temp, { device, sensor: "ic" }, r.icTemperature);
       shape.cells = r.cellCount;
       shape.temps = r.tempCount;
@@ -209,8 +227,12 @@ export class Metrics {
       this.g.cell.remove({ device, cell: i + 1 });
       this.g.balancing.remove({ device, cell: i + 1 });
     }
-    for (let i = 0; i < (shape?.temps ?? 0); i++) this.g.temp.remove({ device, sensor: i + 1 });
+    for (let i = 0; i < (shape?.temps ?? 0); i++) {
+      this.g.temp.remove({ device, sensor: i + 1 });
+      this.g.stuck.remove({ device, sensor: i + 1 });
+    }
     this.g.temp.remove({ device, sensor: "ic" });
+    this.g.bmsStale.remove({ device });
     for (const id of shape?.can ?? []) for (const g of this.motor.values()) g.remove({ device, can_id: id });
     for (const rule of ALERT_RULES) this.g.alert.remove({ device, rule });
     const perDevice = [
@@ -286,6 +308,10 @@ class DeviceSnapshot {
   wattHoursDischargedTotal = Number.NaN;
   /** CAN nodes as they came (few devices have any). */
   can: Reading["can"];
+  /** The bridge's sensor verdicts as they came (shared arrays, not copied). */
+  fittedTemps: readonly number[] | undefined;
+  stuckTemps: readonly number[] | undefined;
+  bmsStale = Number.NaN;
 
   fill(r: Reading): void {
     this.fresh = true;
@@ -307,6 +333,9 @@ class DeviceSnapshot {
     this.tempCount = bms.temperatures.length;
     // null (not applicable / implausible) → NaN, which set() turns into "no series".
     for (let i = 0; i < bms.temperatures.length; i++) this.temps[i] = bms.temperatures[i] ?? Number.NaN;
+    this.fittedTemps = bms.fitted?.temperatures;
+    this.stuckTemps = bms.stuck?.temperatures;
+    this.bmsStale = bms.stale === undefined ? Number.NaN : bms.stale ? 1 : 0;
     this.icTemperature = bms.icTemperature ?? Number.NaN;
     this.packVoltage = bms.packVoltage ?? Number.NaN;
     this.packCurrent = bms.packCurrent ?? Number.NaN;
