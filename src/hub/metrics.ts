@@ -45,6 +45,16 @@ export function registerHubMetrics(registry: Registry, hub: HubServer): void {
     "Addresses blocked after failed logins",
     (s) => s.blockedAddresses,
   );
+  gauge(
+    "vesc2mqtt_hub_locked_ids",
+    "Device ids locked after wrong passwords from many addresses",
+    (s) => s.lockedIds,
+  );
+  gauge(
+    "vesc2mqtt_hub_remembered_ids",
+    "Unpinned device ids whose password is remembered",
+    (s) => s.rememberedIds,
+  );
   counter(
     "vesc2mqtt_hub_bytes_to_devices_total",
     "Bytes relayed from clients to devices",
@@ -62,5 +72,10 @@ export function registerHubMetrics(registry: Registry, hub: HubServer): void {
     "vesc2mqtt_hub_rejected_connections_total",
     "Connections refused by caps or address blocking",
     (s) => s.rejectedConnections,
+  );
+  counter(
+    "vesc2mqtt_hub_evicted_connections_total",
+    "Connections closed before login to make room at the connection cap",
+    (s) => s.evictedConnections,
   );
 }

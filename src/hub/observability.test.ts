@@ -59,9 +59,13 @@ test("stats, metrics and the /api/hub snapshot follow devices, clients and relay
   expect(metricValue(text, "vesc2mqtt_hub_bytes_to_clients_total")).toBe(tool.bytes().length);
   expect(metricValue(text, "vesc2mqtt_hub_login_failures_total")).toBe(1);
   expect(metricValue(text, "vesc2mqtt_hub_logins_total")).toBe(1);
+  expect(metricValue(text, "vesc2mqtt_hub_remembered_ids")).toBe(1); // unpinned: obs1
+  expect(metricValue(text, "vesc2mqtt_hub_locked_ids")).toBe(0);
+  expect(metricValue(text, "vesc2mqtt_hub_evicted_connections_total")).toBe(0);
 
   const snap = hubSnapshot(hub.hub);
   if (!snap.enabled) throw new Error("snapshot says disabled");
+  expect(snap).toMatchObject({ rememberedIds: 1, lockedIds: 0, evictedConnections: 0, blockedAddresses: 0 });
   expect(snap.deviceList).toHaveLength(1);
   expect(snap.deviceList[0]).toMatchObject({ id: "OBS1", clientAttached: true, bytesToDevice: req.length });
   const json = JSON.stringify(snap);

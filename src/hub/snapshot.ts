@@ -27,7 +27,10 @@ export type HubSnapshot =
       readonly loginsOk: number;
       readonly loginFailures: number;
       readonly rejectedConnections: number;
+      readonly evictedConnections: number;
       readonly blockedAddresses: number;
+      readonly lockedIds: number;
+      readonly rememberedIds: number;
       readonly deviceList: readonly HubSnapshotDevice[];
     };
 
@@ -46,7 +49,10 @@ export function hubSnapshot(hub: HubServer | null | undefined): HubSnapshot {
     loginsOk: s.loginsOk,
     loginFailures: s.loginFailures,
     rejectedConnections: s.rejectedConnections,
+    evictedConnections: s.evictedConnections,
     blockedAddresses: s.blockedAddresses,
+    lockedIds: s.lockedIds,
+    rememberedIds: s.rememberedIds,
     deviceList: s.deviceList.map(({ bridge, ...d }) => ({
       ...d,
       ...(bridge !== undefined
