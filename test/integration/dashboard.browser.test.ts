@@ -297,6 +297,48 @@ describeWithBinary(CHROMIUM, "dashboard in chromium", () => {
     }
   });
 
+  test("null values (n/a, implausible) show as dashes, never as numbers or errors", async () => {
+    const time = Date.now();
+    const deviceId = "odd-pack";
+    bus.emit("status", {
+      deviceId,
+      link: "online",
+      url: "tcp://127.0.0.1:65102",
+      reconnects: 0,
+      crcErrors: 0,
+      discardedBytes: 0,
+      framesReceived: 1,
+    });
+    const base = syntheticReading({ deviceId, time, cells: 4 });
+    const bms = base.bms!;
+    bus.emit("reading", {
+      ...base,
+      bms: {
+        ...bms,
+        packVoltage: null,
+        packPower: null,
+        cells: [3.9, null, 3.95, 3.92],
+        temperatures: [30, 25, 26, null, 22],
+        implausible: ["packVoltage", "cells[1]"],
+      },
+    });
+    const page = await open({ width: 1280, height: 900 });
+    try {
+      await page.click(`[data-testid="device-item"][data-device="${deviceId}"]`);
+      await expect.poll(() => page.locator('[data-testid="cell-bar"]').count(), { timeout: 15_000 }).toBe(4);
+      const snap = await page.evaluate<Snapshot>(SNAPSHOT_JS);
+      expect(snap.bars.map((b) => b.mv)).toEqual([3900, Number.NaN, 3950, 3920]);
+      expect(snap.delta).toBe("50 mV");
+      expect(snap.pack).not.toMatch(/\d/);
+      const temperature = await page.textContent('[data-testid="value-temperature"]');
+      expect(temperature).toContain("30.0");
+      const tiles = await page.textContent("body");
+      expect(tiles).not.toMatch(/NaN|null|Infinity/);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   test("the dashboard of `vesc2mqtt demo` shows its 20-cell pack live, with charts", async () => {
     const demo = await startDemo({ webPort: 0, mqttPort: 0, cells: 20, logLevel: "error", stderr: () => {} });
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
