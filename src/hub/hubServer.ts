@@ -1,11 +1,12 @@
 /**
- * A self-hosted VESC Hub speaking VESC Tool's tcphub protocol byte for byte
- * (shared/protocol.md §8b): devices register with `VESC:<id>:<pw>\n` (+ NUL), VESC Tool logs
- * in with `VESCTOOL:<id>:<pw>\n`, `PING:<id>:x\n` gets `PONG\n`/`NULL\n`; after login the hub
- * is a transparent byte pipe. Failures close the socket without a word, as the reference
- * hub does. On top: pinned or first-registration passwords (constant-time compare), per-IP
- * failed-login blocking, connection caps, a login line length cap and timeout, and an
- * in-process endpoint for the bridge (see localTransport.ts).
+ * A self-hosted VESC Hub speaking the protocol of VESC Tool's hub (vesc_tool tcphub.cpp)
+ * byte for byte: devices register with `VESC:<id>:<pw>\n` (+ NUL), VESC Tool logs in with
+ * `VESCTOOL:<id>:<pw>\n`, `PING:<id>:x\n` gets `PONG\n`/`NULL\n`; after login the hub is a
+ * transparent byte pipe. Failures close the socket without a word, as the reference hub
+ * does. On top: pinned or first-registration passwords (constant-time compare), failed-login
+ * limits per address group and per device id, connection caps, a login line length cap and
+ * a login deadline, and an in-process endpoint for the bridge (see localTransport.ts).
+ * docs/hub.md describes the security model for users.
  */
 import { EventEmitter } from "node:events";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";

@@ -1,8 +1,8 @@
 /**
- * The first line of a hub connection, parsed exactly like VESC Tool's `tcphub.cpp`
- * (shared/protocol.md §8b): `<type>:<id>:<password>\n`, exactly three `:`-separated tokens,
- * type and id upper-cased with spaces removed (ids are case-insensitive), the password
- * verbatim, an id shorter than 3 characters refused. Pure: no sockets, no timers.
+ * The first line of a hub connection, parsed exactly like vesc_tool tcphub.cpp:
+ * `<type>:<id>:<password>\n`, exactly three `:`-separated tokens, type and id upper-cased
+ * with spaces removed (ids are case-insensitive), the password verbatim, an id shorter
+ * than 3 characters refused. Pure: no sockets, no timers.
  */
 
 export type LoginKind = "VESC" | "VESCTOOL" | "PING";

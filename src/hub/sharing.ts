@@ -1,9 +1,9 @@
 /**
- * Sharing one device connection between a VESC Tool client and the in-process bridge
- * (shared/design.md "Living with VESC Tool"). The tool's bytes are piped untouched by the
- * caller; this class only *observes* them (to know what the tool asked and whether its
- * stream is between frames), routes device replies, and decides when the bridge's own
- * requests go out:
+ * Sharing one device connection between a VESC Tool client and the in-process bridge, so
+ * the bridge keeps its readings while someone uses VESC Tool. The tool's bytes are piped
+ * untouched by the caller; this class only *observes* them (to know what the tool asked and
+ * whether its stream is between frames), routes device replies, and decides when the
+ * bridge's own requests go out:
  *  - only read-only telemetry (FW_VERSION, GET_VALUES(_SELECTIVE), BMS_GET_VALUES and
  *    FORWARD_CAN of those) ever reaches the device from the bridge; anything else is dropped;
  *  - while a tool is attached and has asked the same thing within `toolRecentMs`, the bridge's
@@ -14,7 +14,7 @@
  *    frame it goes anyway: the tool is sending garbage the device will drop regardless);
  *  - replies are matched to requests by command id in send order (the protocol has no
  *    request ids); a bridge request's reply also reaches the tool, which just shows
- *    fresher values, an accepted cost (design.md).
+ *    fresher values, an accepted cost.
  * Known limit: the FORWARD_CAN reply carries the inner command id only, so a tool asking
  * the same command of another CAN node at the same moment can swap the two replies.
  */
@@ -29,7 +29,7 @@ export const BRIDGE_ALLOWED_COMMANDS: ReadonlySet<number> = new Set([
   CommandId.BmsGetValues,
 ]);
 
-/** Firmware's PACKET_MAX_PL_LEN: what the device itself treats as a frame (protocol.md §2). */
+/** Firmware's PACKET_MAX_PL_LEN (vesc_express main/packet.h): what the device itself treats as a frame. */
 const DEVICE_MAX_PAYLOAD = 512;
 const MAX_IN_FLIGHT = 256;
 
