@@ -239,7 +239,7 @@ export class HaSink implements Sink {
     pub.on("disconnect", () => {
       if (!down && this.#publisher === pub) {
         downSince = Date.now();
-        const every = seconds(this.options.reconnectPeriodMs ?? 5000);
+        const every = seconds(this.options.reconnectPeriodMs ?? 2000);
         this.#log.warn(`mqtt: connection to ${redactUrl(m.url)} lost (retrying every ${every})`);
       }
       down = true;
