@@ -4,6 +4,8 @@
  * devices themselves.
  */
 export * from "./protocol/index.js";
+export { implausibleCount, packCurrent, packPower, toBmsReading } from "./model/bmsReading.js";
+export { BMS_LIMITS, isPlausible, type Range } from "./model/plausibility.js";
 export type {
   BmsReading,
   BmsValues,
