@@ -29,7 +29,10 @@ export interface FaultSettings {
   resetMidFrame?: number | "once";
   /** Hub-login mode: wait this long after the login line before serving it. */
   slowLoginMs?: number;
-  /** Answer with short payloads of old firmware: FW_VERSION without its tail, BMS values without totals/pressure/status. */
+  /**
+   * Lay replies out as firmware older than any Express (3.00): FW_VERSION ends after the
+   * UUID, GET_VALUES after the fault code, the BMS reply after SOH.
+   */
   oldFirmware?: boolean;
 }
 
