@@ -7,7 +7,7 @@ import { connectionSpecOf } from "../config/load.js";
 import type { Config, DeviceConfig } from "../config/schema.js";
 import { type EmbeddedHub, startHubForConfig } from "../hub/forConfig.js";
 import { Bus, type Sink } from "../model/bus.js";
-import type { DeviceStatus } from "../model/reading.js";
+import type { DeviceStatus, Reading } from "../model/reading.js";
 import { SensorHealth } from "../model/sensorHealth.js";
 import { EmbeddedBroker } from "../mqtt/embeddedBroker.js";
 import { Poller } from "../session/poller.js";
@@ -80,6 +80,16 @@ export class Bridge {
   /** How many times each sink's listeners threw (they never reach the pollers). */
   get sinkErrors(): ReadonlyMap<string, number> {
     return new Map([...this.#sinkErrors].map(([k, v]) => [k, v.count]));
+  }
+
+  /** Like a sink, the sensor bookkeeping must never fail a poll: on a bug the reading goes out as read. */
+  #withHealth(health: SensorHealth, r: Reading): Reading {
+    try {
+      return health.apply(r);
+    } catch (e) {
+      this.#sinkFailed("sensor-health", "reading", e);
+      return r;
+    }
   }
 
   #sinkFailed(owner: string, event: string, error: unknown): void {
@@ -164,7 +174,7 @@ export class Bridge {
         const health = sensorHealthOf(d);
         this.#health.set(d.id, health);
         poller.on("reading", (r) => {
-          const reading = health.apply(r);
+          const reading = this.#withHealth(health, r);
           const stale = reading.bms?.stale === true;
           const statusChanged = stale !== (this.#bmsStale.get(d.id) ?? false);
           this.#bmsStale.set(d.id, stale);
