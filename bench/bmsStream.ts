@@ -11,6 +11,49 @@ import { Rng } from "./prng.js";
 import { projectRoot } from "./report.js";
 
 export const BMS_FIXTURE = "test/fixtures/frames/bmsGetValues-express-fw65-20s.hex";
+/** 139 consecutive replies of a real VESC Express 6.05 (20 cells, 24 temperature slots). */
+export const BMS_SEQUENCE_FIXTURE = "test/fixtures/frames/bms-express-fw605-sequence.txt";
+
+/** The captured sequence's frames, in order (each line: seconds, then the frame in hex). */
+export function realBmsFrames(): Uint8Array[] {
+  const text = readFileSync(path.join(projectRoot(), BMS_SEQUENCE_FIXTURE), "utf8");
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+    .map((l) => {
+      const hex = l.trim().split(/\s+/)[1] ?? "";
+      return Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+    });
+}
+
+/** The real frames repeated in capture order until at least `bytes` bytes. */
+export function realBmsStream(bytes: number): Uint8Array {
+  const frames = realBmsFrames();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (let i = 0; n < bytes; i++) {
+    const f = frames[i % frames.length] as Uint8Array;
+    parts.push(f);
+    n += f.length;
+  }
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/**
+ * The decoder's worst pattern: a header promising 10,000 bytes, then 0x03 bytes, each
+ * position of which promises a 771-byte frame whose stop byte is right but whose CRC is not.
+ */
+export function worstCaseStream(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes).fill(3);
+  out.set([3, 0x27, 0x10]);
+  return out;
+}
 
 /** The captured frame (whole frame, start byte to stop byte). */
 export function fixtureBmsFrame(): Uint8Array {

@@ -1,10 +1,11 @@
-// C reference for bench/decoder.ts: the same work as FrameDecoder + decodeBmsValues, in C.
-// Frame scan with the firmware's sliding resync (bldc comm/packet.c), the same "complete frame
-// further on" rule as src/protocol/frame.ts, a table CRC16-XMODEM (vesc_express main/crc.c),
-// and a bounds-checked COMM_BMS_GET_VALUES decode into a struct (vesc_tool commands.cpp order).
-// Usage: decoder_ref STREAM_FILE SEED MAX_CHUNK ITERATIONS  -> one JSON line on stdout with
-// wall (CLOCK_MONOTONIC) and CPU (CLOCK_PROCESS_CPUTIME_ID) seconds per pass.
-// Chunks are cut with the same xorshift32 as bench/prng.ts so both sides see identical pushes.
+// C reference for bench/decoder.ts: the same work as FrameDecoder + decodeBmsValues, in plain C
+// as the firmware does it: bldc comm/packet.c's scan (wait for the declared length, slide one
+// byte past an invalid frame), vesc_express main/crc.c's byte-wise CRC16-XMODEM table, and a
+// bounds-checked COMM_BMS_GET_VALUES decode into a struct (vesc_tool commands.cpp order).
+// Usage: decoder_ref STREAM_FILE SEED MAX_CHUNK ITERATIONS [fixed] -> one JSON line on stdout
+// with wall (CLOCK_MONOTONIC) and CPU (CLOCK_PROCESS_CPUTIME_ID) seconds per pass.
+// Chunks are cut with the same xorshift32 as bench/prng.ts (or are all MAX_CHUNK with "fixed"),
+// so both sides see identical pushes.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -31,9 +32,9 @@ static inline uint16_t crc16(const uint8_t* p, size_t n) {
 struct Bms {
   double packVoltage, chargeVoltage, current, currentIc, ampHours, wattHours;
   int cellCount, tempCount;
-  double cells[50];
-  bool balancing[50];
-  double temps[50];
+  double cells[255];
+  bool balancing[255];
+  double temps[255];
   double icTemp, humTemp, humidity, maxCellTemp;
   bool hasSoc, hasSoh, hasCanId, hasTotals, hasPressure, hasDataVersion, hasStatus;
   double soc, soh, totals[4], pressure;
@@ -86,11 +87,11 @@ static bool decodeBms(const uint8_t* p, size_t n, Bms& b) {
   b.ampHours = r.f32(1e3);
   b.wattHours = r.f32(1e3);
   b.cellCount = r.u8();
-  if (!r.ok || b.cellCount > 50 || r.remaining() < (size_t)b.cellCount * 3 + 1) return false;
+  if (!r.ok || r.remaining() < (size_t)b.cellCount * 3 + 1) return false;
   for (int i = 0; i < b.cellCount; i++) b.cells[i] = r.f16(1e3);
   for (int i = 0; i < b.cellCount; i++) b.balancing[i] = r.u8() != 0;
   b.tempCount = r.u8();
-  if (!r.ok || b.tempCount > 50) return false;
+  if (!r.ok || r.remaining() < (size_t)b.tempCount * 2 + 8) return false;
   for (int i = 0; i < b.tempCount; i++) b.temps[i] = r.f16(1e2);
   b.icTemp = r.f16(1e2);
   b.humTemp = r.f16(1e2);
@@ -146,14 +147,6 @@ struct Decoder {
     if (crc16(b + pos + hl, len) != crc) return INVALID;
     return FRAME;
   }
-  long long completeFrameAfter(size_t pos) const {
-    size_t fe;
-    for (size_t q = pos + 1; q < end; q++) {
-      uint8_t c = buf[q];
-      if (c >= 2 && c <= 4 && tryFrame(q, fe) == FRAME) return (long long)q;
-    }
-    return -1;
-  }
   void append(const uint8_t* p, size_t n) {
     if (end + n > buf.size()) {
       size_t live = end - start;
@@ -184,13 +177,7 @@ struct Decoder {
       if (c < 2 || c > 4) { mark(pos); pos++; continue; }
       size_t fe = 0;
       Attempt a = tryFrame(pos, fe);
-      if (a == NEED) {
-        long long next = completeFrameAfter(pos);
-        if (next < 0) break;
-        mark(pos);
-        pos = (size_t)next;
-        continue;
-      }
+      if (a == NEED) break;
       if (a == INVALID) { mark(pos); pos++; continue; }
       flush(pos);
       onFrame(buf.data() + pos + c, fe - pos - c - 3);
@@ -212,8 +199,8 @@ static uint32_t xorshift32() {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s STREAM SEED MAX_CHUNK ITERATIONS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s STREAM SEED MAX_CHUNK ITERATIONS [fixed]\n", argv[0]);
     return 2;
   }
   FILE* f = fopen(argv[1], "rb");
@@ -227,9 +214,10 @@ int main(int argc, char** argv) {
   if (xs == 0) xs = 0x9e3779b9u;
   uint32_t maxChunk = (uint32_t)strtoul(argv[3], nullptr, 10);
   int iterations = atoi(argv[4]);
+  bool fixed = argc == 6 && strcmp(argv[5], "fixed") == 0;
   std::vector<size_t> chunks;
   for (size_t left = data.size(); left > 0;) {
-    size_t c = 1 + xorshift32() % maxChunk;
+    size_t c = fixed ? maxChunk : 1 + xorshift32() % maxChunk;
     if (c > left) c = left;
     chunks.push_back(c);
     left -= c;
