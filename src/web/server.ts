@@ -230,7 +230,8 @@ export class WebServer implements Sink {
     this.app = app;
     this.live = live;
     this.bound = app.server.address() as AddressInfo;
-    if (!token && !isLoopback(host))
+    // Under ingress without a token every address but the proxy is refused.
+    if (!token && !isLoopback(host) && !ingress?.enabled)
       this.options.logger?.warn(
         `web: dashboard on ${host} without an access token: anyone on the network can read it`,
       );
