@@ -238,7 +238,18 @@ function problem(check: Check, r: JinjaResult): string | undefined {
   }
   if (c.dev_cla === "enum") {
     const ops = c.ops as string[];
-    return ops.includes(out) ? undefined : `enum state "${out}" not in options`;
+    if (!ops.includes(out)) return `enum state "${out}" not in options`;
+    // The state HA shows is the document's: the motor fault name, the link state.
+    const doc = JSON.parse(check.payload) as { values?: { faultName?: string }; link?: string };
+    const fault = doc.values?.faultName?.replace(/^FAULT_CODE_/, "").toLowerCase();
+    const want = String(c.uniq_id).endsWith("_fault")
+      ? fault !== undefined && ops.includes(fault)
+        ? fault
+        : "unknown"
+      : String(c.uniq_id).endsWith("_link")
+        ? doc.link
+        : out;
+    return out === want ? undefined : `enum state "${out}", the state document says "${want}"`;
   }
   const numeric =
     c.unit_of_meas !== undefined || c.stat_cla !== undefined || NUMERIC_CLASSES.has(String(c.dev_cla));
