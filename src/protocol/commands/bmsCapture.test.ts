@@ -2,27 +2,15 @@
  * The 139 consecutive BMS replies of a real VESC Express 6.05 (20S) decoded as one stream:
  * what the device really sends, including its quirks (i_in 0, a slot stuck at 99.00 °C).
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { hex } from "../../../test/helpers/hex.js";
+import { fw605BmsFrames } from "../../../test/helpers/fw605Sequence.js";
 import { toBmsReading } from "../../model/bmsReading.js";
 import type { BmsValues } from "../../model/reading.js";
 import { FrameDecoder } from "../frame.js";
 import { decodeBmsValues, encodeBmsValuesResponse } from "./bmsGetValues.js";
 
-function captureFrames(): Uint8Array[] {
-  const path = fileURLToPath(
-    new URL("../../../test/fixtures/frames/bms-express-fw605-sequence.txt", import.meta.url),
-  );
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
-    .map((l) => hex(l.trim().split(/\s+/)[1] ?? ""));
-}
-
 describe("real VESC Express 6.05 BMS capture", () => {
-  const frames = captureFrames();
+  const frames = fw605BmsFrames().map((f) => f.frame);
   const stream = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
   frames.reduce((at, f) => {
     stream.set(f, at);
