@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { createLog, escapeControl } from "../bridge/log.js";
+import { toBmsReading } from "../model/bmsReading.js";
 import type { MotorValues } from "../model/reading.js";
-import { cellBar, cellBarScale, formatReading } from "./format.js";
+import { decodeBmsValues } from "../protocol/index.js";
+import { hex } from "../../test/helpers/hex.js";
+import { cellBar, cellBarScale, formatBms, formatReading } from "./format.js";
 
 const filled = (bar: string) => [...bar].filter((c) => c === "█").length;
 
@@ -46,5 +49,33 @@ describe("control characters from the device", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(" warn  hub: device BMS\\x1b]0;pwned\\x07\\x1b[2J\\rX\\x00\\u202e registered");
     expect(escapeControl("plain ascii, ümlauts and °C")).toBe("plain ascii, ümlauts and °C");
+  });
+});
+
+describe("BMS table", () => {
+  // data_version 1, MOSFET slot n/a; 1 cell; i_in 0 and i_in_ic 0.15 A at 50 V.
+  const v1 = decodeBmsValues(
+    hex(`60 02 fa f0 80 00 00 00 00 00 00 00 00 00 02 49 f0 ${"00 ".repeat(8)}
+      01 0e 74 00 05 0b b8 09 c4 0a 28 92 3c 08 98 0b b8 00 00 00 00 0a 28 01 f4 03 e8 0a
+      ${"00 ".repeat(16)} 00 00 01 4f 4b 00`),
+  );
+
+  it("shows the measured current and its power, with i_in and the IC current raw", () => {
+    const pack = formatBms(toBmsReading(v1))[0];
+    expect(pack).toContain("current 0.150 A  power 7.5 W  (i_in 0.00 A, IC 0.150 A)");
+  });
+
+  it("names data_version 1 temperature slots and shows n/a for the unused one", () => {
+    const temps = formatBms(toBmsReading(v1)).find((l) => l.startsWith("Temps"));
+    expect(temps).toContain("IC 30.0, Cell Min 25.0, Cell Max 26.0, Mosfet n/a, Ambient 22.0 °C");
+  });
+
+  it("shows an implausible cell and pack voltage as such, never as a number", () => {
+    const bms = toBmsReading({ ...v1, packVoltage: 2147.483647, cells: [-32.768], balancing: [false] });
+    const text = formatBms(bms).join("\n");
+    expect(text).toContain("Pack      - V");
+    expect(text).toContain("power - W");
+    expect(text).toContain("  1  implausible reading");
+    expect(text).not.toMatch(/2147|32\.768/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { escapeControl } from "../bridge/log.js";
 import type { BmsReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
 
 /** One line of `read --json`: exactly the contract's shape. */
 export interface JsonReading {
@@ -119,7 +120,14 @@ export function formatBms(bms: BmsReading): string[] {
     );
   });
   if (balancingCount > 0) lines.push(`          ${balancingCount} cell(s) balancing`);
-  const temps = bms.temperatures.map((t) => (t === null ? "n/a" : t.toFixed(1))).join(" ");
+  // data_version 1 slots have roles (IC, Cell Min …): name them, as VESC Tool does.
+  const labelled = bms.dataVersion === 1;
+  const temps = bms.temperatures
+    .map((t, i) => {
+      const v = t === null ? "n/a" : t.toFixed(1);
+      return labelled ? `${bmsTemperatureLabel(i, 1)} ${v}` : v;
+    })
+    .join(labelled ? ", " : " ");
   lines.push(
     `Temps     ${temps || "-"} °C   IC ${fixed(bms.icTemperature, 1)} °C   max cell ${fixed(bms.maxCellTemperature, 1)} °C`,
   );
