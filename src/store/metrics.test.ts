@@ -151,6 +151,24 @@ describe("Metrics exposition", () => {
     for (const x of samples) expect(Number.isFinite(x.value)).toBe(true);
   });
 
+  test("implausible values counted by the poller become vesc_implausible_values_total", async () => {
+    const metrics = new Metrics();
+    const base = {
+      deviceId: "a",
+      link: "online" as const,
+      url: "tcp://127.0.0.1:65102",
+      reconnects: 0,
+      crcErrors: 0,
+      discardedBytes: 0,
+      framesReceived: 10,
+    };
+    metrics.observeStatus({ ...base, implausibleValues: 3 });
+    metrics.observeStatus({ ...base, implausibleValues: 9 });
+    const { samples, types } = parseExposition(await metrics.text());
+    expect(find(samples, "vesc_implausible_values_total", { device: "a" })).toBe(9);
+    expect(types.get("vesc_implausible_values_total")).toBe("counter");
+  });
+
   test("cells that disappear and removed devices leave no series behind", async () => {
     const metrics = new Metrics();
     const time = Date.parse("2025-03-01T00:00:00Z");

@@ -91,6 +91,10 @@ export class Metrics {
     discarded: this.counter("vesc_discarded_bytes_total", "Bytes the frame decoder discarded"),
     reconnects: this.counter("vesc_reconnects_total", "Reconnects of the device link"),
     frames: this.counter("vesc_frames_received_total", "Frames received from the device"),
+    implausible: this.counter(
+      "vesc_implausible_values_total",
+      "BMS values published as null because no pack can have them (docs/protocol.md)",
+    ),
   };
   /** Last cumulative value per device and counter, to turn totals into increments. */
   private readonly seen = new Map<string, Record<keyof Metrics["c"], number>>();
@@ -200,12 +204,13 @@ export class Metrics {
   observeStatus(s: DeviceStatus): void {
     const device = s.deviceId;
     this.g.link.set({ device }, s.link === "online" ? 1 : 0);
-    const prev = this.seen.get(device) ?? { crc: 0, discarded: 0, reconnects: 0, frames: 0 };
+    const prev = this.seen.get(device) ?? { crc: 0, discarded: 0, reconnects: 0, frames: 0, implausible: 0 };
     const now = {
       crc: s.crcErrors,
       discarded: s.discardedBytes,
       reconnects: s.reconnects,
       frames: s.framesReceived,
+      implausible: s.implausibleValues ?? 0,
     };
     for (const k of Object.keys(now) as Array<keyof typeof now>) {
       // A smaller total means the poller started over: count the new total as increment.
