@@ -30,6 +30,7 @@ import { expressBmsReply, expressCustomConfigReply, expressFwVersionReply } from
 import { type Firmware, fwNumber } from "./firmware/version.js";
 import { vescBmsFwVersionReply, vescBmsReply } from "./firmware/vescBms.js";
 import { BmsModel, type Scenario } from "./model/bms.js";
+import { asReceivedOverCan } from "./model/canHop.js";
 import { asCapturedExpress, CAPTURED_TEMP_SLOTS } from "./model/capturedExpress.js";
 import { expressIdentity, macUuid, motorIdentity, stmUuid } from "./model/identity.js";
 import { MotorModel } from "./model/motor.js";
@@ -203,13 +204,20 @@ export class SimDevice {
   /**
    * The Express's BMS cache now (bms_values), as its firmware version and the profile
    * have it: data version 1 temperature slots from 6.06 on, unless the profile's script-fed
-   * BMS (which sets no data version) is simulated.
+   * BMS (which sets no data version) is simulated. A BMS on CAN reaches the cache through
+   * its CAN frames, quantised on the way; a script-fed one (can id 255) sets floats.
    */
   bmsState(): BmsRecord {
     const now = this.clock();
     if (this.profile === "express-6.05")
       return asCapturedExpress(this.bms.record(now, 0), this.seed, this.bms.ticks);
-    return this.bms.record(now, fwNumber(this.firmware) >= 606 ? 1 : 0);
+    const own = this.bmsOwnState();
+    return this.bmsCanId === 255 ? own : asReceivedOverCan(own);
+  }
+
+  /** The BMS's own state, before any CAN frame: what it answers itself when asked over CAN. */
+  bmsOwnState(): BmsRecord {
+    return this.bms.record(this.clock(), fwNumber(this.firmware) >= 606 ? 1 : 0);
   }
 
   /** The payload the next COMM_BMS_GET_VALUES gets (reading it changes nothing). */
@@ -232,7 +240,7 @@ export class SimDevice {
 
   /** The reply of the VESC BMS itself to a BMS request forwarded to its CAN id (vesc_bms_fw). */
   canBmsReply(): Uint8Array {
-    return vescBmsReply({ ...this.bmsState(), canId: this.bmsCanId });
+    return vescBmsReply({ ...this.bmsOwnState(), canId: this.bmsCanId });
   }
 
   /** A motor controller's GET_VALUES reply in its firmware's layout. */
