@@ -9,6 +9,7 @@ import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { Bus } from "../model/bus.js";
+import type { BmsReading } from "../model/reading.js";
 import { DISCOVERY_SETTLE_READINGS, HaSink, linkLine } from "./haSink.js";
 
 const configs = (c: FakeMqttClient) =>
@@ -202,4 +203,35 @@ test("link log lines: online carries no stale error; down and back say why and a
     "device pack: online again after 12.5 s without data (reconnect #3; last error: connection refused)",
   );
   expect(linkLine(back, retry, 61_000, 73_500)).not.toMatch(/online \(/);
+});
+
+test("frozen BMS data: the BMS availability topic goes offline, and online again when data moves", async () => {
+  const fake = new FakeMqttClient();
+  const bus = new Bus();
+  const sink = sinkWith(fake, bus);
+  await sink.start();
+  const bmsAvailability = () =>
+    fake.published
+      .filter((p) => p.topic === "vesc2mqtt/pack/bms/availability")
+      .map((p) => [p.payload, p.retain]);
+  const reading = (stale: boolean, step: number) => {
+    const r = syntheticReading({ time: Date.now(), step });
+    return { ...r, bms: { ...(r.bms as BmsReading), stale } };
+  };
+  try {
+    fake.up();
+    bus.emit("reading", reading(false, 0));
+    bus.emit("reading", reading(false, 1));
+    expect(bmsAvailability()).toEqual([["online", true]]);
+    bus.emit("reading", reading(true, 2));
+    bus.emit("reading", reading(true, 3));
+    expect(bmsAvailability()).toEqual([
+      ["online", true],
+      ["offline", true],
+    ]);
+    bus.emit("reading", reading(false, 4));
+    expect(bmsAvailability().at(-1)).toEqual(["online", true]);
+  } finally {
+    await sink.stop();
+  }
 });

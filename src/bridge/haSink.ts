@@ -31,6 +31,7 @@ import { type ConnectFn, Publisher, type PublisherStats } from "../mqtt/publishe
 import type { Platform } from "../mqtt/homeassistant/entities.js";
 import { type StateDoc, availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
 import {
+  bmsAvailabilityTopic,
   bridgeStateTopic,
   canStateTopic,
   deviceAvailabilityTopic,
@@ -100,6 +101,8 @@ interface DeviceMemory {
   candidateReadings: number;
   /** When the link last changed (ms), for "online again after 12.3 s" lines. */
   linkSince: number;
+  /** BMS availability topic → what it should say (own BMS and CAN BMS nodes; frozen data → offline). */
+  bmsAvailability: Map<string, "online" | "offline">;
 }
 
 /**
@@ -202,6 +205,7 @@ export class HaSink implements Sink {
         candidateShape: "",
         candidateReadings: 0,
         linkSince: 0,
+        bmsAvailability: new Map(),
       });
     }
     const pub = new Publisher({
@@ -483,6 +487,10 @@ export class HaSink implements Sink {
         const payload = slot.payload;
         if (payload !== undefined) this.#sendState(topic, payload);
       }
+      for (const [topic, value] of mem.bmsAvailability) {
+        const ack = this.#send(topic, value);
+        if (ack) acks.push(ack);
+      }
       // The alert state as it is now: raised or cleared while the broker was away, or lost
       // with a broker that keeps no retained messages.
       if (mem.alertsKnown) {
@@ -532,6 +540,25 @@ export class HaSink implements Sink {
       }
     }
     this.#publishAvailability(mem, false);
+    if (r.bms)
+      this.#publishBmsAvailability(mem, bmsAvailabilityTopic(base, r.deviceId), r.bms.stale === true);
+    if (r.can) {
+      for (const node of Object.values(r.can))
+        if (node.bms)
+          this.#publishBmsAvailability(
+            mem,
+            bmsAvailabilityTopic(base, r.deviceId, node.canId),
+            node.bms.stale === true,
+          );
+    }
+  }
+
+  /** Sent when it changes; a publish dropped while disconnected goes out with the republish on connect. */
+  #publishBmsAvailability(mem: DeviceMemory, topic: string, stale: boolean): void {
+    const want = stale ? "offline" : "online";
+    if (mem.bmsAvailability.get(topic) === want) return;
+    mem.bmsAvailability.set(topic, want);
+    this.#send(topic, want);
   }
 
   #status(s: DeviceStatus): void {
@@ -582,6 +609,7 @@ export class HaSink implements Sink {
     // Empty retained payloads clear what a broker would otherwise replay forever.
     for (const topic of [
       ...mem.states.keys(),
+      ...mem.bmsAvailability.keys(),
       deviceAvailabilityTopic(base, id),
       deviceConnectionTopic(base, id),
     ])

@@ -17,6 +17,15 @@ export const canStateTopic = (base: string, deviceId: string, canId: number): st
 export const deviceAvailabilityTopic = (base: string, deviceId: string): string =>
   `${base}/${deviceId}/availability`;
 
+/**
+ * `online` / `offline`, retained: whether a BMS's data is live (offline while the Express
+ * repeats a frozen BMS reply). The device's own BMS, or a CAN BMS node's.
+ */
+export const bmsAvailabilityTopic = (base: string, deviceId: string, canId?: number): string =>
+  canId === undefined
+    ? `${base}/${deviceId}/bms/availability`
+    : `${base}/${deviceId}/can/${canId}/bms/availability`;
+
 /** The device's link status (DeviceStatus JSON, retained): diagnostics that stay visible while the device is down. */
 export const deviceConnectionTopic = (base: string, deviceId: string): string =>
   `${base}/${deviceId}/connection`;

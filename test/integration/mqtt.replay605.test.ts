@@ -100,6 +100,7 @@ describeWithBinary(MOSQUITTO, "the real Express 6.05 replayed through the bridge
     expect(Object.keys(discovery?.cmps ?? {})).toContain("stuck_sensors");
     const alertsDoc = rec.json<{ problem: boolean }>("vesc2mqtt/pack/alerts");
     expect(alertsDoc?.problem).toBe(false);
+    expect(rec.text("vesc2mqtt/pack/bms/availability")).toBe("online");
     expect(bridge.statuses()[0]?.reconnects).toBe(0);
   }, 90_000);
 });

@@ -262,14 +262,6 @@ export function mergedBmsPresence(bms: BmsReading, prev?: BmsPresence): BmsPrese
   };
 }
 
-/**
- * BMS entities go unavailable while the BMS data is frozen (`bms.stale`: the Express repeats
- * a cached reply) while the link and the Express's own entities stay. A state without `bms`
- * (one failed BMS read) leaves them available.
- */
-export const BMS_AVAILABILITY_TEMPLATE =
-  "{{ 'offline' if (value_json.bms | default({})).stale | default(false) else 'online' }}";
-
 /** Per temperature entity: whether the bridge considers the sensor stuck (see sensorHealth.ts). */
 const stuckAttributes = (n: number) =>
   `{{ {'stuck': ${n} in ((value_json.bms | default({})).stuck | default({})).temperatures | default([])} | tojson }}`;

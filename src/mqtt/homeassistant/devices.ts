@@ -5,6 +5,7 @@
  */
 import type { CanNodeReading, DeviceInfo, Reading } from "../../model/reading.js";
 import {
+  bmsAvailabilityTopic,
   canStateTopic,
   deviceAvailabilityTopic,
   deviceConnectionTopic,
@@ -101,6 +102,7 @@ export function haDevices(base: string, desc: DeviceDescription, p: DevicePresen
       firmware: p.device?.firmware,
       serialNumber: serialOf(p.device),
       stateTopic: deviceStateTopic(base, desc.id),
+      bmsAvailabilityTopic: bmsAvailabilityTopic(base, desc.id),
       entities,
       ...common,
     },
@@ -121,6 +123,7 @@ export function haDevices(base: string, desc: DeviceDescription, p: DevicePresen
       serialNumber: serialOf(np.device),
       viaDevice: objectId,
       stateTopic: canStateTopic(base, desc.id, node.id),
+      bmsAvailabilityTopic: bmsAvailabilityTopic(base, desc.id, node.id),
       entities: nodeEntities,
       ...common,
     });

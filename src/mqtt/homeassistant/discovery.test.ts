@@ -186,7 +186,7 @@ describe("discovery payloads", () => {
         expect(topics, e.key).toEqual([
           "vesc2mqtt/bridge/state",
           "vesc2mqtt/pack/availability",
-          "vesc2mqtt/pack/state",
+          "vesc2mqtt/pack/bms/availability",
         ]);
       else if (!bmsValue)
         expect(topics, e.key).toEqual(["vesc2mqtt/bridge/state", "vesc2mqtt/pack/availability"]);

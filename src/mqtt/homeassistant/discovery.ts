@@ -9,7 +9,6 @@
  * retained config. unique_id = `<base>_<device>[_can<id>]_<key>`: stable across restarts.
  */
 import { deviceDiscoveryTopic, entityDiscoveryTopic, topicSafe } from "../topics.js";
-import { BMS_AVAILABILITY_TEMPLATE } from "./bmsEntities.js";
 import type { EntityDef, Platform } from "./entities.js";
 
 export type DiscoveryMode = "device" | "entity";
@@ -43,6 +42,8 @@ export interface HaDevice {
   /** `<base>/<device>/alerts` (alerts.ts); shared by the Express and its CAN nodes. */
   readonly alertsTopic: string;
   readonly availabilityTopic: string;
+  /** `online`/`offline` for this device's BMS data (frozen → offline); the BMS entities follow it too. */
+  readonly bmsAvailabilityTopic?: string;
   readonly entities: readonly EntityDef[];
 }
 
@@ -84,7 +85,7 @@ export function componentConfig(opts: DiscoveryOptions, d: HaDevice, e: EntityDe
   const avty: Record<string, string>[] = e.bridgeAvailabilityOnly
     ? [{ t: opts.bridgeTopic }]
     : [{ t: opts.bridgeTopic }, { t: d.availabilityTopic }];
-  if (e.bmsAvailability) avty.push({ t: d.stateTopic, val_tpl: BMS_AVAILABILITY_TEMPLATE });
+  if (e.bmsAvailability && d.bmsAvailabilityTopic) avty.push({ t: d.bmsAvailabilityTopic });
   const stateTopic =
     e.source === "state" ? d.stateTopic : e.source === "alerts" ? d.alertsTopic : d.connectionTopic;
   return {

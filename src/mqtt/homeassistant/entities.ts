@@ -38,7 +38,11 @@ export interface EntityDef {
   readonly options?: readonly string[];
   /** Only the bridge LWT: for entities that must stay visible while the device is down. */
   readonly bridgeAvailabilityOnly?: boolean;
-  /** Also unavailable while the BMS data is frozen (bmsEntities.ts BMS_AVAILABILITY_TEMPLATE). */
+  /**
+   * Also follows the BMS availability topic (offline while the BMS data is frozen). A topic of
+   * its own, not a template on the state topic: no extra bytes of template per entity in
+   * discovery, and Home Assistant renders nothing more per state message.
+   */
   readonly bmsAvailability?: boolean;
   /** json_attributes_template over the same state topic. */
   readonly attributesTemplate?: string;
