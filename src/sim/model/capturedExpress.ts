@@ -2,8 +2,9 @@
  * The BMS values as a real VESC Express 6.05 reported them in a capture (a 20S pack whose
  * values a script feeds in, not a CAN BMS): i_in 0 while i_in_ic measures about 0.14 A, SOC,
  * SOH and every Ah/Wh counter 0, 24 temperature slots of which three read and the fourth
- * is a fixed 99.00 °C, no humidity, pressure or max cell temperature, can id 255. Cells,
- * balancing and the charger voltage still come from the pack model.
+ * is a fixed 99.00 °C, no humidity, pressure or max cell temperature, and (by the device's
+ * default for this profile) can id 255. Cells, balancing and the charger voltage still come
+ * from the pack model.
  */
 import type { BmsRecord } from "../firmware/bmsRecord.js";
 import { hashNoise } from "../prng.js";
@@ -36,7 +37,6 @@ export function asCapturedExpress(r: BmsRecord, seed: number, tick: number): Bms
     tempMaxCell: 0,
     soc: 0,
     soh: 0,
-    canId: 255,
     ahCntChgTotal: 0,
     whCntChgTotal: 0,
     ahCntDisTotal: 0,
