@@ -210,7 +210,7 @@ export function addonConfig(
       enabled: true,
       host: placement.webHost ?? "0.0.0.0",
       port: placement.webPort ?? ADDON_WEB_PORT,
-      ingress: { enabled: true, trusted_proxy: str(options, "ingress_proxy") ?? SUPERVISOR_PROXY },
+      ingress: { enabled: true, trusted_proxy: SUPERVISOR_PROXY },
     },
     history: defined({
       enabled: flag(options, "history"),
