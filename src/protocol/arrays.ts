@@ -1,13 +1,6 @@
 /**
- * Arrays for the per-frame hot path, made by slicing a template rather than by a literal or
- * `new Array`. V8 tracks every array/object literal and Array-constructor call site and, when
- * most of what a site made survived a GC, allocates all its later objects straight into the
- * old generation ("allocation-site pretenuring"). A decode site tipped that way by start-up
- * made everything it referenced survive young GCs too: ~9 % of all decoding garbage
- * promoted, a mark-compact every second or so and half the throughput gone, in some runs of
- * bench/decoder.ts and not others. `slice()` of a template allocates without a site, so
- * nothing here can be pretenured; it costs about what a literal or `new Array(n)` does and
- * gives a packed array of the template's element kind in one allocation.
+ * Arrays for the per-frame hot path, sliced from a template: `slice()` allocates without a V8
+ * allocation site, so V8 can never pretenure them (docs/performance.md).
  */
 
 const DOUBLES: number[] = new Array<number>(64).fill(0.5);

@@ -154,8 +154,8 @@ export class FrameDecoder {
   /**
    * Payloads and discarded bytes are views of bytes the decoder copied and never writes again:
    * they stay valid and unchanged for as long as they are held. Several share one ArrayBuffer
-   * (mind `byteOffset` when using `.buffer`); holding one keeps its whole buffer alive (a few
-   * KiB when frames came as a stream), so `slice()` a payload to keep it for long.
+   * (mind `byteOffset` when using `.buffer`); holding one keeps its whole buffer alive (16 KiB
+   * or more when frames came as a stream), so `slice()` a payload to keep it for long.
    */
   push(chunk: Uint8Array): DecodeEvent[] {
     const events = objectArray<DecodeEvent>();
@@ -187,8 +187,17 @@ export class FrameDecoder {
       pos = attempt;
     }
     this.flushDiscard(pos, events);
-    this.start = pos;
-    if (this.start === this.end) this.emptied();
+    // emptied() inline, every field read on every push: a rarely taken path deoptimised push().
+    const lent = this.lent;
+    const big = buf.length > 65536;
+    const idle = pos === end;
+    const release = idle && (lent || big);
+    this.buf = release ? NO_BYTES : buf;
+    this.lent = lent && !release;
+    this.start = idle ? 0 : pos;
+    this.end = idle ? 0 : end;
+    this.crcTo = idle ? 0 : this.crcTo;
+    this.prefixTo = idle ? -1 : this.prefixTo;
     return events;
   }
 
