@@ -60,7 +60,9 @@ export function buildSinks(ctx: SinkContext): Sink[] {
         name: d.name ?? d.id,
         can: d.can.map((c) => ({ id: c.id, kind: c.kind, ...(c.name ? { name: c.name } : {}) })),
         temperatureNames: new Map(
-          Object.entries(d.bms.temperatures).flatMap(([n, c]) => (c.name ? [[Number(n), c.name] as const] : [])),
+          Object.entries(d.bms.temperatures).flatMap(([n, c]) =>
+            c.name ? [[Number(n), c.name] as const] : [],
+          ),
         ),
         // One interval of slack beyond the poller's own staleness, so the poller speaks first.
         staleAfterMs: d.intervalS * 1000 * (d.staleAfterIntervals + 1),

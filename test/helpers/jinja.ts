@@ -23,7 +23,7 @@ export interface JinjaResult {
   readonly warnings: readonly string[];
 }
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, logging, math, sys
 from jinja2 import Undefined, make_logging_undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment

@@ -1,5 +1,5 @@
 /**
- * Alerts in Home Assistant (issue #7), pure: one retained JSON document per device on
+ * Alerts in Home Assistant, pure: one retained JSON document per device on
  * `<base>/<device>/alerts`, one `binary_sensor` (device_class problem) per alert rule and
  * one text sensor with the current message. Written by the alerts owner for the HA sink to
  * import; the entities read the alerts topic (source "alerts").

@@ -1,7 +1,8 @@
 /**
  * The Home Assistant entity table: which sensors exist for a reading, declared once,
  * keyed by the reading model's field names. Units, device classes and state classes
- * follow shared/ha_sensor_rules.json (checked by test/helpers/haRules.ts).
+ * follow Home Assistant's sensor tables (checked by test/helpers/haRules.ts against
+ * test/fixtures/ha_sensor_rules.json).
  *
  * Presence rules (what gets an entity):
  * - Required BMS fields (pack voltage, current, counters, IC temperature): always.
