@@ -1,5 +1,6 @@
 /**
- * A checker for Home Assistant MQTT discovery payloads against shared/ha_sensor_rules.json:
+ * A checker for Home Assistant MQTT discovery payloads against Home Assistant's tables
+ * (test/fixtures/ha_sensor_rules.json, from home-assistant/core sensor/const.py):
  * unit ∈ allowed units of the device class (exact unicode, so "°C" not "ºC"), state class
  * allowed, non-numeric classes without unit/state class, sensor entity_category only
  * `diagnostic`, binary_sensor classes valid, unique_ids unique, availability well formed,
