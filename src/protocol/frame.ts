@@ -64,14 +64,6 @@ export interface FrameDecoderStats {
 export const DEFAULT_MAX_PAYLOAD = 10_000;
 const STOP_BYTE = 0x03;
 const MAX_24BIT = 0xffffff;
-const REASONS: readonly DiscardReason[] = [
-  "noStart",
-  "badLength",
-  "tooLong",
-  "badEnd",
-  "badCrc",
-  "truncated",
-];
 const NO_BYTES = new Uint8Array(0);
 const NO_CRCS = new Uint16Array(0);
 /** Smallest buffer taken for a chunk that starts with no bytes pending (one reply, typically). */
@@ -105,17 +97,6 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   out[header + len + 2] = STOP_BYTE;
   return out;
 }
-
-/**
- * What tryFrame found at a position, as a number so the scan over garbage allocates nothing:
- * the frame's end (≥ 0), NEED (more bytes needed) or invalid(i) for the reason REASONS[i].
- */
-const NEED = -1;
-const invalid = (reasonIndex: number): number => -2 - reasonIndex;
-const BAD_LENGTH = invalid(1);
-const TOO_LONG = invalid(2);
-const BAD_END = invalid(3);
-const BAD_CRC = invalid(4);
 
 export class FrameDecoder {
   readonly maxPayload: number;
@@ -164,27 +145,65 @@ export class FrameDecoder {
     const buf = this.buf;
     const end = this.end;
     let pos = this.start;
+    const work = this.stats.work;
+    // One function for the scan and the candidate check: too big for V8 to inline into the
+    // caller's loop, so it is compiled once, not again inside every caller.
     while (pos < end) {
-      const b = buf[pos] as number;
-      if (b < 2 || b > 4) {
+      const headerLen = buf[pos] as number; // a start byte is also its header's length
+      if (headerLen < 2 || headerLen > 4) {
         this.markDiscard(pos, "noStart");
         pos++;
         continue;
       }
-      const attempt = this.tryFrame(pos);
-      // Like packet.c: a frame that can still complete is waited for, never skipped.
-      if (attempt === NEED) break;
-      if (attempt < 0) {
-        this.markDiscard(pos, REASONS[-2 - attempt] as DiscardReason);
-        if (attempt === BAD_CRC) this.stats.crcErrors++;
-        pos++;
-        continue;
+      work.startsTried++;
+      if (end - pos < headerLen) break;
+      let len: number;
+      let minLen: number;
+      if (headerLen === 2) {
+        len = buf[pos + 1] as number;
+        minLen = 1;
+      } else if (headerLen === 3) {
+        len = ((buf[pos + 1] as number) << 8) | (buf[pos + 2] as number);
+        minLen = 255; // packet.c accepts 255 in the long form, though senders never use it
+      } else {
+        len = ((buf[pos + 1] as number) << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number);
+        minLen = 65535;
       }
-      this.flushDiscard(pos, events);
-      // The start byte is also the header length.
-      events.push(new FrameEvent(this.view(pos + b, attempt - 3)));
-      this.stats.framesDecoded++;
-      pos = attempt;
+      let reason: DiscardReason;
+      if (len < minLen) reason = "badLength";
+      else if (len > this.maxPayload) reason = "tooLong";
+      else {
+        const frameEnd = pos + headerLen + len + 3;
+        // Like packet.c: a frame that can still complete is waited for, never skipped.
+        if (frameEnd > end) break;
+        // Stop byte before CRC, in the firmware's order.
+        if (buf[frameEnd - 1] !== STOP_BYTE) reason = "badEnd";
+        else {
+          const from = pos + headerLen;
+          const to = from + len;
+          // Bytes no CRC has seen are summed directly; a candidate over bytes already summed (a
+          // resync inside a failed frame) is answered from prefix CRCs: ≤ 2 CRC steps per byte.
+          let crc: number;
+          if (from >= this.crcTo) {
+            this.crcTo = to;
+            work.crcBytes += len;
+            crc = crc16(buf, from, to);
+          } else {
+            crc = this.prefixCrc(from, to);
+          }
+          if (crc === (((buf[to] as number) << 8) | (buf[to + 1] as number))) {
+            this.flushDiscard(pos, events);
+            events.push(new FrameEvent(this.view(from, to)));
+            this.stats.framesDecoded++;
+            pos = frameEnd;
+            continue;
+          }
+          reason = "badCrc";
+          this.stats.crcErrors++;
+        }
+      }
+      this.markDiscard(pos, reason);
+      pos++;
     }
     this.flushDiscard(pos, events);
     // emptied() inline, every field read on every push: a rarely taken path deoptimised push().
@@ -226,45 +245,6 @@ export class FrameDecoder {
     this.emptied();
     this.discardFrom = -1;
     return events;
-  }
-
-  private tryFrame(pos: number): number {
-    this.stats.work.startsTried++;
-    const buf = this.buf;
-    const headerLen = buf[pos] as number; // 2, 3 or 4: the start byte is also the header length
-    if (this.end - pos < headerLen) return NEED;
-    let len: number;
-    let minLen: number;
-    if (headerLen === 2) {
-      len = buf[pos + 1] as number;
-      minLen = 1;
-    } else if (headerLen === 3) {
-      len = ((buf[pos + 1] as number) << 8) | (buf[pos + 2] as number);
-      minLen = 255; // packet.c accepts 255 in the long form, though senders never use it
-    } else {
-      len = ((buf[pos + 1] as number) << 16) | ((buf[pos + 2] as number) << 8) | (buf[pos + 3] as number);
-      minLen = 65535;
-    }
-    if (len < minLen) return BAD_LENGTH;
-    if (len > this.maxPayload) return TOO_LONG;
-    const frameEnd = pos + headerLen + len + 3;
-    if (frameEnd > this.end) return NEED;
-    // Stop byte before CRC, in the firmware's order.
-    if (buf[frameEnd - 1] !== STOP_BYTE) return BAD_END;
-    const crc = ((buf[frameEnd - 3] as number) << 8) | (buf[frameEnd - 2] as number);
-    const from = pos + headerLen;
-    const to = from + len;
-    // Bytes no CRC has seen are summed directly; a candidate over bytes already summed (a
-    // resync inside a failed frame) is answered from prefix CRCs: ≤ 2 CRC steps per byte.
-    let actual: number;
-    if (from >= this.crcTo) {
-      this.crcTo = to;
-      this.stats.work.crcBytes += len;
-      actual = crc16(buf, from, to);
-    } else {
-      actual = this.prefixCrc(from, to);
-    }
-    return actual === crc ? frameEnd : BAD_CRC;
   }
 
   /** CRC of buf[from, to) from prefix CRCs, extending them to `to`. */
