@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Alert, Bus, Sink } from "../model/bus.js";
 import type { DeviceStatus, MotorValues, Reading } from "../model/reading.js";
-import { ALERT_RULES } from "./alerts.js";
+import { ALERT_RULES } from "../alerts/alerts.js";
 
 /**
  * Process-wide count of failed MQTT publishes. The MQTT side calls `inc()`; every

@@ -8,7 +8,7 @@ import { syntheticReading } from "../../test/helpers/readings.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { Bus } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
-import { AlertSink } from "../store/alertSink.js";
+import { AlertSink } from "../alerts/alertSink.js";
 import { HistorySink } from "../store/historySink.js";
 import { MetricsSink } from "../store/metrics.js";
 import { WebServer } from "./server.js";

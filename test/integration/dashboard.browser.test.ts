@@ -14,7 +14,7 @@ import { Bus } from "../../src/model/bus.js";
 import type { Reading } from "../../src/model/reading.js";
 import { Poller } from "../../src/session/poller.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
-import { AlertSink } from "../../src/store/alertSink.js";
+import { AlertSink } from "../../src/alerts/alertSink.js";
 import { HistorySink } from "../../src/store/historySink.js";
 import { MetricsSink } from "../../src/store/metrics.js";
 import { tcpTransport } from "../../src/transport/tcp.js";

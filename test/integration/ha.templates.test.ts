@@ -30,7 +30,7 @@ import { withStats } from "../../src/session/device.js";
 import { Poller } from "../../src/session/poller.js";
 import { startSimulator } from "../../src/sim/index.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
-import { ALERT_RULES } from "../../src/store/alerts.js";
+import { ALERT_RULES } from "../../src/alerts/alerts.js";
 import { fw605BmsFrames, fw605DeviceInfo, framePayload } from "../helpers/fw605Sequence.js";
 import { type JinjaCase, type JinjaResult, jinjaPython, renderJinja } from "../helpers/jinja.js";
 import { requireIntegration } from "../helpers/require.js";

@@ -11,7 +11,7 @@ import type { Alert } from "../../src/model/bus.js";
 import type { Reading } from "../../src/model/reading.js";
 import { CommandId, encodeBmsValuesResponse } from "../../src/protocol/index.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
-import type { AlertSink } from "../../src/store/alertSink.js";
+import type { AlertSink } from "../../src/alerts/alertSink.js";
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
 import { MOSQUITTO, describeWithBinary } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Alert } from "../../model/bus.js";
-import { ALERT_RULES } from "../../store/alerts.js";
+import { ALERT_RULES } from "../../alerts/alerts.js";
 import { alertEntities, alertsDoc, alertsTopic } from "./alerts.js";
 
 const alert = (rule: string, message: string): Alert => ({

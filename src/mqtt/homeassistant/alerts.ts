@@ -8,7 +8,7 @@
  * problem must stay visible exactly while the device is unavailable.
  */
 import type { Alert } from "../../model/bus.js";
-import { ALERT_RULES, ALERT_TITLES, type AlertRule } from "../../store/alerts.js";
+import { ALERT_RULES, ALERT_TITLES, type AlertRule } from "../../alerts/alerts.js";
 import type { EntityDef } from "./entities.js";
 
 export const alertsTopic = (base: string, deviceId: string): string => `${base}/${deviceId}/alerts`;
