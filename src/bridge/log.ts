@@ -3,14 +3,11 @@
  * from ids, URLs without secrets and error codes: never from config values that may hold
  * a password. Control characters in a message are escaped, so every event stays one line.
  */
-export type LogLevel = "error" | "warn" | "info" | "debug";
+import type { Log } from "../model/log.js";
 
-export interface Log {
-  error(msg: string): void;
-  warn(msg: string): void;
-  info(msg: string): void;
-  debug(msg: string): void;
-}
+export { type Log, silentLog } from "../model/log.js";
+
+export type LogLevel = keyof Log;
 
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -45,5 +42,3 @@ export function createLog(
   };
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
-
-export const silentLog: Log = { error() {}, warn() {}, info() {}, debug() {} };

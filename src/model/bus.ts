@@ -49,6 +49,18 @@ export class Bus extends EventEmitter<BusEvents> {
         if (!this.#owners.has(l)) this.#owners.set(l, owner);
   }
 
+  /** Adds `listener` as `owner`'s (its errors are reported under that name); returns its removal. */
+  listen<K extends keyof BusEvents>(
+    owner: string,
+    event: K,
+    listener: (...args: BusEvents[K]) => void,
+  ): () => void {
+    const l = listener as never;
+    this.on(event, l);
+    this.#owners.set(listener, owner);
+    return () => this.off(event, l);
+  }
+
   override emit<K>(event: keyof BusEvents | K, ...args: unknown[]): boolean {
     const listeners = this.rawListeners(event as keyof BusEvents) as ((...a: unknown[]) => void)[];
     for (const l of listeners) {
