@@ -1,0 +1,137 @@
+/**
+ * Energy and charge counters: Wh and Ah charged / discharged, integrated from the measured
+ * pack current and voltage at each reading (trapezoid, split where the current changes
+ * sign). A gap between readings longer than the gap limit is not bridged: the next reading
+ * starts a new segment. Increments are never negative, so the totals never go backwards.
+ */
+import { z } from "zod";
+
+export interface EnergyTotals {
+  readonly whCharged: number;
+  readonly whDischarged: number;
+  readonly ahCharged: number;
+  readonly ahDischarged: number;
+}
+
+export interface CounterOptions {
+  /** The poll interval, ms, when known: a gap is then also > gapIntervals × intervalMs. */
+  readonly intervalMs?: number;
+  /** Gap limit in intervals (default 3). */
+  readonly gapIntervals?: number;
+  /** Gap limit, s (default 30, or gapIntervals × interval when that is longer). */
+  readonly maxGapS?: number;
+}
+
+const totalsSchema = z.strictObject({
+  whCharged: z.number().finite().min(0),
+  whDischarged: z.number().finite().min(0),
+  ahCharged: z.number().finite().min(0),
+  ahDischarged: z.number().finite().min(0),
+});
+
+export const counterSnapshotSchema = z.strictObject({
+  version: z.literal(1),
+  totals: totalsSchema,
+  /** Reading time of the last sample, ms; the next reading integrates from it if close enough. */
+  last: z
+    .strictObject({ tMs: z.number().finite(), voltageV: z.number().finite(), currentA: z.number().finite() })
+    .optional(),
+});
+export type CounterSnapshot = z.output<typeof counterSnapshotSchema>;
+
+export const ZERO_TOTALS: EnergyTotals = Object.freeze({
+  whCharged: 0,
+  whDischarged: 0,
+  ahCharged: 0,
+  ahDischarged: 0,
+});
+
+/**
+ * ∫ of a quantity varying linearly from a to b over `seconds`, split into its positive
+ * and negative parts (both returned ≥ 0).
+ */
+export function splitTrapezoid(
+  a: number,
+  b: number,
+  seconds: number,
+): { positive: number; negative: number } {
+  if (a >= 0 && b >= 0) return { positive: ((a + b) / 2) * seconds, negative: 0 };
+  if (a <= 0 && b <= 0) return { positive: 0, negative: (-(a + b) / 2) * seconds };
+  // Sign change inside: the zero crossing is at fraction a / (a − b) of the interval.
+  const f = a / (a - b);
+  const first = (a / 2) * f * seconds;
+  const second = (b / 2) * (1 - f) * seconds;
+  return a > 0 ? { positive: first, negative: -second } : { positive: second, negative: -first };
+}
+
+export class EnergyCounter {
+  private totals: EnergyTotals;
+  private last: { tMs: number; voltageV: number; currentA: number } | undefined;
+  private readonly gapS: number;
+  private gap = false;
+  private broken = false;
+
+  constructor(options: CounterOptions = {}, snapshot?: CounterSnapshot) {
+    const intervals = options.gapIntervals ?? 3;
+    const byInterval = options.intervalMs === undefined ? 0 : (intervals * options.intervalMs) / 1000;
+    const cap = options.maxGapS ?? Math.max(30, byInterval);
+    this.gapS = byInterval > 0 ? Math.min(cap, byInterval) : cap;
+    this.totals = snapshot ? { ...snapshot.totals } : ZERO_TOTALS;
+    this.last = snapshot?.last ? { ...snapshot.last } : undefined;
+  }
+
+  /** The longest gap between two readings that is still integrated, s. */
+  get gapLimitS(): number {
+    return this.gapS;
+  }
+
+  /** True when the last reading followed an earlier one too far back (or a clock step back) to bridge. */
+  get lastWasGap(): boolean {
+    return this.gap;
+  }
+
+  get value(): EnergyTotals {
+    return this.totals;
+  }
+
+  /**
+   * Adds one reading (time in ms, pack volts, pack amps with + = charging) and returns the
+   * totals. A missing value or a clock that went back breaks the segment without counting.
+   */
+  add(tMs: number, voltageV: number | null, currentA: number | null): EnergyTotals {
+    if (voltageV === null || currentA === null || !Number.isFinite(voltageV) || !Number.isFinite(currentA)) {
+      if (this.last !== undefined) this.broken = true;
+      this.last = undefined;
+      this.gap = false;
+      return this.totals;
+    }
+    const prev = this.last;
+    this.last = { tMs, voltageV, currentA };
+    this.gap = false;
+    if (prev === undefined) {
+      // After readings without a current or voltage the charge in between went uncounted.
+      this.gap = this.broken;
+      this.broken = false;
+      return this.totals;
+    }
+    const dtS = (tMs - prev.tMs) / 1000;
+    if (!(dtS > 0) || dtS > this.gapS) {
+      this.gap = dtS !== 0;
+      return this.totals;
+    }
+    const ah = splitTrapezoid(prev.currentA, currentA, dtS / 3600);
+    const wh = splitTrapezoid(prev.currentA * prev.voltageV, currentA * voltageV, dtS / 3600);
+    const t = this.totals;
+    this.totals = {
+      whCharged: t.whCharged + wh.positive,
+      whDischarged: t.whDischarged + wh.negative,
+      ahCharged: t.ahCharged + ah.positive,
+      ahDischarged: t.ahDischarged + ah.negative,
+    };
+    return this.totals;
+  }
+
+  snapshot(): CounterSnapshot {
+    return { version: 1, totals: { ...this.totals }, ...(this.last ? { last: { ...this.last } } : {}) };
+  }
+}
