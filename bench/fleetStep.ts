@@ -15,7 +15,7 @@ import { Bridge } from "../src/bridge/bridge.js";
 import { configSchema } from "../src/config/schema.js";
 import type { Reading } from "../src/model/reading.js";
 import { connect, type Socket } from "node:net";
-import { HaSink } from "../src/bridge/haSink.js";
+import { HaSink } from "../src/mqtt/haSink.js";
 import { tuneV8ForBridge } from "../src/bridge/v8Tuning.js";
 import { bmsGetValues, encodeFrame } from "../src/protocol/index.js";
 import { Publisher } from "../src/mqtt/publisher.js";

@@ -17,7 +17,7 @@ import type { HubServer } from "../hub/hubServer.js";
 import { registerHubMetrics } from "../hub/metrics.js";
 import { hubSnapshot } from "../hub/snapshot.js";
 import { WebServer } from "../web/server.js";
-import { HaSink, type HaSinkOptions } from "./haSink.js";
+import { HaSink, type HaSinkOptions } from "../mqtt/haSink.js";
 import type { Log } from "./log.js";
 
 export interface SinkContext {

@@ -5,7 +5,7 @@
  * was promoted: at fleet scale a kilobyte per device per second of old-generation garbage and
  * the major GCs that come with it. The buffers' memory is outside the JS heap and never moves.
  */
-import type { StateDoc } from "../mqtt/state.js";
+import type { StateDoc } from "./state.js";
 
 /** Room for a payload that grew a little, so the buffers are not replaced at every change. */
 const HEADROOM = 256;

@@ -15,7 +15,7 @@ import {
   haDevices,
   presenceKey,
   updatePresence,
-} from "../mqtt/homeassistant/devices.js";
+} from "./homeassistant/devices.js";
 import {
   type DiscoveryMessage,
   type DiscoveryOptions,
@@ -24,12 +24,12 @@ import {
   discoveryMessages,
   haObjectId,
   removalMessages,
-} from "../mqtt/homeassistant/discovery.js";
-import { alertsDoc, alertsTopic } from "../mqtt/homeassistant/alerts.js";
-import { planCleanup, type RetainedConfig, scanTopics } from "../mqtt/homeassistant/cleanup.js";
-import { type ConnectFn, Publisher, type PublisherStats } from "../mqtt/publisher.js";
-import type { Platform } from "../mqtt/homeassistant/entities.js";
-import { type StateDoc, availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "../mqtt/state.js";
+} from "./homeassistant/discovery.js";
+import { alertsDoc, alertsTopic } from "./homeassistant/alerts.js";
+import { planCleanup, type RetainedConfig, scanTopics } from "./homeassistant/cleanup.js";
+import { type ConnectFn, Publisher, type PublisherStats } from "./publisher.js";
+import type { Platform } from "./homeassistant/entities.js";
+import { type StateDoc, availabilityOf, canStateDocs, connectionDoc, deviceStateDoc } from "./state.js";
 import {
   bmsAvailabilityTopic,
   bridgeStateTopic,
@@ -38,8 +38,8 @@ import {
   deviceConnectionTopic,
   deviceStateTopic,
   haStatusTopic,
-} from "../mqtt/topics.js";
-import { type Log, silentLog } from "./log.js";
+} from "./topics.js";
+import { type Log, silentLog } from "../model/log.js";
 import { StateSlot } from "./stateSlot.js";
 
 export interface HaSinkMqtt {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { syntheticReading } from "../../test/helpers/readings.js";
-import { type StateDoc, canStateDocs, changeKey, deviceStateDoc } from "../mqtt/state.js";
+import { type StateDoc, canStateDocs, changeKey, deviceStateDoc } from "./state.js";
 import { StateSlot } from "./stateSlot.js";
 
 /** A document whose key is `key`, between an ASCII head and tail like the real ones. */
