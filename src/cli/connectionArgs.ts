@@ -1,17 +1,19 @@
 /**
- * The connection flags `read` and `scan` share:
- *   --tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID | --serial PATH [--baud N]
- * plus --timeout and --hub-password-file. The hub password comes from a file or from
+ * The connection flags `read` and `scan` share, one set per kind in the transport table
+ * (src/transport/kinds.ts): --tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID |
+ * --serial PATH [--baud N], plus --timeout and --hub-password-file. The hub password comes from a file or from
  * VESC_HUB_PASSWORD, never from the command line (where `ps` would show it).
  */
 import { readFileSync } from "node:fs";
-import { splitHostPort, transportUrl } from "../transport/fromSpec.js";
 import {
-  type ConnectionSpec,
-  DEFAULT_BAUD,
-  DEFAULT_HUB_PORT,
-  DEFAULT_TCP_PORT,
-} from "../transport/transport.js";
+  type FlagContext,
+  splitHostPort,
+  TRANSPORT_KINDS,
+  type TransportKind,
+  type TransportKindName,
+  transportUrl,
+} from "../transport/kinds.js";
+import type { ConnectionSpec } from "../transport/transport.js";
 
 export const PUBLIC_HUB_HOST = "veschub.vedder.se";
 
@@ -20,25 +22,14 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export const CONNECTION_OPTIONS = {
-  tcp: { type: "string" },
-  hub: { type: "string" },
-  "hub-id": { type: "string" },
-  "hub-password-file": { type: "string" },
-  serial: { type: "string" },
-  baud: { type: "string" },
-  timeout: { type: "string" },
-} as const;
+const KINDS = Object.values(TRANSPORT_KINDS) as TransportKind<TransportKindName>[];
 
-export interface ConnectionValues {
-  tcp?: string | undefined;
-  hub?: string | undefined;
-  "hub-id"?: string | undefined;
-  "hub-password-file"?: string | undefined;
-  serial?: string | undefined;
-  baud?: string | undefined;
-  timeout?: string | undefined;
-}
+/** parseArgs options: each kind's flags (from the transport table) plus --timeout. */
+export const CONNECTION_OPTIONS: Readonly<Record<string, { type: "string" }>> = Object.fromEntries(
+  [...KINDS.flatMap((k) => [k.flag, ...k.flags]), "timeout"].map((f) => [f, { type: "string" }]),
+);
+
+export type ConnectionValues = Readonly<Record<string, string | boolean | undefined>>;
 
 export interface CliIo {
   readonly stdout?: (text: string) => void;
@@ -102,8 +93,12 @@ export function integerFlag(
   return n;
 }
 
+function stringFlag(v: string | boolean | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
 function readPassword(values: ConnectionValues, env: Readonly<Record<string, string | undefined>>): string {
-  const file = values["hub-password-file"];
+  const file = stringFlag(values["hub-password-file"]);
   if (file !== undefined) {
     let text: string;
     try {
@@ -128,44 +123,39 @@ export function resolveConnection(
   values: ConnectionValues,
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedConnection {
-  const chosen = (["tcp", "hub", "serial"] as const).filter((k) => values[k] !== undefined);
-  if (chosen.length !== 1) {
+  const chosen = KINDS.filter((k) => values[k.flag] !== undefined);
+  const [kind] = chosen;
+  if (!kind || chosen.length > 1) {
     throw new UsageError(
       chosen.length === 0
-        ? "say how to reach the device: --tcp HOST[:PORT], --hub HOST[:PORT] --hub-id ID, or --serial PATH"
-        : `use only one of --tcp, --hub, --serial (got ${chosen.map((k) => `--${k}`).join(", ")})`,
+        ? `say how to reach the device: ${orList(KINDS.map((k) => k.flagForm))}`
+        : `use only one of ${KINDS.map((k) => `--${k.flag}`).join(", ")} (got ${chosen.map((k) => `--${k.flag}`).join(", ")})`,
     );
   }
-  if (values["hub-id"] !== undefined && values.hub === undefined)
-    throw new UsageError("--hub-id goes with --hub");
-  if (values.baud !== undefined && values.serial === undefined)
-    throw new UsageError("--baud goes with --serial");
-  const timeoutMs = secondsFlag(values.timeout, "--timeout", { min: 0.001 });
-  let spec: ConnectionSpec;
-  if (values.tcp !== undefined) {
-    spec = { type: "tcp", ...parseHostPort(values.tcp, DEFAULT_TCP_PORT, "--tcp") };
-  } else if (values.hub !== undefined) {
-    const hubId = values["hub-id"];
-    if (hubId === undefined || hubId.trim() === "") throw new UsageError("--hub needs --hub-id ID");
-    if (hubId.includes(":")) throw new UsageError("--hub-id must not contain ':'");
-    const password = readPassword(values, env);
-    spec = {
-      type: "hub",
-      ...parseHostPort(values.hub, DEFAULT_HUB_PORT, "--hub"),
-      hubId: hubId.trim(),
-      password,
-    };
-  } else {
-    const path = values.serial ?? "";
-    if (path === "") throw new UsageError("--serial: expected a device path such as /dev/ttyACM0");
-    spec = { type: "serial", path, baud: integerFlag(values.baud, "--baud", 1, 10_000_000) ?? DEFAULT_BAUD };
-  }
+  for (const k of KINDS)
+    for (const f of k.companionFlags)
+      if (values[f] !== undefined && k !== kind) throw new UsageError(`--${f} goes with --${k.flag}`);
+  const timeoutMs = secondsFlag(stringFlag(values.timeout), "--timeout", { min: 0.001 });
+  const ctx: FlagContext = {
+    fail: (message) => {
+      throw new UsageError(message);
+    },
+    password: () => readPassword(values, env),
+    hostPort: parseHostPort,
+    integer: integerFlag,
+  };
+  const spec: ConnectionSpec = kind.fromFlags(values, ctx);
   return {
     spec,
     url: transportUrl(spec),
     publicHub: spec.type === "hub" && spec.host.toLowerCase().replace(/\.$/, "") === PUBLIC_HUB_HOST,
     timeoutMs,
   };
+}
+
+/** "a, b, or c". */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")}, or ${items.at(-1)}`;
 }
 
 /** The one-line message for an error, with the password scrubbed as a last line of defence. */

@@ -12,6 +12,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { hubDeviceProblems } from "../hub/deviceRules.js";
+import { type TransportKind, type TransportKindName, transportKind } from "../transport/kinds.js";
 import type { ConnectionSpec } from "../transport/transport.js";
 import { type Config, type DeviceConfig, configSchema } from "./schema.js";
 
@@ -125,14 +126,7 @@ export function validateConfig(raw: unknown, options: ParseOptions = {}): Config
 /** The transport spec for a configured device (password already resolved by loadConfig). */
 export function connectionSpecOf(device: DeviceConfig): ConnectionSpec {
   const c = device.connection;
-  switch (c.type) {
-    case "tcp":
-      return { type: "tcp", host: c.host, port: c.port };
-    case "serial":
-      return { type: "serial", path: c.path, baud: c.baud };
-    case "hub":
-      return { type: "hub", host: c.host, port: c.port, hubId: c.hubId, password: c.password ?? "" };
-  }
+  return (transportKind(c.type) as TransportKind<TransportKindName>).fromConfig(c);
 }
 
 // ── key conversion ────────────────────────────────────────────────────────────

@@ -9,10 +9,13 @@
 import { EventEmitter } from "node:events";
 import { encodeFrame } from "../protocol/frame.js";
 import {
+  type LinkPolicy,
+  PLAIN_LINK,
   type Transport,
   TransportError,
   type TransportEvents,
   type TransportFactory,
+  withPolicy,
 } from "../transport/transport.js";
 import type { BridgeEndpoint } from "./deviceLink.js";
 import type { HubServer } from "./hubServer.js";
@@ -62,6 +65,12 @@ class HubLocalTransport extends EventEmitter<TransportEvents> implements Transpo
   }
 }
 
+/**
+ * A relay like any hub, so the identity is confirmed; but nothing is swallowed after a login,
+ * and the in-process hub shares the device instead of handing it to the newest login.
+ */
+export const IN_PROCESS_HUB_LINK: LinkPolicy = { ...PLAIN_LINK, confirmIdentity: true };
+
 /** A TransportFactory reaching `deviceId` through `hub` in-process. */
 export function hubLocalTransport(
   hub: HubServer,
@@ -69,7 +78,7 @@ export function hubLocalTransport(
   options: HubLocalTransportOptions = {},
 ): TransportFactory {
   const id = normaliseHubId(deviceId);
-  return async (signal) => {
+  return withPolicy(async (signal) => {
     const registered = await hub.waitForDevice(id, signal, options.waitMs ?? 30_000);
     if (signal.aborted) throw new TransportError("ConnectFailed", `connecting to ${id} was aborted`);
     if (!registered)
@@ -79,5 +88,5 @@ export function hubLocalTransport(
       throw new TransportError("ConnectFailed", `device ${id} is not registered with the hub`);
     }
     return transport;
-  };
+  }, IN_PROCESS_HUB_LINK);
 }

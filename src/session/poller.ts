@@ -3,13 +3,20 @@
  * then polls at a fixed interval, turning replies into Readings. It reconnects with
  * exponential backoff + jitter and marks the device stale when readings stop. It does not
  * fight VESC Tool for the device (docs/connecting.md): when another client
- * takes it, the poller yields for `yieldMs` instead of taking it back.
+ * takes it, the poller yields for `yieldMs` instead of taking it back. When that is depends
+ * on the kind of link (its LinkPolicy, src/transport/kinds.ts), never on the URL. A
+ * connection that can never succeed (a non-recoverable TransportError) ends the retries.
  */
 import { EventEmitter } from "node:events";
 import { implausibleCount } from "../model/bmsReading.js";
 import type { DeviceStatus, LinkState, Reading } from "../model/reading.js";
 import { deviceInfoFromFwVersion, isProtocolError } from "../protocol/index.js";
-import { type TransportError, isTransportError } from "../transport/transport.js";
+import {
+  type LinkPolicy,
+  PLAIN_LINK,
+  type TransportError,
+  isTransportError,
+} from "../transport/transport.js";
 import { nextDelay } from "./backoff.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader } from "./device.js";
 import { handshake } from "./handshake.js";
@@ -23,8 +30,6 @@ export const DEFAULT_YIELD_MS = 600_000;
 export const TAKEN_MESSAGE = "device taken by another client";
 /** Polls in a row without a reply before the connection is considered dead. */
 const MAX_FAILED_POLLS = 3;
-/** Direct connections in a row refused/closed before any reply before we assume another client holds the device. */
-const QUICK_FAILURES_BEFORE_YIELD = 3;
 
 export interface PollerCounters {
   readings: number;
@@ -62,12 +67,14 @@ export class Poller extends EventEmitter<PollerEvents> {
   /** Resolves the sleep under way. */
   private wake: (() => void) | undefined;
   private readonly clockEntry = clockEntry(() => this.wakeUp());
+  private readonly policy: LinkPolicy;
   /** ms timestamp the poll grid is anchored to (start + startDelayMs): polls fall on anchor + k × interval. */
   private anchor = 0;
 
   /** Assigns only; nothing runs until start(). */
   constructor(readonly options: PollerOptions) {
     super();
+    this.policy = options.policy ?? options.transport.policy ?? PLAIN_LINK;
   }
 
   get intervalMs(): number {
@@ -114,10 +121,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const isHub = this.options.url.startsWith("hub://");
-    // Our own hub in-process (hub-local://) relays like any hub: confirm the identity there too.
-    const viaHub = isHub || this.options.url.startsWith("hub-local://");
-    const isDirect = this.options.url.startsWith("tcp://");
+    const policy = this.policy;
     let attempt = 0;
     let quickFailures = 0;
     if ((this.options.startDelayMs ?? 0) > 0) {
@@ -138,9 +142,8 @@ export class Poller extends EventEmitter<PollerEvents> {
         const fw = await handshake(session, {
           requestTimeoutMs: this.requestTimeoutMs,
           customConfig: this.options.customConfigHandshake ?? false,
-          // Only a network hub can swallow the frame after the login line.
-          resend: isHub,
-          confirmIdentity: viaHub,
+          resend: policy.resendFirstRequest,
+          confirmIdentity: policy.confirmIdentity,
         });
         hadReplies = true;
         attempt = 0;
@@ -161,12 +164,18 @@ export class Poller extends EventEmitter<PollerEvents> {
       if (signal.aborted) break;
       this.report(failure);
       const transportError = findTransportError(failure);
+      if (transportError?.recoverable === false) {
+        // Every attempt would fail the same way: say so once and stop, not retry forever.
+        this.emit("log", "error", `not retrying: ${transportError.message}`);
+        this.setLink("offline", true);
+        break;
+      }
       let yielded = false;
-      if (isHub && hadReplies && transportError?.code === "Closed") {
-        yielded = true; // the hub gives the device to the newest login: someone took it
-      } else if (isDirect && !hadReplies && isQuickFailure(failure)) {
+      if (policy.yieldWhenClosedAfterReplies && hadReplies && transportError?.code === "Closed") {
+        yielded = true; // e.g. a hub gives the device to the newest login: someone took it
+      } else if (policy.quickFailuresBeforeYield > 0 && !hadReplies && isQuickFailure(failure)) {
         quickFailures++;
-        if (quickFailures >= QUICK_FAILURES_BEFORE_YIELD) yielded = true;
+        if (quickFailures >= policy.quickFailuresBeforeYield) yielded = true;
       }
       if (yielded) {
         quickFailures = 0;

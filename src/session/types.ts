@@ -3,7 +3,7 @@
  * layer and everything that composes pollers (bridge, CLI, benchmarks).
  */
 import type { CanNodeKind, DeviceStatus, Reading } from "../model/reading.js";
-import type { TransportFactory } from "../transport/transport.js";
+import type { LinkPolicy, TransportFactory } from "../transport/transport.js";
 
 export interface CanNodeSpec {
   readonly id: number;
@@ -13,8 +13,13 @@ export interface CanNodeSpec {
 export interface PollerOptions {
   readonly deviceId: string;
   readonly transport: TransportFactory;
-  /** Transport URL without secrets, for status and logs. */
+  /** Transport URL without secrets, for status and logs (never inspected: see `policy`). */
   readonly url: string;
+  /**
+   * When to yield the device to another client and what the handshake allows for. Default:
+   * the factory's own (factories from src/transport/kinds.ts carry their kind's), else none.
+   */
+  readonly policy?: LinkPolicy;
   /** Time between the starts of two polls, ms (default 5000, minimum 100). */
   readonly intervalMs?: number;
   /** Per-request reply timeout, ms (default 2000; PING_CAN uses at least 5000). */
@@ -45,12 +50,16 @@ export interface PollerOptions {
 export interface PollerEvents {
   reading: [reading: Reading];
   status: [status: DeviceStatus];
-  /** Not fatal: the poller keeps going (reconnects with backoff). */
+  /**
+   * Reported, and the poller keeps going (reconnects with backoff), except after a
+   * non-recoverable TransportError: then it has stopped trying (link offline, lastError set).
+   */
   error: [error: Error];
   /**
    * A line worth logging, already phrased (no secrets): "warn" once per episode of failed
    * polls (the first malformed reply or failed poll since the last reading), "info" per
-   * reconnect (why, how long the link was up, the backoff delay).
+   * reconnect (why, how long the link was up, the backoff delay), "error" once when the
+   * poller gives up on a connection that can never succeed.
    */
-  log: [level: "warn" | "info", message: string];
+  log: [level: "warn" | "info" | "error", message: string];
 }

@@ -5,7 +5,7 @@
  * closing the socket before anything arrived, reported as LoginRejected. The password is
  * written to the socket and nowhere else: not in the URL, errors or logs.
  */
-import { TransportError, type TransportFactory } from "./transport.js";
+import { type LinkPolicy, TransportError, type TransportFactory, withPolicy } from "./transport.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, SocketTransport, hostPort, openSocket } from "./tcp.js";
 
 export interface HubTransportOptions {
@@ -24,19 +24,34 @@ export function hubUrl(host: string, port: number, hubId: string): string {
   return `hub://${hostPort(host, port)}/${encodeURIComponent(hubId)}`;
 }
 
+/**
+ * Why a login can never succeed, or undefined. The hub splits the line on ':' and wants
+ * exactly three tokens: caught here with a clear message instead of a silent close (which
+ * would read as a wrong password, and be retried forever).
+ */
+export function hubLoginProblem(hubId: string, password: string): string | undefined {
+  return [hubId, password].some((s) => s.includes(":") || s.includes("\n"))
+    ? "hub id and password must not contain ':' or newlines"
+    : undefined;
+}
+
+/**
+ * The hub hands the device to the newest login and closes the previous session; it may
+ * swallow the frame right after the login line and flush a previous client's replies.
+ */
+export const HUB_LINK: LinkPolicy = {
+  yieldWhenClosedAfterReplies: true,
+  quickFailuresBeforeYield: 0,
+  resendFirstRequest: true,
+  confirmIdentity: true,
+};
+
 export function hubTransport(options: HubTransportOptions): TransportFactory {
   const url = hubUrl(options.host, options.port, options.hubId);
-  // The hub splits the line on ':' and wants exactly three tokens; catch it here with a clear
-  // message instead of a silent close (which would read as a wrong password).
-  const bad = [options.hubId, options.password].some((s) => s.includes(":") || s.includes("\n"));
-  return async (signal) => {
-    if (bad) {
-      throw new TransportError(
-        "ConnectFailed",
-        `${url}: hub id and password must not contain ':' or newlines`,
-        false,
-      );
-    }
+  const problem = hubLoginProblem(options.hubId, options.password);
+  return withPolicy(async (signal) => {
+    // Not recoverable: the same login line would be refused the same way on every attempt.
+    if (problem !== undefined) throw new TransportError("ConnectFailed", `${url}: ${problem}`, false);
     const socket = await openSocket(
       options.host,
       options.port,
@@ -58,5 +73,5 @@ export function hubTransport(options: HubTransportOptions): TransportFactory {
       });
     }
     return transport;
-  };
+  }, HUB_LINK);
 }

@@ -1,12 +1,18 @@
 /**
- * Direct TCP to a VESC Express (port 65102, plain framing both ways, no login). The socket
- * gets the options the Express itself uses (vesc_express `main/comm_wifi.c`): no-delay, so a
- * 6-byte request is not held back by Nagle, and keep-alive, so a dead peer is noticed.
- * Also the socket plumbing the hub transport reuses.
+ * Direct TCP to a VESC Express (port 65102, plain framing both ways, no login): opens the
+ * socket and hands it to the stream transport. The socket gets the options the Express itself
+ * uses (vesc_express `main/comm_wifi.c`): no-delay, so a 6-byte request is not held back by
+ * Nagle, and keep-alive, so a dead peer is noticed. The hub transport reuses the opener.
  */
-import { EventEmitter } from "node:events";
 import { type Socket, connect } from "node:net";
-import { type Transport, TransportError, type TransportEvents, type TransportFactory } from "./transport.js";
+import { StreamTransport } from "./stream.js";
+import {
+  type LinkPolicy,
+  PLAIN_LINK,
+  TransportError,
+  type TransportFactory,
+  withPolicy,
+} from "./transport.js";
 
 export interface TcpTransportOptions {
   readonly host: string;
@@ -41,54 +47,18 @@ export function describeSocketError(e: unknown): string {
   }
 }
 
-/** A connected socket as a Transport. Emits `close` exactly once. */
-export class SocketTransport extends EventEmitter<TransportEvents> implements Transport {
-  private closed = false;
-  private closing = false;
-  /** Bytes received so far; the hub transport uses it to tell a rejected login from a lost session. */
-  bytesReceived = 0;
-
+/** A connected socket as a Transport (the stream transport, ended by destroying the socket). */
+export class SocketTransport extends StreamTransport {
   constructor(
-    readonly url: string,
-    private readonly socket: Socket,
+    url: string,
+    socket: Socket,
     /** Maps a remote close to the error reported with it. */
-    private readonly closeError: (self: SocketTransport, cause?: Error) => TransportError = (_s, cause) =>
-      new TransportError("Closed", `${url}: connection closed by peer`, true, { cause }),
+    closeError?: (self: StreamTransport, cause?: Error) => TransportError,
   ) {
-    super();
-    let lastError: Error | undefined;
-    socket.on("data", (chunk: Buffer) => {
-      this.bytesReceived += chunk.length;
-      this.emit("data", new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    });
-    socket.on("error", (e) => {
-      lastError = e;
-    });
-    socket.on("close", () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.emit("close", this.closing ? undefined : this.closeError(this, lastError));
-    });
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.closed || this.closing) {
-      return Promise.reject(new TransportError("Closed", `${this.url}: write on a closed connection`));
-    }
-    return new Promise((resolve, reject) => {
-      this.socket.write(bytes, (e) => {
-        if (e) reject(new TransportError("Io", `${this.url}: ${describeSocketError(e)}`, true, { cause: e }));
-        else resolve();
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closing = true;
-    return new Promise((resolve) => {
-      this.socket.once("close", () => resolve());
-      this.socket.destroy();
+    super(url, socket, {
+      end: () => socket.destroy(),
+      describeError: describeSocketError,
+      ...(closeError ? { closeError } : {}),
     });
   }
 }
@@ -158,10 +128,16 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * The Express serves one TCP client: refused or dropped right away, again and again, means
+ * VESC Tool has it.
+ */
+export const TCP_LINK: LinkPolicy = { ...PLAIN_LINK, quickFailuresBeforeYield: 3 };
+
 export function tcpTransport(options: TcpTransportOptions): TransportFactory {
   const url = `tcp://${hostPort(options.host, options.port)}`;
-  return async (signal) => {
+  return withPolicy(async (signal) => {
     const socket = await openSocket(options.host, options.port, url, signal, options.connectTimeoutMs);
     return new SocketTransport(url, socket);
-  };
+  }, TCP_LINK);
 }

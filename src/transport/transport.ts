@@ -17,7 +17,11 @@ export class TransportError extends Error {
   constructor(
     readonly code: TransportErrorCode,
     message: string,
-    /** Worth retrying with backoff (true for nearly everything but a bad URL). */
+    /**
+     * Worth retrying with backoff. False only when no retry can ever succeed (a bad URL, a hub
+     * id that cannot be sent): the poller then stops trying that device. A rejected hub login
+     * stays true: the hub cannot tell a wrong password from a device that is offline.
+     */
     readonly recoverable = true,
     options?: { cause?: unknown },
   ) {
@@ -42,8 +46,44 @@ export interface Transport extends EventEmitter<TransportEvents> {
   close(): Promise<void>;
 }
 
-/** Opens one connection. Rejects with TransportError; honours the abort signal. */
-export type TransportFactory = (signal: AbortSignal) => Promise<Transport>;
+/**
+ * How the poller treats a kind of link (see kinds.ts): when to yield the device to another
+ * client, and what the handshake must allow for. Declared per kind, never guessed from a URL.
+ */
+export interface LinkPolicy {
+  /** A connection that had replied and then was closed by the far end: another client took the device. */
+  readonly yieldWhenClosedAfterReplies: boolean;
+  /** Refused/quickly closed connections in a row, before any reply, that mean another client holds the device (0: never). */
+  readonly quickFailuresBeforeYield: number;
+  /** Re-send the first request until answered: a relay may swallow the frame after the login line. */
+  readonly resendFirstRequest: boolean;
+  /** Confirm the device's identity with a second FW_VERSION: a relay may flush a previous client's replies first. */
+  readonly confirmIdentity: boolean;
+}
+
+/** No yielding, nothing to allow for: a link with no other client to share the device with. */
+export const PLAIN_LINK: LinkPolicy = {
+  yieldWhenClosedAfterReplies: false,
+  quickFailuresBeforeYield: 0,
+  resendFirstRequest: false,
+  confirmIdentity: false,
+};
+
+/**
+ * Opens one connection. Rejects with TransportError; honours the abort signal. Factories made
+ * from the transport table (kinds.ts) carry their kind's `policy`.
+ */
+export type TransportFactory = ((signal: AbortSignal) => Promise<Transport>) & {
+  readonly policy?: LinkPolicy;
+};
+
+/** The same factory, tagged with the policy the poller should use for it. */
+export function withPolicy(
+  open: (signal: AbortSignal) => Promise<Transport>,
+  policy: LinkPolicy,
+): TransportFactory {
+  return Object.assign((signal: AbortSignal) => open(signal), { policy });
+}
 
 /** How to reach a device; the password is already resolved (from file/env/config) by the caller. */
 export type ConnectionSpec =
