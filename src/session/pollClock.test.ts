@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { PollClock, clockEntry } from "./pollClock.js";
+import { ManualClock, PollClock, clockEntry } from "./pollClock.js";
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 
@@ -103,5 +103,28 @@ describe("PollClock", () => {
       ),
       { numRuns: 50 },
     );
+  });
+});
+
+describe("ManualClock", () => {
+  test("moves only on advance; fires what fell due, earliest first, each once; a cancelled entry never", () => {
+    const clock = new ManualClock(1000);
+    const fired: string[] = [];
+    const a = clockEntry(() => fired.push("a"));
+    const b = clockEntry(() => fired.push("b"));
+    const c = clockEntry(() => fired.push("c"));
+    clock.schedule(b, 1200);
+    clock.schedule(a, 1100);
+    clock.schedule(c, 1150);
+    clock.cancel(c);
+    expect(clock.now()).toBe(1000);
+    clock.advance(99);
+    expect(fired).toEqual([]);
+    clock.advance(200);
+    expect(fired).toEqual(["a", "b"]);
+    expect(clock.now()).toBe(1299);
+    clock.advance(10_000);
+    expect(fired).toEqual(["a", "b"]);
+    expect(clock.size).toBe(0);
   });
 });

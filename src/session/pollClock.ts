@@ -25,7 +25,15 @@ export function clockEntry(fire: () => void): ClockEntry {
   return { due: 0, index: -1, fire };
 }
 
-export class PollClock {
+/** What a poller sleeps on: the shared PollClock in production, a ManualClock in tests. */
+export interface Clock {
+  /** Milliseconds, on the scale of Date.now(). */
+  now(): number;
+  schedule(entry: ClockEntry, due: number): void;
+  cancel(entry: ClockEntry): void;
+}
+
+export class PollClock implements Clock {
   readonly #heap: ClockEntry[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerDue = Number.POSITIVE_INFINITY;
@@ -35,6 +43,10 @@ export class PollClock {
   /** Entries waiting. */
   get size(): number {
     return this.#heap.length;
+  }
+
+  now(): number {
+    return Date.now();
   }
 
   /** Calls `entry.fire` once at `due` (Date.now() ms); an entry already waiting is moved. */
@@ -138,5 +150,47 @@ export class PollClock {
   }
 }
 
-/** The process's clock: every Poller sleeps on it. */
+/** The process's clock: every Poller sleeps on it unless given another. */
 export const pollClock = new PollClock();
+
+/**
+ * A clock that moves only when told (tests): no timer, `advance` fires what fell due, in due
+ * order, each once.
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  readonly #waiting = new Set<ClockEntry>();
+
+  constructor(startMs = 0) {
+    this.#now = startMs;
+  }
+
+  get size(): number {
+    return this.#waiting.size;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  schedule(entry: ClockEntry, due: number): void {
+    entry.due = due;
+    entry.index = 0;
+    this.#waiting.add(entry);
+  }
+
+  cancel(entry: ClockEntry): void {
+    entry.index = -1;
+    this.#waiting.delete(entry);
+  }
+
+  /** Moves time forward by `ms`, firing every entry due by then (earliest first). */
+  advance(ms: number): void {
+    this.#now += ms;
+    const due = [...this.#waiting].filter((e) => e.due <= this.#now).sort((a, b) => a.due - b.due);
+    for (const e of due) {
+      this.cancel(e);
+      e.fire();
+    }
+  }
+}

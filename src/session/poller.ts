@@ -20,7 +20,7 @@ import {
 import { nextDelay } from "./backoff.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DeviceReader } from "./device.js";
 import { handshake } from "./handshake.js";
-import { clockEntry, pollClock } from "./pollClock.js";
+import { type Clock, clockEntry, pollClock } from "./pollClock.js";
 import { Session, SessionError, isSessionError } from "./session.js";
 import type { PollerEvents, PollerOptions } from "./types.js";
 
@@ -57,7 +57,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   private lastReadingTime: string | undefined;
   /** A failed poll was already logged at warn since the last reading (log it once per episode). */
   private warned = false;
-  /** Date.now() when the current connection's handshake completed (0: none). */
+  /** Clock ms when the current connection's handshake completed (0: none). */
   private connectedAt = 0;
   private pastDecoder = { crcErrors: 0, discardedBytes: 0, framesReceived: 0 };
   private session: Session | undefined;
@@ -67,6 +67,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   /** Resolves the sleep under way. */
   private wake: (() => void) | undefined;
   private readonly clockEntry = clockEntry(() => this.wakeUp());
+  private readonly clock: Clock;
   private readonly policy: LinkPolicy;
   /** ms timestamp the poll grid is anchored to (start + startDelayMs): polls fall on anchor + k × interval. */
   private anchor = 0;
@@ -74,6 +75,7 @@ export class Poller extends EventEmitter<PollerEvents> {
   /** Assigns only; nothing runs until start(). */
   constructor(readonly options: PollerOptions) {
     super();
+    this.clock = options.clock ?? pollClock;
     this.policy = options.policy ?? options.transport.policy ?? PLAIN_LINK;
   }
 
@@ -85,7 +87,7 @@ export class Poller extends EventEmitter<PollerEvents> {
     if (this.abort) return;
     const abort = new AbortController();
     this.abort = abort;
-    this.anchor = Date.now() + (this.options.startDelayMs ?? 0);
+    this.anchor = this.clock.now() + (this.options.startDelayMs ?? 0);
     this.loop = this.run(abort.signal);
   }
 
@@ -94,7 +96,7 @@ export class Poller extends EventEmitter<PollerEvents> {
     const abort = this.abort;
     if (!abort) return;
     abort.abort();
-    pollClock.cancel(this.clockEntry);
+    this.clock.cancel(this.clockEntry);
     this.wakeUp();
     this.clearStaleTimer();
     await this.session?.close();
@@ -148,7 +150,7 @@ export class Poller extends EventEmitter<PollerEvents> {
         hadReplies = true;
         attempt = 0;
         quickFailures = 0;
-        this.connectedAt = Date.now();
+        this.connectedAt = this.clock.now();
         // From here on a connection that yields no reading (malformed replies) goes stale too.
         this.armStaleTimer();
         await this.pollLoop(
@@ -218,7 +220,7 @@ export class Poller extends EventEmitter<PollerEvents> {
           );
         }
       }
-      await this.sleepUntil(nextSlot(this.anchor, this.intervalMs, Date.now()), signal);
+      await this.sleepUntil(nextSlot(this.anchor, this.intervalMs, this.clock.now()), signal);
     }
   }
 
@@ -286,7 +288,8 @@ export class Poller extends EventEmitter<PollerEvents> {
   private emitReconnecting(failure: unknown, delayMs: number): void {
     const why =
       failure instanceof Error ? failure.message : failure === undefined ? "closed" : String(failure);
-    const up = this.connectedAt > 0 ? ` after ${formatSeconds(Date.now() - this.connectedAt)} connected` : "";
+    const up =
+      this.connectedAt > 0 ? ` after ${formatSeconds(this.clock.now() - this.connectedAt)} connected` : "";
     this.emit("log", "info", `link lost${up} (${why}); reconnecting in ${formatSeconds(delayMs)}`);
   }
 
@@ -326,15 +329,15 @@ export class Poller extends EventEmitter<PollerEvents> {
 
   /** A sleep stop() can cut short. */
   private sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return this.sleepUntil(Date.now() + ms, signal);
+    return this.sleepUntil(this.clock.now() + ms, signal);
   }
 
-  /** Until `due` (Date.now() ms), on the process's poll clock (one timer for every poller). */
+  /** Until `due` (clock ms), on the poll clock (the shared one: one timer for every poller). */
   private sleepUntil(due: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = resolve;
-      pollClock.schedule(this.clockEntry, due);
+      this.clock.schedule(this.clockEntry, due);
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { CanNodeKind, DeviceStatus, Reading } from "../model/reading.js";
 import type { LinkPolicy, TransportFactory } from "../transport/transport.js";
+import type { Clock } from "./pollClock.js";
 
 export interface CanNodeSpec {
   readonly id: number;
@@ -20,6 +21,8 @@ export interface PollerOptions {
    * the factory's own (factories from src/transport/kinds.ts carry their kind's), else none.
    */
   readonly policy?: LinkPolicy;
+  /** What the poller sleeps on (default: the process's shared poll clock); tests drive a manual one. */
+  readonly clock?: Clock;
   /** Time between the starts of two polls, ms (default 5000, minimum 100). */
   readonly intervalMs?: number;
   /** Per-request reply timeout, ms (default 2000; PING_CAN uses at least 5000). */
