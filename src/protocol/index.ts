@@ -48,6 +48,72 @@ export {
   VALUES_LAYOUT,
   valuesMask,
 } from "./commands/getValues.js";
+export {
+  ALL_SETUP_MASK,
+  decodeValuesSetup,
+  decodeValuesSetupSelective,
+  encodeValuesSetupResponse,
+  encodeValuesSetupSelectiveResponse,
+  getValuesSetup,
+  getValuesSetupSelective,
+  type SelectiveSetupValues,
+  SETUP_BIT_SINCE_FW,
+  SETUP_LAYOUT,
+  SETUP_SINCE_FW,
+  setupMask,
+} from "./commands/getValuesSetup.js";
+export {
+  ALL_STATS_MASK,
+  decodeStats,
+  encodeStatsResponse,
+  getStats,
+  STATS_FIELDS,
+  STATS_SINCE_FW,
+  type StatsReply,
+} from "./commands/getStats.js";
+export {
+  ALL_IMU_MASK,
+  decodeImuData,
+  encodeImuDataResponse,
+  getImuData,
+  IMU_CONTROLLER_ID_SINCE_FW,
+  IMU_FIELDS,
+  IMU_SINCE_FW,
+  type ImuReply,
+} from "./commands/getImuData.js";
+export {
+  BATTERY_CUT_SINCE_FW,
+  decodeBatteryCut,
+  encodeBatteryCutResponse,
+  getBatteryCut,
+} from "./commands/batteryCut.js";
+export {
+  type AllDataReply,
+  BALANCE_PACKAGE_ID,
+  BalanceCommand,
+  type BalancePackageReply,
+  balanceAllData,
+  balanceInfo,
+  balanceRunState,
+  decodeBalanceAllData,
+  decodeBalanceInfo,
+  decodeCustomAppData,
+  decodeRefloatRealtime,
+  decodeStateFlags,
+  encodeBalanceAllDataResponse,
+  encodeBalanceInfoResponse,
+  encodeRefloatRealtimeResponse,
+  encodeStateFlags,
+  fromRefloatFloat16,
+  type InfoRequest,
+  isAllDataFault,
+  REALTIME_FLOAT32,
+  REALTIME_LAYOUT,
+  type RealtimeRequest,
+  realtimeMasks,
+  refloatRealtime,
+  toRefloatFloat16,
+} from "./commands/refloat.js";
 export { decodePingCan, pingCan } from "./commands/pingCan.js";
 export { crc16 } from "./crc16.js";
 export { isProtocolError, ProtocolError, type ProtocolErrorCode } from "./errors.js";

@@ -4,13 +4,23 @@
  * ProtocolError. Requests the simulator understands are listed the same way.
  */
 import type { BmsValues, MotorValues } from "../model/reading.js";
+import type { BatteryCut, SetupValues } from "../model/ride.js";
 import { ByteReader } from "./bytes.js";
 import { CommandId } from "./commandId.js";
 import { decodeBmsValues } from "./commands/bmsGetValues.js";
 import { type CustomConfigRedacted, decodeCustomConfigRedacted } from "./commands/customConfig.js";
 import { decodeFwVersion, type FwVersion } from "./commands/fwVersion.js";
 import { decodeValues, decodeValuesSelective, type SelectiveValues } from "./commands/getValues.js";
+import {
+  decodeValuesSetup,
+  decodeValuesSetupSelective,
+  type SelectiveSetupValues,
+} from "./commands/getValuesSetup.js";
+import { decodeBatteryCut } from "./commands/batteryCut.js";
+import { decodeImuData, type ImuReply } from "./commands/getImuData.js";
+import { decodeStats, type StatsReply } from "./commands/getStats.js";
 import { decodePingCan } from "./commands/pingCan.js";
+import { type BalancePackageReply, decodeCustomAppData } from "./commands/refloat.js";
 import { ProtocolError } from "./errors.js";
 
 export type DecodedReply =
@@ -18,6 +28,12 @@ export type DecodedReply =
   | { readonly kind: "values"; readonly value: MotorValues }
   | { readonly kind: "valuesSelective"; readonly value: SelectiveValues }
   | { readonly kind: "bmsValues"; readonly value: BmsValues }
+  | { readonly kind: "valuesSetup"; readonly value: SetupValues }
+  | { readonly kind: "valuesSetupSelective"; readonly value: SelectiveSetupValues }
+  | { readonly kind: "stats"; readonly value: StatsReply }
+  | { readonly kind: "imu"; readonly value: ImuReply }
+  | { readonly kind: "batteryCut"; readonly value: BatteryCut }
+  | { readonly kind: "customAppData"; readonly value: BalancePackageReply }
   | { readonly kind: "pingCan"; readonly value: number[] }
   | { readonly kind: "customConfig"; readonly value: CustomConfigRedacted }
   | { readonly kind: "print"; readonly value: string }
@@ -38,6 +54,15 @@ const decoders: ReadonlyMap<number, (payload: Uint8Array) => DecodedReply> = new
   [CommandId.GetValues, (p) => ({ kind: "values", value: decodeValues(p) })],
   [CommandId.GetValuesSelective, (p) => ({ kind: "valuesSelective", value: decodeValuesSelective(p) })],
   [CommandId.BmsGetValues, (p) => ({ kind: "bmsValues", value: decodeBmsValues(p) })],
+  [CommandId.GetValuesSetup, (p) => ({ kind: "valuesSetup", value: decodeValuesSetup(p) })],
+  [
+    CommandId.GetValuesSetupSelective,
+    (p) => ({ kind: "valuesSetupSelective", value: decodeValuesSetupSelective(p) }),
+  ],
+  [CommandId.GetStats, (p) => ({ kind: "stats", value: decodeStats(p) })],
+  [CommandId.GetImuData, (p) => ({ kind: "imu", value: decodeImuData(p) })],
+  [CommandId.GetBatteryCut, (p) => ({ kind: "batteryCut", value: decodeBatteryCut(p) })],
+  [CommandId.CustomAppData, (p) => ({ kind: "customAppData", value: decodeCustomAppData(p) })],
   [CommandId.PingCan, (p) => ({ kind: "pingCan", value: decodePingCan(p) })],
   [CommandId.GetCustomConfig, (p) => ({ kind: "customConfig", value: decodeCustomConfigRedacted(p) })],
   [CommandId.Print, (p) => ({ kind: "print", value: decodeText(p) })],

@@ -15,7 +15,24 @@ import { BMS_LIMITS } from "../../src/model/plausibility.js";
 import type { BmsReading, MotorValues } from "../../src/model/reading.js";
 import {
   CommandId,
+  decodeBalanceAllData,
+  decodeBalanceInfo,
+  decodeBatteryCut,
   decodeBmsValues,
+  decodeCustomAppData,
+  decodeImuData,
+  decodeRefloatRealtime,
+  decodeStats,
+  decodeValuesSetup,
+  decodeValuesSetupSelective,
+  encodeBalanceAllDataResponse,
+  encodeBalanceInfoResponse,
+  encodeBatteryCutResponse,
+  encodeImuDataResponse,
+  encodeRefloatRealtimeResponse,
+  encodeStatsResponse,
+  encodeValuesSetupResponse,
+  encodeValuesSetupSelectiveResponse,
   decodeCustomConfigRedacted,
   decodeFwVersion,
   decodePingCan,
@@ -31,6 +48,7 @@ import {
   pingCan,
   tryDecodeReply,
   unwrapForwardCan,
+  SETUP_LAYOUT,
   VALUES_LAYOUT,
   wrapForwardCan,
 } from "../../src/protocol/index.js";
@@ -101,6 +119,102 @@ function motorValues(rng: Rng): MotorValues {
   return out;
 }
 
+/** Ride telemetry replies at each firmware cut (bldc 3.48 / 5.02 / 5.03, Refloat INFO v1/v2, ALLDATA modes, REALTIME_DATA). */
+function rideSamples(rng: Rng) {
+  const setupValues: Record<string, number> = {};
+  for (const l of SETUP_LAYOUT) {
+    const k = l.kind;
+    if (k.type === "u8") setupValues[l.field] = rng.int(256);
+    else if (k.type === "u32") setupValues[l.field] = rng.u32();
+    else if (k.type === "f16") setupValues[l.field] = ((rng.u32() << 16) >> 16) / k.scale;
+    else if (k.type === "f32") setupValues[l.field] = (rng.u32() | 0) / k.scale;
+  }
+  const { uptimeMs: _u, ...v502 } = setupValues;
+  const { odometerM: _o, ...v348 } = v502;
+  const allData = {
+    mode: 4,
+    balanceCurrent: 12.3,
+    balancePitch: 1.5,
+    roll: -2,
+    stateCode: 1,
+    state: "running",
+    satCode: 2,
+    footpad: "both",
+    handtest: false,
+    beepReason: 0,
+    adcLeftV: 3,
+    adcRightV: 2.9,
+    setpoint: 1,
+    atrSetpoint: 0.4,
+    brakeTiltSetpoint: 0,
+    torqueTiltSetpoint: -0.6,
+    turnTiltSetpoint: 0,
+    remoteSetpoint: 0,
+    pitch: 1.2,
+    boosterCurrent: 0,
+    batteryVoltage: 80.1,
+    erpm: 5000,
+    speedMps: 4.2,
+    motorCurrent: 15.5,
+    batteryCurrent: 9.8,
+    dutyCycle: 0.35,
+    distanceAbsM: 1234.5,
+    tempMosfet: 35.5,
+    tempMotor: 40,
+    odometerM: 123456,
+    ampHours: 2.5,
+    ampHoursCharged: 0.3,
+    wattHours: 200,
+    wattHoursCharged: 10,
+    batteryPercent: 87.5,
+    chargingCurrent: 1.5,
+    chargingVoltage: 84,
+  } as const;
+  const realtime = (controlFlags: number, mask1: number, mask2: number) =>
+    encodeRefloatRealtimeResponse({
+      controlFlags,
+      mask1,
+      mask2,
+      time: rng.u32(),
+      values: { speedKmh: 20, gnssLat: 1.5 },
+    });
+  return {
+    setup: [v348, v502, setupValues].map(encodeValuesSetupResponse),
+    setupSelective: [0x1f61c0, 0x3fffff, 0x1].map((mask) =>
+      encodeValuesSetupSelectiveResponse({ mask, values: setupValues }),
+    ),
+    stats: [0x7ff, 0x402].map((mask) =>
+      encodeStatsResponse({ mask, stats: { speedMaxMps: 12.5, elapsedS: 3600 } }),
+    ),
+    imu: [
+      encodeImuDataResponse({ mask: 0xffff, imu: { roll: 0.1 } }),
+      encodeImuDataResponse({ mask: 7, imu: { roll: 0.1, controllerId: 84 } }),
+    ],
+    batteryCut: [encodeBatteryCutResponse({ startV: 62, endV: 60 })],
+    info: [
+      encodeBalanceInfoResponse({ infoVersion: 1, majorMinor: 20, build: 1, ledType: 0 }),
+      encodeBalanceInfoResponse({
+        infoVersion: 2,
+        flags: 0,
+        name: "Refloat",
+        major: 1,
+        minor: 2,
+        patch: 3,
+        suffix: "",
+        gitHash: 0x800a46bf,
+        tickRateHz: 10000,
+        capabilities: 1,
+        extraFlags: 0,
+      }),
+    ],
+    allData: [
+      ...[1, 2, 3, 4].map((mode) => encodeBalanceAllDataResponse({ ...allData, mode })),
+      encodeBalanceAllDataResponse({ fault: 3, faultName: "FAULT_CODE_DRV" }),
+    ],
+    realtime: [realtime(0, 0xffffffff, 0xffffffff), realtime(1, 0x3a1042, 0xd), realtime(0, 0, 0x601)],
+  };
+}
+
 /** Valid replies for each decoder, from the captured frames and our encoders. */
 function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; valid: Uint8Array[] }> {
   const fwFrame = fixtureFrame("fwVersion-express-fw65.hex");
@@ -141,7 +255,20 @@ function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; va
     wrapForwardCan(10, Uint8Array.of(CommandId.GetValues)),
     wrapForwardCan(255, bms[0] as Uint8Array),
   ];
+  const ride = rideSamples(rng);
   return new Map([
+    ["decodeValuesSetup", { decode: decodeValuesSetup, valid: ride.setup }],
+    ["decodeValuesSetupSelective", { decode: decodeValuesSetupSelective, valid: ride.setupSelective }],
+    ["decodeStats", { decode: decodeStats, valid: ride.stats }],
+    ["decodeImuData", { decode: decodeImuData, valid: ride.imu }],
+    ["decodeBatteryCut", { decode: decodeBatteryCut, valid: ride.batteryCut }],
+    ["decodeBalanceInfo", { decode: decodeBalanceInfo, valid: ride.info }],
+    ["decodeBalanceAllData", { decode: decodeBalanceAllData, valid: ride.allData }],
+    ["decodeRefloatRealtime", { decode: decodeRefloatRealtime, valid: ride.realtime }],
+    [
+      "decodeCustomAppData",
+      { decode: decodeCustomAppData, valid: [...ride.info, ...ride.allData, ...ride.realtime] },
+    ],
     ["decodeFwVersion", { decode: decodeFwVersion, valid: [fwPayload, encodeFwVersionResponse(fw)] }],
     ["decodeValues", { decode: decodeValues, valid: valuesReplies }],
     ["decodeValuesSelective", { decode: decodeValuesSelective, valid: selective }],
@@ -160,6 +287,7 @@ function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; va
           ...bms,
           ...pings,
           config,
+          ...Object.values(ride).flat(),
           Uint8Array.of(CommandId.Print, 104, 105),
         ],
       },
