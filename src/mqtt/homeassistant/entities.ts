@@ -1,8 +1,8 @@
 /**
- * The Home Assistant entity table: which sensors exist for a reading, declared once,
- * keyed by the reading model's field names. Units, device classes and state classes
- * follow Home Assistant's sensor tables (checked by test/helpers/haRules.ts against
- * test/fixtures/ha_sensor_rules.json).
+ * The Home Assistant entity model and the entities that are not reading values (link and
+ * identity diagnostics). Reading values come from the value catalogue (src/values/), whose
+ * units, device classes and state classes follow Home Assistant's sensor tables (checked by
+ * test/helpers/haRules.ts against test/fixtures/ha_sensor_rules.json).
  *
  * Presence rules (what gets an entity):
  * - Required BMS fields (pack voltage, current, counters, IC temperature): always.
@@ -17,8 +17,9 @@
  * - Optional fields (lifetime totals, motor values): present when the firmware sends them.
  */
 
-export type Platform = "sensor" | "binary_sensor";
-export type StateClass = "measurement" | "total" | "total_increasing";
+import type { Platform, StateClass } from "../../values/index.js";
+
+export type { Platform, StateClass };
 /** Which retained topic an entity reads: the reading document, the link status or the alerts document. */
 export type StateSource = "state" | "connection" | "alerts";
 
@@ -48,28 +49,6 @@ export interface EntityDef {
   /** json_attributes_template over the same state topic. */
   readonly attributesTemplate?: string;
 }
-
-export type Numeric = Pick<
-  EntityDef,
-  "deviceClass" | "unit" | "stateClass" | "precision" | "diagnostic" | "icon" | "enabledByDefault"
->;
-
-export const V: Numeric = { deviceClass: "voltage", unit: "V", stateClass: "measurement" };
-export const A: Numeric = { deviceClass: "current", unit: "A", stateClass: "measurement", precision: 2 };
-export const C: Numeric = { deviceClass: "temperature", unit: "°C", stateClass: "measurement", precision: 1 };
-export const WH_TOTAL: Numeric = {
-  deviceClass: "energy",
-  unit: "Wh",
-  stateClass: "total_increasing",
-  precision: 1,
-};
-// There is no charge device class in HA: Ah counters carry the unit as free text only.
-export const AH_TOTAL: Numeric = {
-  unit: "Ah",
-  stateClass: "total_increasing",
-  precision: 3,
-  icon: "mdi:battery-charging",
-};
 
 // ── diagnostics ───────────────────────────────────────────────────────────────
 

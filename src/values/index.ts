@@ -1,0 +1,113 @@
+/**
+ * The value catalogue: every value the bridge publishes, described once (src/values/types.ts),
+ * and the helpers its consumers derive their tables with. A group of values (BMS, cell
+ * statistics, motor, later ride or battery-estimate values) is one file of entries listed in
+ * GROUPS; docs/architecture.md "How to add a value" walks through it.
+ */
+import { BMS_VALUES } from "./bms.js";
+import { CELL_FAMILIES, CELL_STATS } from "./cells.js";
+import { MOTOR_VALUES } from "./motor.js";
+import type { IndexedValueDef, ValueDef, ValueSource } from "./types.js";
+
+export type * from "./types.js";
+export { FAULT_OPTIONS } from "./motor.js";
+
+export interface Catalogue {
+  readonly values: readonly ValueDef[];
+  readonly families: readonly IndexedValueDef[];
+}
+
+/** Groups in order; within a source, a consumer lists values in this order unless it pins its own. */
+const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, MOTOR_VALUES];
+
+export const CATALOGUE: Catalogue = { values: GROUPS.flat(), families: CELL_FAMILIES };
+
+/** A catalogue with more values (tests; an embedder's own derived values). */
+export function extendCatalogue(base: Catalogue, values: readonly ValueDef[]): Catalogue {
+  return { values: [...base.values, ...values], families: base.families };
+}
+
+type Section = "ha" | "metric" | "history" | "cli" | "dashboard";
+type With<S extends Section> = ValueDef & { readonly [K in S]-?: NonNullable<ValueDef[K]> };
+
+const memo = new WeakMap<Catalogue, Map<string, readonly ValueDef[]>>();
+
+/** The values of one source that have a section, in catalogue order (computed once per catalogue). */
+export function valuesWith<S extends Section>(
+  cat: Catalogue,
+  source: ValueSource,
+  section: S,
+): readonly With<S>[] {
+  let m = memo.get(cat);
+  if (!m) {
+    m = new Map();
+    memo.set(cat, m);
+  }
+  const key = `${source}:${section}`;
+  let out = m.get(key);
+  if (!out) {
+    out = cat.values.filter((v) => v.source === source && v[section] !== undefined);
+    m.set(key, out);
+  }
+  return out as readonly With<S>[];
+}
+
+/**
+ * `items` with those named in `pinned` first, in that order, then the rest in their own order.
+ * Consumers whose output order predates the catalogue (history columns, exposition order) pin
+ * it here, so a new value needs no entry in any such list.
+ */
+export function inPinnedOrder<T>(
+  items: readonly T[],
+  pinned: readonly string[],
+  keyOf: (t: T) => string,
+): T[] {
+  const rank = (t: T) => {
+    const i = pinned.indexOf(keyOf(t));
+    return i < 0 ? pinned.length : i;
+  };
+  // Array.prototype.sort is stable: unpinned items keep their order.
+  return [...items].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The number a value holds in its part of a reading (`bms`, or a motor node's `values`), else undefined. */
+export function numberOf(v: ValueDef, part: object | undefined): number | undefined {
+  const holder = v.source === "bmsStats" ? (part as { stats?: object } | undefined)?.stats : part;
+  const x = (holder as Record<string, unknown> | undefined)?.[v.field];
+  return typeof x === "number" ? x : undefined;
+}
+
+/** The raw field (number, string, null or undefined) a value holds in its part of a reading. */
+export function fieldOf(v: ValueDef, part: object | undefined): unknown {
+  const holder = v.source === "bmsStats" ? (part as { stats?: object } | undefined)?.stats : part;
+  return (holder as Record<string, unknown> | undefined)?.[v.field];
+}
+
+/** Descriptions that contradict each other (duplicate ids, HA keys, columns or metric helps); [] when sound. */
+export function catalogueProblems(cat: Catalogue): string[] {
+  const problems: string[] = [];
+  const seen = (what: string, keys: string[]) => {
+    const s = new Set<string>();
+    for (const k of keys) {
+      if (s.has(k)) problems.push(`duplicate ${what} ${k}`);
+      s.add(k);
+    }
+  };
+  seen("id", [...cat.values.map((v) => v.id), ...cat.families.map((f) => f.id)]);
+  seen(
+    "HA key",
+    cat.values.filter((v) => v.ha).map((v) => `${v.source === "motor" ? "motor" : "bms"}:${v.ha?.key}`),
+  );
+  seen("history column", [
+    ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),
+    ...cat.families.flatMap((f) => (f.history ? [f.history.column] : [])),
+  ]);
+  const helps = new Map<string, string>();
+  for (const m of [...cat.values.map((v) => v.metric), ...cat.families.map((f) => f.metric)]) {
+    if (!m) continue;
+    const h = helps.get(m.name);
+    if (h !== undefined && h !== m.help) problems.push(`metric ${m.name} has two helps`);
+    helps.set(m.name, m.help);
+  }
+  return problems;
+}
