@@ -17,13 +17,15 @@ export const CAPTURED_STUCK_C = 99;
 const CURRENT_STEP_A = 0.0003125;
 /** The IC temperature moves in quarter degrees in the capture. */
 const IC_STEP_C = 0.25;
+/** The mean current the captured IC reads beyond i_in (its electronics' own draw), A. */
+export const CAPTURED_ELECTRONICS_A = 0.1415;
 
 export function asCapturedExpress(r: BmsRecord, seed: number, tick: number): BmsRecord {
   const temps: number[] = new Array(CAPTURED_TEMP_SLOTS).fill(0);
   for (let i = 0; i < CAPTURED_STUCK_SLOT; i++) temps[i] = r.tempsAdc[i] ?? 0;
   temps[CAPTURED_STUCK_SLOT] = CAPTURED_STUCK_C;
   // What its IC measures: the pack current plus the electronics' own 0.137–0.146 A.
-  const measured = r.iIn + 0.1415 + 0.0047 * hashNoise(seed, tick, 11);
+  const measured = r.iIn + CAPTURED_ELECTRONICS_A + 0.0047 * hashNoise(seed, tick, 11);
   return {
     ...r,
     iIn: 0,
