@@ -217,6 +217,7 @@ export class FrameDecoder {
     this.end = idle ? 0 : end;
     this.crcTo = idle ? 0 : this.crcTo;
     this.prefixTo = idle ? -1 : this.prefixTo;
+    this.prefix = idle ? NO_CRCS : this.prefix; // an idle decoder holds no buffers
     return events;
   }
 
@@ -288,13 +289,13 @@ export class FrameDecoder {
     events.push(new DiscardEvent(this.discardReason, this.view(from, pos)));
   }
 
-  /** Nothing pending: a lent or oversized buffer is let go, otherwise rewound. */
+  /** Nothing pending: a lent or oversized buffer and the prefix CRCs are let go, else rewound. */
   private emptied(): void {
     if (this.lent || this.buf.length > 65536) {
       this.buf = NO_BYTES;
       this.lent = false;
     }
-    if (this.prefix.length > 65536) this.prefix = NO_CRCS;
+    this.prefix = NO_CRCS;
     this.start = this.end = this.crcTo = 0;
     this.prefixTo = -1;
   }
