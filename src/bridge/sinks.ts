@@ -12,7 +12,7 @@ import type { Origin } from "../mqtt/homeassistant/discovery.js";
 import { DEFAULT_ALERT_THRESHOLDS, mergeThresholds } from "../alerts/alerts.js";
 import { AlertSink } from "../alerts/alertSink.js";
 import { HistorySink } from "../store/historySink.js";
-import { Metrics, MetricsSink } from "../store/metrics.js";
+import { Metrics, MetricsSink } from "../metrics/metrics.js";
 import type { HubServer } from "../hub/hubServer.js";
 import { registerHubMetrics } from "../hub/metrics.js";
 import { hubSnapshot } from "../hub/snapshot.js";

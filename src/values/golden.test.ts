@@ -8,7 +8,7 @@
 import { describe, expect, test } from "vitest";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { formatReading, toJsonReading } from "../cli/format.js";
-import { Metrics } from "../store/metrics.js";
+import { Metrics } from "../metrics/metrics.js";
 import type { BmsReading, MotorValues, Reading } from "../model/reading.js";
 import { discoveryMessages, type DiscoveryOptions } from "../mqtt/homeassistant/discovery.js";
 import {

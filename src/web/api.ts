@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEVICE_ID_PATTERN } from "../config/schema.js";
 import type { HistoryError, HistoryStore } from "../store/history.js";
-import type { Metrics } from "../store/metrics.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { LiveEvent, LiveState } from "./live.js";
 
 /** Where the API finds history: the HistorySink fits (store undefined while unavailable). */

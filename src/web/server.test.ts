@@ -10,7 +10,7 @@ import { Bus } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
 import { AlertSink } from "../alerts/alertSink.js";
 import { HistorySink } from "../store/historySink.js";
-import { MetricsSink } from "../store/metrics.js";
+import { MetricsSink } from "../metrics/metrics.js";
 import { WebServer } from "./server.js";
 
 let dir: string;

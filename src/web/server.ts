@@ -20,7 +20,7 @@ import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Bus, Sink } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
-import type { Metrics } from "../store/metrics.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { type HistorySource, registerApi } from "./api.js";
 import { fromTrustedProxy, type IngressOptions, ingressPathOf, withBaseHref } from "./ingress.js";
 import { LiveState } from "./live.js";

@@ -16,7 +16,7 @@ import { Bus } from "../../src/model/bus.js";
 import { Poller } from "../../src/session/poller.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
 import { HistorySink } from "../../src/store/historySink.js";
-import { MetricsSink } from "../../src/store/metrics.js";
+import { MetricsSink } from "../../src/metrics/metrics.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
 import { WebServer } from "../../src/web/server.js";
 import { launchChromium } from "../helpers/browser.js";
