@@ -1,11 +1,13 @@
 /**
- * Fault matrix (issue #9): every simulator fault × every transport (direct TCP, the
- * simulator's hub-login mode, serial over a socat pty pair). Each cell: a healthy poller,
- * then the fault for a while, then the fault cleared. Asserted: no crash, never a reading
- * the simulator did not produce and never one twice, the status tells what happened
- * (CRC errors, discarded bytes, reconnects, stale), and after the fault is cleared the poller
- * is reading again within two reconnect attempts, i.e. two backoff periods, counted in
- * attempts rather than milliseconds so the test does not depend on machine speed.
+ * Fault matrix: every simulator fault × every transport (direct TCP, the simulator's
+ * hub-login mode, serial over a socat pty pair). Each cell: a healthy poller, then the fault
+ * for a while, then the fault cleared. Asserted: the fault actually fired and reached the
+ * poller (each fault has its own evidence, from the simulator's fault counters, the poller's
+ * status and counters, and a probe on the transport: round-trip times, chunk sizes, time to
+ * the first byte), no crash, never a reading the simulator did not produce and never one
+ * twice, and after the fault is cleared the poller is reading again within two reconnect
+ * attempts, i.e. two backoff periods, counted in attempts rather than milliseconds so the
+ * test does not depend on machine speed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, describe, expect, test } from "vitest";
@@ -15,7 +17,10 @@ import { type FaultSettings, SimDevice, serveSerial, startSimulator } from "../.
 import { hubTransport } from "../../src/transport/hub.js";
 import { serialTransport } from "../../src/transport/serial.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
-import type { TransportFactory } from "../../src/transport/transport.js";
+import { PLAIN_LINK, type TransportFactory, withPolicy } from "../../src/transport/transport.js";
+import type { FaultCounters } from "../../src/sim/faults.js";
+import type { PollerCounters } from "../../src/session/poller.js";
+import type { DeviceStatus } from "../../src/model/reading.js";
 import { haveBinary, requireIntegration, SOCAT } from "../helpers/require.js";
 import { recordBmsReplies } from "../helpers/bmsReplies.js";
 import { waitFor } from "../helpers/waitFor.js";
@@ -93,29 +98,168 @@ async function rig(kind: Kind, seed: number): Promise<Rig> {
   };
 }
 
+/** What the poller's transport saw while the fault was on (the probe is off otherwise). */
+interface Probe {
+  on: boolean;
+  chunks: number;
+  bytes: number;
+  /** Per request written: ms until the next bytes arrived. */
+  readonly roundTripsMs: number[];
+  /** Per connection opened: ms from the start of the attempt to its first byte. */
+  readonly firstByteMs: number[];
+}
+
+/** The factory, with a probe on every transport it opens (same policy). */
+function probed(factory: TransportFactory): { factory: TransportFactory; probe: Probe } {
+  const probe: Probe = { on: false, chunks: 0, bytes: 0, roundTripsMs: [], firstByteMs: [] };
+  const wrapped = withPolicy(async (signal) => {
+    const startedAt = performance.now();
+    const t = await factory(signal);
+    let writtenAt: number | undefined;
+    let first = true;
+    const write = t.write.bind(t);
+    t.write = (bytes) => {
+      writtenAt = performance.now();
+      return write(bytes);
+    };
+    t.on("data", (chunk) => {
+      const now = performance.now();
+      if (probe.on) {
+        probe.chunks++;
+        probe.bytes += chunk.length;
+        if (first) probe.firstByteMs.push(now - startedAt);
+        if (writtenAt !== undefined) probe.roundTripsMs.push(now - writtenAt);
+      }
+      first = false;
+      writtenAt = undefined;
+    });
+    return t;
+  }, factory.policy ?? PLAIN_LINK);
+  return { factory: wrapped, probe };
+}
+
+/** Everything a fault's evidence may look at, taken when the fault is cleared. */
+interface Evidence {
+  /** The simulator's fault counters while the fault was on. */
+  readonly fired: FaultCounters;
+  readonly status: DeviceStatus;
+  readonly counters: PollerCounters;
+  readonly reconnects: number;
+  readonly probe: Probe;
+  readonly links: ReadonlySet<string>;
+  readonly healthy: readonly Reading[];
+  readonly during: readonly Reading[];
+}
+
 interface Fault {
   readonly name: string;
   readonly settings?: FaultSettings;
   /** A device reboot / WiFi drop instead of settings. */
   readonly drop?: boolean;
   readonly kinds: readonly Kind[];
+  /** Asserts that the fault fired and the poller saw it. */
+  readonly evidence: (e: Evidence) => void;
 }
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 // Serial has no connection to reset: a closed pty ends socat, like an unplugged cable,
 // which is a different test; resets and reboots run over TCP and the hub.
 const ALL: readonly Kind[] = ["tcp", "hub", "serial"];
 const NETWORK: readonly Kind[] = ["tcp", "hub"];
 const FAULTS: readonly Fault[] = [
-  { name: "latency + jitter", settings: { latencyMs: 30, jitterMs: 40 }, kinds: ALL },
-  { name: "replies split byte by byte", settings: { splitReplies: 1 }, kinds: ALL },
-  { name: "garbage between frames", settings: { garbageBetweenFrames: 0.6 }, kinds: ALL },
-  { name: "corrupt CRCs", settings: { corruptCrcRate: 0.4 }, kinds: ALL },
-  { name: "dropped replies", settings: { dropReplyRate: 0.4 }, kinds: ALL },
-  { name: "stall", settings: { stall: true }, kinds: ALL },
-  { name: "old firmware layouts", settings: { oldFirmware: true }, kinds: ALL },
-  { name: "resets mid-frame", settings: { resetMidFrame: 0.3 }, kinds: NETWORK },
-  { name: "device reboot (all connections dropped)", drop: true, kinds: NETWORK },
-  { name: "slow hub login", settings: { slowLoginMs: 250, resetMidFrame: "once" }, kinds: ["hub"] },
+  {
+    name: "latency + jitter",
+    settings: { latencyMs: 30, jitterMs: 40 },
+    kinds: ALL,
+    // Every reply waits at least 30 ms; a healthy loopback round trip takes about 1 ms.
+    evidence: (e) => {
+      expect(e.probe.roundTripsMs.length).toBeGreaterThan(5);
+      expect(median(e.probe.roundTripsMs)).toBeGreaterThanOrEqual(29);
+    },
+  },
+  {
+    name: "replies split byte by byte",
+    settings: { splitReplies: 1 },
+    kinds: ALL,
+    // A healthy BMS reply arrives in one chunk of about a hundred bytes.
+    evidence: (e) => {
+      expect(e.probe.chunks).toBeGreaterThan(e.probe.roundTripsMs.length * 4);
+      expect(e.probe.bytes / e.probe.chunks).toBeLessThan(10);
+    },
+  },
+  {
+    name: "garbage between frames",
+    settings: { garbageBetweenFrames: 0.6 },
+    kinds: ALL,
+    evidence: (e) => {
+      expect(e.fired.garbage).toBeGreaterThan(0);
+      expect(e.status.discardedBytes).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: "corrupt CRCs",
+    settings: { corruptCrcRate: 0.4 },
+    kinds: ALL,
+    evidence: (e) => {
+      expect(e.fired.corrupted).toBeGreaterThan(0);
+      expect(e.status.crcErrors).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: "dropped replies",
+    settings: { dropReplyRate: 0.4 },
+    kinds: ALL,
+    evidence: (e) => {
+      expect(e.fired.dropped).toBeGreaterThan(0);
+      expect(e.counters.timeouts).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: "stall",
+    settings: { stall: true },
+    kinds: ALL,
+    evidence: (e) => {
+      expect(e.counters.timeouts).toBeGreaterThan(0);
+      expect([...e.links].some((l) => l !== "online")).toBe(true);
+    },
+  },
+  {
+    name: "old firmware layouts",
+    settings: { oldFirmware: true },
+    kinds: ALL,
+    // The old BMS layout ends after SOH: no charge totals, where the healthy replies had them.
+    evidence: (e) => {
+      expect(e.healthy.every((r) => typeof r.bms?.ampHoursChargedTotal === "number")).toBe(true);
+      expect(e.during.some((r) => r.bms !== undefined && r.bms.ampHoursChargedTotal == null)).toBe(true);
+    },
+  },
+  {
+    name: "resets mid-frame",
+    settings: { resetMidFrame: 0.3 },
+    kinds: NETWORK,
+    evidence: (e) => {
+      expect(e.fired.resets).toBeGreaterThan(0);
+      expect(e.reconnects).toBeGreaterThan(0);
+    },
+  },
+  {
+    name: "device reboot (all connections dropped)",
+    drop: true,
+    kinds: NETWORK,
+    evidence: (e) => expect(e.reconnects).toBeGreaterThan(0),
+  },
+  {
+    name: "slow hub login",
+    settings: { slowLoginMs: 250, resetMidFrame: "once" },
+    kinds: ["hub"],
+    // The reset forces a new login, whose first byte comes only after the 250 ms hold.
+    evidence: (e) => {
+      expect(e.fired.resets).toBe(1);
+      expect(e.reconnects).toBeGreaterThan(0);
+      expect(Math.max(0, ...e.probe.firstByteMs)).toBeGreaterThanOrEqual(249);
+    },
+  },
 ];
 
 const BACKOFF = { backoffInitialMs: 40, backoffMaxMs: 80 };
@@ -125,9 +269,10 @@ async function cell(kind: Kind, fault: Fault, seed: number): Promise<void> {
   const r = await rig(kind, seed);
   cleanups.push(() => r.close());
   const produced = recordBmsReplies(r.device);
+  const { factory, probe } = probed(r.transport);
   const p = new Poller({
     deviceId: `fm-${kind}-${seed}`,
-    transport: r.transport,
+    transport: factory,
     url: r.url,
     intervalMs: 100,
     requestTimeoutMs: 300,
@@ -140,6 +285,7 @@ async function cell(kind: Kind, fault: Fault, seed: number): Promise<void> {
   let clearedAt = -1;
   let reconnectsAtClear = 0;
   let reconnectsAtRecovery = -1;
+  let evidence: Evidence | undefined;
   p.on("reading", (reading) => {
     readings.push(reading);
     if (clearedAt >= 0 && reconnectsAtRecovery < 0) reconnectsAtRecovery = p.status().reconnects;
@@ -156,6 +302,10 @@ async function cell(kind: Kind, fault: Fault, seed: number): Promise<void> {
     const requestsBefore = requests();
     const reconnectsBefore = p.status().reconnects;
     links.clear();
+    const firedBefore = { ...r.device.stats.faults };
+    const countersBefore = { ...p.counters };
+    const statusBefore = p.status();
+    probe.on = true;
     if (fault.drop) r.device.dropConnections();
     if (fault.settings) r.device.faults = { ...fault.settings };
     await waitFor(
@@ -169,6 +319,28 @@ async function cell(kind: Kind, fault: Fault, seed: number): Promise<void> {
       { timeoutMs: 15_000, what: `${kind} ${fault.name}: the fault at work` },
     );
     r.device.faults = {};
+    probe.on = false;
+    const firedNow = r.device.stats.faults;
+    const statusNow = p.status();
+    evidence = {
+      fired: {
+        dropped: firedNow.dropped - firedBefore.dropped,
+        corrupted: firedNow.corrupted - firedBefore.corrupted,
+        garbage: firedNow.garbage - firedBefore.garbage,
+        resets: firedNow.resets - firedBefore.resets,
+      },
+      status: {
+        ...statusNow,
+        crcErrors: statusNow.crcErrors - statusBefore.crcErrors,
+        discardedBytes: statusNow.discardedBytes - statusBefore.discardedBytes,
+      },
+      counters: { ...p.counters, timeouts: p.counters.timeouts - countersBefore.timeouts },
+      reconnects: statusNow.reconnects - reconnectsBefore,
+      probe,
+      links: new Set(links),
+      healthy: readings.slice(0, healthy),
+      during: readings.slice(healthy),
+    };
     reconnectsAtClear = p.status().reconnects;
     clearedAt = readings.length;
     await waitFor(() => readings.length >= clearedAt + 3 && p.status().link === "online", {
@@ -187,12 +359,10 @@ async function cell(kind: Kind, fault: Fault, seed: number): Promise<void> {
   }
   // Recovery within two backoff periods (reconnect attempts) once the fault is gone.
   expect(reconnectsAtRecovery - reconnectsAtClear).toBeLessThanOrEqual(RECONNECTS_TO_RECOVER);
-  // The status says what happened.
-  const f = r.device.stats.faults;
-  if (f.corrupted > 0) expect(st.crcErrors).toBeGreaterThan(0);
-  if (f.garbage > 0) expect(st.discardedBytes).toBeGreaterThan(0);
-  if (f.resets > 0 || fault.drop) expect(st.reconnects).toBeGreaterThan(0);
-  if (fault.settings?.stall) expect([...links].some((l) => l !== "online")).toBe(true);
+  // The fault fired, and the status and counters say what happened.
+  if (!evidence) throw new Error("the fault phase did not complete");
+  fault.evidence(evidence);
+  expect(st.reconnects).toBeGreaterThanOrEqual(evidence.reconnects);
   expect(p.counters.readings).toBe(readings.length);
 }
 
