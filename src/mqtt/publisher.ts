@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from "node:events";
 import mqtt, { type IClientOptions } from "mqtt";
+import { mqttPublishErrors } from "../metrics/metrics.js";
 
 /** What of the socket under the client we touch: cork/uncork to batch writes. */
 export interface CorkableStream {
@@ -162,8 +163,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     this.#batch(client);
     client.publish(topic, payload, { qos, retain: opts.retain ?? false }, (e) => {
-      if (e) this.#stats.errors++;
-      else this.#stats.published++;
+      if (e) {
+        this.#stats.errors++;
+        mqttPublishErrors.inc();
+      } else this.#stats.published++;
       done?.(!e);
     });
     this.#flushIfFull();
