@@ -1,13 +1,24 @@
 /**
  * Prometheus metrics (prom-client) on a registry of our own, never the global default one,
- * so two bridges in one process (tests, embedders) do not collide. Values mirror the last
- * reading/status per device; device counters (CRC errors, reconnects …) become Prometheus
- * counters that survive a poller restart resetting its own tallies.
+ * so two bridges in one process (tests, embedders) do not collide. Value gauges come from
+ * the value catalogue (src/values/: each value's `metric`) and mirror the last reading per
+ * device; device counters (CRC errors, reconnects …) become Prometheus counters that survive
+ * a poller restart resetting its own tallies.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Alert, Bus, Sink } from "../model/bus.js";
-import type { DeviceStatus, MotorValues, Reading } from "../model/reading.js";
 import { ALERT_RULES } from "../alerts/alerts.js";
+import type { Alert, Bus, Sink } from "../model/bus.js";
+import type { DeviceStatus, Reading } from "../model/reading.js";
+import {
+  CATALOGUE,
+  type Catalogue,
+  type IndexedValueDef,
+  inPinnedOrder,
+  type MetricSpec,
+  numberOf,
+  type ValueDef,
+  valuesWith,
+} from "../values/index.js";
 
 /**
  * Process-wide count of failed MQTT publishes. The MQTT side calls `inc()`; every
@@ -22,80 +33,88 @@ export const mqttPublishErrors = {
 
 type Labels<K extends string> = Partial<Record<K, string | number>>;
 
-const MOTOR_GAUGES: ReadonlyArray<readonly [keyof MotorValues, string, string]> = [
-  ["inputVoltage", "vesc_motor_input_voltage_volts", "Motor controller input voltage"],
-  ["currentMotor", "vesc_motor_current_amps", "Motor current"],
-  ["currentInput", "vesc_motor_input_current_amps", "Motor controller input current"],
-  ["dutyCycle", "vesc_motor_duty_cycle_ratio", "Duty cycle (-1..1)"],
-  ["erpm", "vesc_motor_erpm", "Electrical RPM"],
-  ["tempFet", "vesc_motor_fet_temperature_celsius", "MOSFET temperature"],
-  ["tempMotor", "vesc_motor_temperature_celsius", "Motor temperature"],
-  ["fault", "vesc_motor_fault_code", "mc_fault_code (0 = none)"],
+/** The order BMS value families have always been exposed in; others follow in catalogue order. */
+const EXPOSITION_ORDER = [
+  "vesc_cell_voltage_volts",
+  "vesc_cell_balancing",
+  "vesc_pack_voltage_volts",
+  "vesc_pack_current_amps",
+  "vesc_pack_power_watts",
+  "vesc_cell_min_volts",
+  "vesc_cell_max_volts",
+  "vesc_cell_delta_volts",
+  "vesc_soc_percent",
+  "vesc_soh_percent",
+  "vesc_temperature_celsius",
+  "vesc_charged_amp_hours",
+  "vesc_charged_watt_hours",
+  "vesc_discharged_amp_hours",
+  "vesc_discharged_watt_hours",
 ];
 
-export class Metrics {
-  readonly registry = new Registry();
-  private readonly g = {
-    cell: this.gauge("vesc_cell_voltage_volts", "Cell voltage (cell 1-based)", ["device", "cell"]),
-    balancing: this.gauge("vesc_cell_balancing", "1 while the cell is being balanced", ["device", "cell"]),
-    pack: this.gauge("vesc_pack_voltage_volts", "Pack voltage", ["device"]),
-    current: this.gauge(
-      "vesc_pack_current_amps",
-      "Pack current the BMS measures (i_in_ic unless only i_in reads; positive = charging)",
-      ["device"],
-    ),
-    power: this.gauge("vesc_pack_power_watts", "Pack power (pack voltage × pack current)", ["device"]),
-    cellMin: this.gauge("vesc_cell_min_volts", "Lowest cell voltage", ["device"]),
-    cellMax: this.gauge("vesc_cell_max_volts", "Highest cell voltage", ["device"]),
-    cellDelta: this.gauge("vesc_cell_delta_volts", "Highest minus lowest cell voltage", ["device"]),
-    soc: this.gauge("vesc_soc_percent", "State of charge", ["device"]),
-    soh: this.gauge("vesc_soh_percent", "State of health", ["device"]),
-    temp: this.gauge("vesc_temperature_celsius", "BMS temperature sensors (sensor 1-based, or ic)", [
-      "device",
-      "sensor",
-    ]),
-    ahChg: this.gauge("vesc_charged_amp_hours", "Amp-hours charged, device lifetime counter", ["device"]),
-    whChg: this.gauge("vesc_charged_watt_hours", "Watt-hours charged, device lifetime counter", ["device"]),
-    ahDis: this.gauge("vesc_discharged_amp_hours", "Amp-hours discharged, device lifetime counter", [
-      "device",
-    ]),
-    whDis: this.gauge("vesc_discharged_watt_hours", "Watt-hours discharged, device lifetime counter", [
-      "device",
-    ]),
-    stuck: this.gauge(
+const NO_LABELS: Readonly<Record<string, string>> = {};
+
+type Metered = ValueDef & { readonly metric: MetricSpec };
+
+/** A catalogue value's gauge and the fixed labels of its series. */
+interface ValueGauge {
+  readonly def: Metered;
+  readonly gauge: Gauge<string>;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+const gauge = <K extends string>(reg: Registry, name: string, help: string, labelNames: K[]): Gauge<K> =>
+  new Gauge({ name, help, labelNames, registers: [reg] });
+
+const counter = (reg: Registry, name: string, help: string): Counter<"device"> =>
+  new Counter({ name, help, labelNames: ["device"], registers: [reg] });
+
+/** The bridge's own per-device gauges (sensor verdicts, link, alerts): not reading values. */
+function statusGauges(reg: Registry) {
+  return {
+    stuck: gauge(
+      reg,
       "vesc_temperature_stuck",
       "1 while a fitted temperature sensor is stuck (unchanged while others move), else 0",
       ["device", "sensor"],
     ),
-    bmsStale: this.gauge(
+    bmsStale: gauge(
+      reg,
       "vesc_bms_data_stale",
       "1 while the BMS reply has not changed for bms.stale_after_s",
       ["device"],
     ),
-    link: this.gauge("vesc_link_up", "1 while the device link is online", ["device"]),
-    lastReading: this.gauge("vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
-    alert: this.gauge("vesc_alert_active", "1 while the alert rule is active", ["device", "rule"]),
+    link: gauge(reg, "vesc_link_up", "1 while the device link is online", ["device"]),
+    lastReading: gauge(reg, "vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
+    alert: gauge(reg, "vesc_alert_active", "1 while the alert rule is active", ["device", "rule"]),
   };
-  private readonly motor = new Map(
-    MOTOR_GAUGES.map(([key, name, help]) => [key, this.gauge(name, help, ["device", "can_id"])] as const),
-  );
-  private readonly latency = new Histogram({
-    name: "vesc_poll_latency_seconds",
-    help: "Round-trip time of one poll",
-    labelNames: ["device"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  private readonly c = {
-    crc: this.counter("vesc_crc_errors_total", "Frames dropped for a bad CRC"),
-    discarded: this.counter("vesc_discarded_bytes_total", "Bytes the frame decoder discarded"),
-    reconnects: this.counter("vesc_reconnects_total", "Reconnects of the device link"),
-    frames: this.counter("vesc_frames_received_total", "Frames received from the device"),
-    implausible: this.counter(
+}
+
+function deviceCounters(reg: Registry) {
+  return {
+    crc: counter(reg, "vesc_crc_errors_total", "Frames dropped for a bad CRC"),
+    discarded: counter(reg, "vesc_discarded_bytes_total", "Bytes the frame decoder discarded"),
+    reconnects: counter(reg, "vesc_reconnects_total", "Reconnects of the device link"),
+    frames: counter(reg, "vesc_frames_received_total", "Frames received from the device"),
+    implausible: counter(
+      reg,
       "vesc_implausible_values_total",
       "BMS values published as null because no pack can have them (docs/protocol.md)",
     ),
   };
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  /** The BMS scalars with a metric (`bms.*`, `bms.stats.*`), in the order DeviceSnapshot stores them. */
+  readonly bmsValues: readonly Metered[];
+  /** Per-cell and per-sensor gauges, by the family's field. */
+  private readonly families = new Map<IndexedValueDef["field"], Gauge<string>>();
+  private readonly bmsGauges: readonly ValueGauge[];
+  private readonly g: ReturnType<typeof statusGauges>;
+  private readonly motor: readonly ValueGauge[];
+  private readonly latency: Histogram<"device">;
+  private readonly c: ReturnType<typeof deviceCounters>;
   /** Last cumulative value per device and counter, to turn totals into increments. */
   private readonly seen = new Map<string, Record<keyof Metrics["c"], number>>();
   /** What the gauges need from each device's newest reading, applied at the next scrape (see observeReading). */
@@ -107,7 +126,57 @@ export class Metrics {
    * `statuses`: current status of every device, read at each scrape, because pollers
    * emit status on link changes only and CRC/discard counters move in between.
    */
-  constructor(private readonly options: { readonly statuses?: () => readonly DeviceStatus[] } = {}) {
+  constructor(
+    private readonly options: {
+      readonly statuses?: () => readonly DeviceStatus[];
+      /** The values to expose (default: the catalogue). */
+      readonly catalogue?: Catalogue;
+    } = {},
+  ) {
+    const cat = options.catalogue ?? CATALOGUE;
+    // Registration order is exposition order: BMS values, the bridge's gauges, motor values, the rest.
+    const byName = new Map<string, Gauge<string>>();
+    const register = (m: MetricSpec, labelNames: string[]) => {
+      let g = byName.get(m.name);
+      if (!g) {
+        g = gauge(this.registry, m.name, m.help, labelNames);
+        byName.set(m.name, g);
+      }
+      return g;
+    };
+    this.bmsValues = [...valuesWith(cat, "bms", "metric"), ...valuesWith(cat, "bmsStats", "metric")];
+    const bmsMetrics: { readonly metric: MetricSpec; readonly labelNames: string[] }[] = [
+      ...cat.families.flatMap((f) =>
+        f.metric ? [{ metric: f.metric, labelNames: ["device", f.metric.indexLabel] }] : [],
+      ),
+      ...this.bmsValues.map((v) => ({
+        metric: v.metric,
+        labelNames: ["device", ...Object.keys(v.metric.labels ?? {})],
+      })),
+    ];
+    for (const m of inPinnedOrder(bmsMetrics, EXPOSITION_ORDER, (x) => x.metric.name))
+      register(m.metric, m.labelNames);
+    for (const f of cat.families)
+      if (f.metric) this.families.set(f.field, byName.get(f.metric.name) as Gauge<string>);
+    this.bmsGauges = this.bmsValues.map((def) => ({
+      def,
+      gauge: byName.get(def.metric.name) as Gauge<string>,
+      labels: def.metric.labels ?? NO_LABELS,
+    }));
+    this.g = statusGauges(this.registry);
+    this.motor = valuesWith(cat, "motor", "metric").map((def) => ({
+      def,
+      gauge: register(def.metric, ["device", "can_id", ...Object.keys(def.metric.labels ?? {})]),
+      labels: def.metric.labels ?? NO_LABELS,
+    }));
+    this.latency = new Histogram({
+      name: "vesc_poll_latency_seconds",
+      help: "Round-trip time of one poll",
+      labelNames: ["device"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.c = deviceCounters(this.registry);
     const counts = () => mqttPublishErrors.count;
     new Counter({
       name: "vesc2mqtt_mqtt_publish_errors_total",
@@ -120,12 +189,8 @@ export class Metrics {
     });
   }
 
-  private gauge<K extends string>(name: string, help: string, labelNames: K[]): Gauge<K> {
-    return new Gauge({ name, help, labelNames, registers: [this.registry] });
-  }
-
-  private counter(name: string, help: string): Counter<"device"> {
-    return new Counter({ name, help, labelNames: ["device"], registers: [this.registry] });
+  private family(field: IndexedValueDef["field"]): Gauge<string> | undefined {
+    return this.families.get(field);
   }
 
   /** Sets the series, or drops it when the value is absent or null (NaN here): never a stale number. */
@@ -143,7 +208,7 @@ export class Metrics {
   observeReading(r: Reading): void {
     let snap = this.snapshots.get(r.deviceId);
     if (!snap) {
-      snap = new DeviceSnapshot(this.latency.labels({ device: r.deviceId }));
+      snap = new DeviceSnapshot(this.latency.labels({ device: r.deviceId }), this.bmsValues);
       this.snapshots.set(r.deviceId, snap);
     }
     // The device's labelled child, made once: labelling per observation cost as much as the rest.
@@ -156,16 +221,19 @@ export class Metrics {
     const shape = this.shape.get(device) ?? { cells: 0, temps: 0, can: new Set<string>() };
     this.g.lastReading.set(d, Date.parse(r.time) / 1000);
     if (r.hasBms) {
+      const cell = this.family("cells");
+      const balancing = this.family("balancing");
+      const temp = this.family("temperatures");
       for (let i = 0; i < r.cellCount; i++) {
-        this.set(this.g.cell, { device, cell: i + 1 }, r.cells[i]);
-        this.g.balancing.set({ device, cell: i + 1 }, r.balancing[i] ?? 0);
+        if (cell) this.set(cell, { device, cell: i + 1 }, r.cells[i]);
+        balancing?.set({ device, cell: i + 1 }, r.balancing[i] ?? 0);
       }
       for (let i = r.cellCount; i < shape.cells; i++) {
-        this.g.cell.remove({ device, cell: i + 1 });
-        this.g.balancing.remove({ device, cell: i + 1 });
+        cell?.remove({ device, cell: i + 1 });
+        balancing?.remove({ device, cell: i + 1 });
       }
-      for (let i = 0; i < r.tempCount; i++) this.set(this.g.temp, { device, sensor: i + 1 }, r.temps[i]);
-      for (let i = r.tempCount; i < shape.temps; i++) this.g.temp.remove({ device, sensor: i + 1 });
+      if (temp) for (let i = 0; i < r.tempCount; i++) this.set(temp, { device, sensor: i + 1 }, r.temps[i]);
+      for (let i = r.tempCount; i < shape.temps; i++) temp?.remove({ device, sensor: i + 1 });
       // Only fitted sensors have a stuck series (the bridge's SensorHealth decides both).
       for (let i = 0; i < Math.max(r.tempCount, shape.temps); i++) {
         const n = i + 1;
@@ -174,28 +242,19 @@ export class Metrics {
         else this.g.stuck.remove({ device, sensor: n });
       }
       this.set(this.g.bmsStale, d, r.bmsStale);
-      this.set(this.g.temp, { device, sensor: "ic" }, r.icTemperature);
       shape.cells = r.cellCount;
       shape.temps = r.tempCount;
-      this.set(this.g.pack, d, r.packVoltage);
-      this.set(this.g.current, d, r.packCurrent);
-      this.set(this.g.power, d, r.packPower);
-      this.set(this.g.soc, d, r.soc);
-      this.set(this.g.soh, d, r.soh);
-      this.set(this.g.cellMin, d, r.cellMin);
-      this.set(this.g.cellMax, d, r.cellMax);
-      this.set(this.g.cellDelta, d, r.cellDelta);
-      this.set(this.g.ahChg, d, r.ampHoursChargedTotal);
-      this.set(this.g.whChg, d, r.wattHoursChargedTotal);
-      this.set(this.g.ahDis, d, r.ampHoursDischargedTotal);
-      this.set(this.g.whDis, d, r.wattHoursDischargedTotal);
+      // After the families: the IC temperature is the last series of the temperature gauge.
+      this.bmsGauges.forEach((v, k) => {
+        this.set(v.gauge, v.labels === NO_LABELS ? d : { device, ...v.labels }, r.scalars[k]);
+      });
     }
     for (const [id, node] of Object.entries(r.can ?? {})) {
       if (!node.values) continue;
       shape.can.add(id);
-      for (const [key, g] of this.motor) {
-        const v = node.values[key];
-        if (typeof v === "number") this.set(g, { device, can_id: id }, v);
+      for (const v of this.motor) {
+        const x = numberOf(v.def, node.values);
+        if (x !== undefined) this.set(v.gauge, { device, can_id: id, ...v.labels }, x);
       }
     }
     this.shape.set(device, shape);
@@ -224,40 +283,28 @@ export class Metrics {
     this.g.alert.set({ device: a.deviceId, rule: a.rule }, a.active ? 1 : 0);
   }
 
-  /** Drops every series of a device (config reload removed it). */
+  /** Drops every series of a device (an embedder that stopped polling it). */
   removeDevice(device: string): void {
     this.snapshots.delete(device);
     const shape = this.shape.get(device);
+    const cell = this.family("cells");
+    const balancing = this.family("balancing");
+    const temp = this.family("temperatures");
     for (let i = 0; i < (shape?.cells ?? 0); i++) {
-      this.g.cell.remove({ device, cell: i + 1 });
-      this.g.balancing.remove({ device, cell: i + 1 });
+      cell?.remove({ device, cell: i + 1 });
+      balancing?.remove({ device, cell: i + 1 });
     }
     for (let i = 0; i < (shape?.temps ?? 0); i++) {
-      this.g.temp.remove({ device, sensor: i + 1 });
+      temp?.remove({ device, sensor: i + 1 });
       this.g.stuck.remove({ device, sensor: i + 1 });
     }
-    this.g.temp.remove({ device, sensor: "ic" });
+    for (const v of this.bmsGauges) v.gauge.remove({ device, ...v.labels });
     this.g.bmsStale.remove({ device });
-    for (const id of shape?.can ?? []) for (const g of this.motor.values()) g.remove({ device, can_id: id });
+    for (const id of shape?.can ?? [])
+      for (const v of this.motor) v.gauge.remove({ device, can_id: id, ...v.labels });
     for (const rule of ALERT_RULES) this.g.alert.remove({ device, rule });
-    const perDevice = [
-      this.g.pack,
-      this.g.current,
-      this.g.power,
-      this.g.cellMin,
-      this.g.cellMax,
-      this.g.cellDelta,
-    ];
-    const more = [
-      this.g.soc,
-      this.g.soh,
-      this.g.ahChg,
-      this.g.whChg,
-      this.g.ahDis,
-      this.g.whDis,
-      this.g.link,
-    ];
-    for (const g of [...perDevice, ...more, this.g.lastReading]) g.remove({ device });
+    this.g.link.remove({ device });
+    this.g.lastReading.remove({ device });
     for (const c of Object.values(this.c)) c.remove({ device });
     this.latency.remove({ device });
     this.shape.delete(device);
@@ -287,7 +334,12 @@ export class Metrics {
  * to promote them: at fleet scale, most of the old-generation growth.
  */
 class DeviceSnapshot {
-  constructor(readonly latency: { observe(seconds: number): void }) {}
+  constructor(
+    readonly latency: { observe(seconds: number): void },
+    private readonly values: readonly ValueDef[],
+  ) {
+    this.scalars = new Float64Array(values.length);
+  }
   /** Not yet applied to the gauges. */
   fresh = false;
   time = "";
@@ -297,20 +349,8 @@ class DeviceSnapshot {
   balancing = new Uint8Array(32);
   tempCount = 0;
   temps = new Float64Array(8);
-  // Numbers only (NaN = absent, which set() skips): V8 then updates them in place.
-  icTemperature = Number.NaN;
-  packVoltage = Number.NaN;
-  packCurrent = Number.NaN;
-  packPower = Number.NaN;
-  soc = Number.NaN;
-  soh = Number.NaN;
-  cellMin = Number.NaN;
-  cellMax = Number.NaN;
-  cellDelta = Number.NaN;
-  ampHoursChargedTotal = Number.NaN;
-  wattHoursChargedTotal = Number.NaN;
-  ampHoursDischargedTotal = Number.NaN;
-  wattHoursDischargedTotal = Number.NaN;
+  /** The BMS scalars with a metric, in Metrics.bmsValues order; NaN = absent, which set() skips. */
+  readonly scalars: Float64Array;
   /** CAN nodes as they came (few devices have any). */
   can: Reading["can"];
   /** The bridge's sensor verdicts as they came (shared arrays, not copied). */
@@ -341,19 +381,8 @@ class DeviceSnapshot {
     this.fittedTemps = bms.fitted?.temperatures;
     this.stuckTemps = bms.stuck?.temperatures;
     this.bmsStale = bms.stale === undefined ? Number.NaN : bms.stale ? 1 : 0;
-    this.icTemperature = bms.icTemperature ?? Number.NaN;
-    this.packVoltage = bms.packVoltage ?? Number.NaN;
-    this.packCurrent = bms.packCurrent ?? Number.NaN;
-    this.packPower = bms.packPower ?? Number.NaN;
-    this.soc = bms.soc ?? Number.NaN;
-    this.soh = bms.soh ?? Number.NaN;
-    this.cellMin = bms.stats?.cellMin ?? Number.NaN;
-    this.cellMax = bms.stats?.cellMax ?? Number.NaN;
-    this.cellDelta = bms.stats?.cellDelta ?? Number.NaN;
-    this.ampHoursChargedTotal = bms.ampHoursChargedTotal ?? Number.NaN;
-    this.wattHoursChargedTotal = bms.wattHoursChargedTotal ?? Number.NaN;
-    this.ampHoursDischargedTotal = bms.ampHoursDischargedTotal ?? Number.NaN;
-    this.wattHoursDischargedTotal = bms.wattHoursDischargedTotal ?? Number.NaN;
+    for (let k = 0; k < this.values.length; k++)
+      this.scalars[k] = numberOf(this.values[k] as ValueDef, bms) ?? Number.NaN;
   }
 }
 
@@ -363,7 +392,6 @@ export class MetricsSink implements Sink {
   private readonly onReading = (r: Reading) => this.metrics.observeReading(r);
   private readonly onStatus = (s: DeviceStatus) => this.metrics.observeStatus(s);
   private readonly onAlert = (a: Alert) => this.metrics.observeAlert(a);
-  private readonly onRemoved = (id: string) => this.metrics.removeDevice(id);
 
   constructor(
     private readonly bus: Bus,
@@ -374,13 +402,11 @@ export class MetricsSink implements Sink {
     this.bus.on("reading", this.onReading);
     this.bus.on("status", this.onStatus);
     this.bus.on("alert", this.onAlert);
-    this.bus.on("deviceRemoved", this.onRemoved);
   }
 
   async stop(): Promise<void> {
     this.bus.off("reading", this.onReading);
     this.bus.off("status", this.onStatus);
     this.bus.off("alert", this.onAlert);
-    this.bus.off("deviceRemoved", this.onRemoved);
   }
 }
