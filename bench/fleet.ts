@@ -7,7 +7,7 @@
  * a separate child process (bench/fleetSims.ts). N ramps up; for each N, after every device
  * has read once, a window of --seconds is measured: poll latency (Reading.latencyMs), missed
  * polls, event-loop delay, RSS and CPU of the subject's process, CPU of the simulators and
- * Mosquitto, MQTT publishes, and device states retained at the broker afterwards. The reference is the goal of issue #9: N ≥ 5,000 with p99 < 50 ms,
+ * Mosquitto, MQTT publishes, and device states retained at the broker afterwards. The reference is the project's fleet goal: N ≥ 5,000 with p99 < 50 ms,
  * no missed polls, RSS < 500 MB. The ramp stops at the first N that fails or at --budget s.
  * Each step runs in a fresh process (bench/fleetStep.ts), so its RSS is its own.
  * Flags: --sizes 500,1000,2000,5000  --seconds 15  --budget 720  --mode bridge|pollers|sockets
@@ -195,7 +195,7 @@ export async function runFleetBench(args: readonly string[] = []): Promise<Bench
   return {
     name: "fleet",
     title: "one process, N simulated devices at 1 Hz, real Mosquitto",
-    reference: "the issue #9 goal (N ≥ 5,000, p99 < 50 ms, RSS < 500 MB), each step measured in this run",
+    reference: "the fleet goal (N ≥ 5,000, p99 < 50 ms, RSS < 500 MB), each step measured in this run",
     rows,
     notes,
     details,

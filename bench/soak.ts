@@ -4,7 +4,7 @@
  * have arrived. RSS and heap are sampled every second; after the warm-up (first 20% of
  * the polls) a least-squares slope and the growth are computed. Active handles/timers
  * (process.getActiveResourcesInfo) are counted before and after: a stopped poller must leave
- * nothing behind. The reference is the goal of issue #9: growth < 5 MB, slope ≈ 0.
+ * nothing behind. The reference is the project's soak goal: growth < 5 MB, slope ≈ 0.
  * Flags: --polls N (default 1,000,000), --devices K (default 500, i.e. 5,000 polls/s at most),
  * --max-seconds S (default 270: the run stops there even short of --polls, and says so).
  */
@@ -128,7 +128,7 @@ export async function runSoakBench(args: readonly string[] = []): Promise<BenchR
   return {
     name: "soak",
     title: `${polls.toLocaleString("en-US")} polls over ${k} persistent connections`,
-    reference: "the issue #9 goal: RSS growth < 5 MB after warm-up, slope ≈ 0, nothing left open",
+    reference: "the soak goal: RSS growth < 5 MB after warm-up, slope ≈ 0, nothing left open",
     rows: [
       {
         metric: "RSS growth after warm-up",

@@ -1,5 +1,5 @@
 /**
- * The vesc2mqtt library. The protocol layer is pure and stable (see README "Library API");
+ * The vesc2mqtt library. The protocol layer is pure and stable (see docs/library.md);
  * transports, the session/poller and the simulator are exported for programs that talk to
  * devices themselves.
  */

@@ -1,5 +1,5 @@
 /**
- * Output of `read` and `scan`: the NDJSON object of the JSON contract (README) and the
+ * Output of `read` and `scan`: the NDJSON object of the JSON contract (docs/cli.md) and the
  * human table, with one bar per cell (min/max and balancing marked) so a weak or
  * balancing cell stands out at a glance.
  */

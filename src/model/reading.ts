@@ -1,6 +1,6 @@
 /**
  * The reading model: what one poll of a device yields, in the field names of the JSON
- * contract (README "JSON output"). Every sink (MQTT/HA, web, history, metrics, alerts) consumes
+ * contract (docs/cli.md "JSON output"). Every sink (MQTT/HA, web, history, metrics, alerts) consumes
  * these types; nothing here knows about bytes or sockets.
  * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
  */

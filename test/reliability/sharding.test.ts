@@ -1,5 +1,5 @@
 /**
- * Scale past one process (README "Scaling"): two bridges on one machine share one Mosquitto
+ * Scale past one process (docs/scaling.md): two bridges on one machine share one Mosquitto
  * and a fleet of simulated devices, each configured with its own shard of the devices, its
  * own MQTT client id and its own base topic. Every device is read by exactly one bridge (one
  * connection, one handshake), every device's state reaches the broker, and neither bridge
