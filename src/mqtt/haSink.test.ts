@@ -10,7 +10,9 @@ import { waitFor } from "../../test/helpers/waitFor.js";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { Bus } from "../model/bus.js";
 import type { BmsReading } from "../model/reading.js";
-import { DISCOVERY_SETTLE_READINGS, HaSink, linkLine } from "./haSink.js";
+import { DISCOVERY_SETTLE_READINGS } from "./discoveryPublisher.js";
+import { HaSink } from "./haSink.js";
+import { linkLine } from "./linkLog.js";
 
 const configs = (c: FakeMqttClient) =>
   c.published.map((p) => p.topic).filter((t) => /^homeassistant\/device\/.+\/config$/.test(t));
