@@ -40,13 +40,13 @@ describe("renderConfigDocs", () => {
   test("refuses a schema key without a description", () => {
     const grown = schema.extend({ dataDir: z.string().default("./data") });
     expect(() => renderConfigDocs(grown, docs)).toThrow(
-      "config keys without a description in KEY_DOCS: data_dir",
+      "config keys without a description in KEY_DOCS (src/config/docs.ts): data_dir",
     );
   });
 
   test("refuses a description of a key the schema does not have", () => {
     expect(() => renderConfigDocs(schema, { ...docs, "web.host": "Host." })).toThrow(
-      "KEY_DOCS describes keys the schema does not have: web.host",
+      "KEY_DOCS (src/config/docs.ts) describes keys the schema does not have: web.host",
     );
   });
 

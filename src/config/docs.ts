@@ -248,11 +248,15 @@ export function renderConfigDocs(
   walk(json, "", rows);
   const missing = rows.filter((r) => docs[r.path] === undefined).map((r) => r.path);
   if (missing.length > 0)
-    throw new Error(`config keys without a description in KEY_DOCS: ${missing.join(", ")}`);
+    throw new Error(
+      `config keys without a description in KEY_DOCS (src/config/docs.ts): ${missing.join(", ")}`,
+    );
   const known = new Set(rows.map((r) => r.path));
   const stale = Object.keys(docs).filter((k) => !known.has(k));
   if (stale.length > 0)
-    throw new Error(`KEY_DOCS describes keys the schema does not have: ${stale.join(", ")}`);
+    throw new Error(
+      `KEY_DOCS (src/config/docs.ts) describes keys the schema does not have: ${stale.join(", ")}`,
+    );
 
   const out = [
     "# Configuration reference",
