@@ -46,7 +46,6 @@ export class AlertSink implements Sink {
       s.deviceId,
       evaluateStatus(s, this.for(s.deviceId), this.state(s.deviceId), this.clock().toISOString()),
     );
-  private readonly onRemoved = (id: string) => this.states.delete(id);
 
   constructor(private readonly options: AlertSinkOptions) {}
 
@@ -54,14 +53,12 @@ export class AlertSink implements Sink {
     const { bus } = this.options;
     bus.on("reading", this.onReading);
     bus.on("status", this.onStatus);
-    bus.on("deviceRemoved", this.onRemoved);
   }
 
   async stop(): Promise<void> {
     const { bus } = this.options;
     bus.off("reading", this.onReading);
     bus.off("status", this.onStatus);
-    bus.off("deviceRemoved", this.onRemoved);
   }
 
   /** Currently active alerts, all devices or one. */

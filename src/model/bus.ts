@@ -20,8 +20,6 @@ export interface BusEvents {
   reading: [reading: Reading];
   status: [status: DeviceStatus];
   alert: [alert: Alert];
-  /** A configured device was removed (config reload) or a device's entity set shrank. */
-  deviceRemoved: [deviceId: string];
 }
 
 /** Told about a listener that threw: `owner` is the sink that added it (see Bus.claim). */

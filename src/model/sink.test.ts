@@ -20,7 +20,7 @@ class Recorder extends BusSink {
       if (this.throws) throw new Error(`${this.name} broke`);
       this.readings.push(r);
     });
-    this.listen("deviceRemoved", () => this.log.warn("removed"));
+    this.listen("alert", (a) => this.log.warn(a.message));
   }
   protected override async onStop(): Promise<void> {
     this.stopped++;
@@ -37,7 +37,7 @@ test("stop() removes every subscription the sink made, then runs its own teardow
   await sink.stop();
   expect(sink.subscriptions).toBe(0);
   expect(bus.listenerCount("reading")).toBe(0);
-  expect(bus.listenerCount("deviceRemoved")).toBe(0);
+  expect(bus.listenerCount("alert")).toBe(0);
   expect(sink.stopped).toBe(1);
   bus.emit("reading", syntheticReading({ time: 0 }));
   expect(sink.readings).toHaveLength(0);
@@ -60,7 +60,7 @@ test("a partial logger is completed: the levels it lacks are silent, the ones it
   const bus = new Bus();
   const sink = new Recorder("rec", bus);
   await sink.start();
-  bus.emit("deviceRemoved", "pack");
-  expect(sink.warnings).toEqual(["removed"]);
+  bus.emit("alert", { deviceId: "pack", rule: "stale", active: true, message: "no data", time: "" });
+  expect(sink.warnings).toEqual(["no data"]);
   await sink.stop();
 });

@@ -17,8 +17,7 @@ export interface DeviceView {
 export type LiveEvent =
   | { readonly type: "reading"; readonly data: Reading }
   | { readonly type: "status"; readonly data: DeviceStatus }
-  | { readonly type: "alert"; readonly data: Alert }
-  | { readonly type: "deviceRemoved"; readonly data: { readonly deviceId: string } };
+  | { readonly type: "alert"; readonly data: Alert };
 
 type Listener = (event: LiveEvent) => void;
 
@@ -48,10 +47,6 @@ export class LiveState {
     if (this.recent.length > 100) this.recent.shift();
     this.emit({ type: "alert", data: a });
   };
-  private readonly onRemoved = (deviceId: string) => {
-    this.devices.delete(deviceId);
-    this.emit({ type: "deviceRemoved", data: { deviceId } });
-  };
 
   /**
    * `statuses`: current status of every configured device (the bridge's pollers); merged
@@ -66,14 +61,12 @@ export class LiveState {
     this.bus.on("reading", this.onReading);
     this.bus.on("status", this.onStatus);
     this.bus.on("alert", this.onAlert);
-    this.bus.on("deviceRemoved", this.onRemoved);
   }
 
   stop(): void {
     this.bus.off("reading", this.onReading);
     this.bus.off("status", this.onStatus);
     this.bus.off("alert", this.onAlert);
-    this.bus.off("deviceRemoved", this.onRemoved);
     this.listeners.clear();
   }
 

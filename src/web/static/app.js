@@ -87,10 +87,6 @@ function connect() {
     else en.alerts.delete(a.rule);
     queueRender();
   });
-  es.addEventListener("deviceRemoved", (e) => {
-    devices.delete(JSON.parse(e.data).deviceId);
-    queueRender();
-  });
   es.onopen = () => setLive("live");
   es.onerror = () => {
     setLive("reconnecting");
