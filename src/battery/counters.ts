@@ -1,7 +1,7 @@
 /**
  * Energy and charge counters: Wh and Ah charged / discharged, integrated from the measured
- * pack current and voltage at each reading (trapezoid, split where the current changes
- * sign). A gap between readings longer than the gap limit is not bridged: the next reading
+ * pack current and voltage at each reading (trapezoid of the charging and discharging
+ * parts). A gap between readings longer than the gap limit is not bridged: the next reading
  * starts a new segment. Increments are never negative, so the totals never go backwards.
  */
 import { z } from "zod";
@@ -47,21 +47,22 @@ export const ZERO_TOTALS: EnergyTotals = Object.freeze({
 });
 
 /**
- * ∫ of a quantity varying linearly from a to b over `seconds`, split into its positive
- * and negative parts (both returned ≥ 0).
+ * ∫ of a quantity sampled as a at the start and b at the end of `seconds`, split into the
+ * part above zero and the part below (both ≥ 0): the trapezoid of each part. Across a sign
+ * change this gives each side half the interval, which is unbiased for a current that
+ * steps at an unknown instant (throttle, brake): a straight line between the two samples
+ * would put the crossing too early and shrink both parts. Their difference is the plain
+ * trapezoid, so the net charge is the same either way.
  */
 export function splitTrapezoid(
   a: number,
   b: number,
   seconds: number,
 ): { positive: number; negative: number } {
-  if (a >= 0 && b >= 0) return { positive: ((a + b) / 2) * seconds, negative: 0 };
-  if (a <= 0 && b <= 0) return { positive: 0, negative: (-(a + b) / 2) * seconds };
-  // Sign change inside: the zero crossing is at fraction a / (a − b) of the interval.
-  const f = a / (a - b);
-  const first = (a / 2) * f * seconds;
-  const second = (b / 2) * (1 - f) * seconds;
-  return a > 0 ? { positive: first, negative: -second } : { positive: second, negative: -first };
+  return {
+    positive: ((Math.max(0, a) + Math.max(0, b)) / 2) * seconds,
+    negative: ((Math.max(0, -a) + Math.max(0, -b)) / 2) * seconds,
+  };
 }
 
 export class EnergyCounter {
