@@ -81,6 +81,8 @@ export const socSnapshotSchema = z.strictObject({
 export type SocSnapshot = z.output<typeof socSnapshotSchema>;
 
 const RELAX_WINDOW_MS = 60_000;
+/** Time constant of the voltage-following SOC used while no capacity is known, s. */
+const VOLTAGE_SMOOTHING_S = 120;
 const ANCHOR_CONFIDENCE = { full: 1, rest: 0.95, initialRest: 0.5, initialLoad: 0.2 } as const;
 /** Below this OCV slope (V per % SOC) a rest anchor is weak: LFP's plateau. */
 const FLAT_CURVE_V_PER_PERCENT = 0.002;
@@ -95,6 +97,7 @@ export class SocEstimator {
   private lastNetAh: number | null = null;
   private episodes = 0;
   private anchoredLast = false;
+  private lastMs: number | null = null;
   private restSinceMs: number | null = null;
   private relax: { tMs: number; meanV: number }[] = [];
 
@@ -160,16 +163,31 @@ export class SocEstimator {
       this.anchorConfidence = anchored === "full" ? ANCHOR_CONFIDENCE.full : this.restConfidence(soc);
       this.throughputAh = 0;
       this.anchoredLast = true;
+      this.lastMs = s.tMs;
       return this.result(s.capacityAh, true);
     }
     this.anchoredLast = false;
 
-    if (this.soc === null || (s.capacityAh === null && !this.calibrated)) {
-      // No anchor (or nothing to count against): the voltage is the best guess there is.
+    if (this.soc !== null && s.capacityAh === null && !atRest) {
+      // Nothing to count against: follow the I·R-corrected voltage, smoothed (it still carries
+      // the polarisation), and only once the resistances are known; until then hold.
+      const dtS = this.lastMs === null ? 0 : Math.max(0, (s.tMs - this.lastMs) / 1000);
+      this.lastMs = s.tMs;
+      if (ocvSoc !== null && knownAll(s.cellResistanceOhm, s.cells.length)) {
+        this.soc += (ocvSoc - this.soc) * (1 - Math.exp(-dtS / VOLTAGE_SMOOTHING_S));
+        this.method = "voltage";
+        this.anchorConfidence = Math.min(this.anchorConfidence, ANCHOR_CONFIDENCE.initialLoad);
+      }
+      return this.result(s.capacityAh, false);
+    }
+    this.lastMs = s.tMs;
+    if (this.soc === null || s.capacityAh === null) {
+      // No anchor, or no capacity at rest: the OCV curve is the best guess there is.
       if (ocvSoc !== null) {
         this.soc = ocvSoc;
         this.method = atRest ? "ocv" : "voltage";
         this.anchorConfidence = atRest ? ANCHOR_CONFIDENCE.initialRest : ANCHOR_CONFIDENCE.initialLoad;
+        this.throughputAh = 0;
         if (this.anchor === null)
           this.anchor = {
             kind: "initial",
@@ -248,6 +266,12 @@ export class SocEstimator {
     if (first === undefined || last === undefined) return false;
     return Math.abs(last.meanV - first.meanV) <= (this.options.relaxedV ?? 0.001);
   }
+}
+
+function knownAll(values: readonly (number | null)[] | undefined, n: number): boolean {
+  if (values === undefined || values.length < n) return false;
+  for (let i = 0; i < n; i++) if (values[i] === null) return false;
+  return true;
 }
 
 export function clamp(v: number, lo: number, hi: number): number {
