@@ -46,6 +46,8 @@ const MIN_TREND_SPAN_S = 6 * 3600;
 
 export class CellHealth {
   private samples: number[][] = [];
+  /** Medians cached per cell; undefined = stale (sorting 20 × 128 samples per reading adds up). */
+  private medians: (number | undefined)[] = [];
   private baseline: (number | null)[] = [];
   private drift: (number | null)[] = [];
   private driftAtMs: number | null = null;
@@ -89,7 +91,16 @@ export class CellHealth {
     const out: (number | null)[] = [];
     for (let i = 0; i < cellCount; i++) {
       const s = this.samples[i] ?? [];
-      out.push(s.length >= this.o.minSteps ? median(s) : null);
+      if (s.length < this.o.minSteps) {
+        out.push(null);
+        continue;
+      }
+      let m = this.medians[i];
+      if (m === undefined) {
+        m = median(s);
+        this.medians[i] = m;
+      }
+      out.push(m);
     }
     return out;
   }
@@ -153,6 +164,7 @@ export class CellHealth {
       s.push(r);
       if (s.length > this.o.maxSamples) s.shift();
       this.samples[i] = s;
+      this.medians[i] = undefined;
       if ((this.baseline[i] ?? null) === null && s.length >= this.o.baselineSteps)
         this.baseline[i] = median(s);
     }
