@@ -4,6 +4,7 @@
  * discharging). The estimate assumes the smoothed current holds; a charger's constant-
  * voltage taper makes the real time to full longer than this.
  */
+import { z } from "zod";
 
 export interface RuntimeOptions {
   /** EMA time constant, s (default 60). */
@@ -25,6 +26,15 @@ export interface RuntimeEstimate {
   readonly timeToEmptyS: number | null;
 }
 
+export const runtimeSnapshotSchema = z.strictObject({
+  version: z.literal(1),
+  smoothedCurrentA: z.number().finite().nullable(),
+  lastMs: z.number().finite().nullable(),
+  charging: z.boolean(),
+  discharging: z.boolean(),
+});
+export type RuntimeSnapshot = z.output<typeof runtimeSnapshotSchema>;
+
 export class RuntimeEstimator {
   private ema: number | null = null;
   private lastMs: number | null = null;
@@ -34,10 +44,26 @@ export class RuntimeEstimator {
   private readonly onA: number;
   private readonly offA: number;
 
-  constructor(options: RuntimeOptions = {}) {
+  constructor(options: RuntimeOptions = {}, snapshot?: RuntimeSnapshot) {
     this.tauS = options.smoothingS ?? 60;
     this.onA = options.onCurrentA ?? 0.5;
     this.offA = options.offCurrentA ?? this.onA / 2;
+    if (snapshot) {
+      this.ema = snapshot.smoothedCurrentA;
+      this.lastMs = snapshot.lastMs;
+      this.charging = snapshot.charging;
+      this.discharging = snapshot.discharging;
+    }
+  }
+
+  snapshot(): RuntimeSnapshot {
+    return {
+      version: 1,
+      smoothedCurrentA: this.ema,
+      lastMs: this.lastMs,
+      charging: this.charging,
+      discharging: this.discharging,
+    };
   }
 
   update(

@@ -1,0 +1,253 @@
+/**
+ * BatteryEstimator: one per device. Each BMS reading (with its time) goes in; an immutable
+ * BatteryEstimate comes out: SOC (the BMS's own when it reports one, else the estimate),
+ * energy and charge counters, cycles, capacity and SOH, runtime, and per-cell health.
+ * No I/O and no clocks: time comes with each reading, state goes out through snapshot()
+ * as versioned plain JSON and comes back through BatteryEstimator.restore().
+ */
+import { z } from "zod";
+import type { BmsReading } from "../model/reading.js";
+import { CapacityLearner, capacitySnapshotSchema, CycleCounter, cycleSnapshotSchema } from "./capacity.js";
+import {
+  CellHealth,
+  cellHealthSnapshotSchema,
+  driftingCells,
+  highResistanceCells,
+  weakestCell,
+} from "./cellHealth.js";
+import { type OcvCurve, type OcvPoint, ocvCurve } from "./chemistry.js";
+import { type BatteryConfig, type BatteryConfigInput, batteryConfigSchema } from "./config.js";
+import { counterSnapshotSchema, EnergyCounter, type EnergyTotals } from "./counters.js";
+import { RuntimeEstimator, runtimeSnapshotSchema } from "./runtime.js";
+import { type SocMethod, SocEstimator, socSnapshotSchema } from "./soc.js";
+
+export interface BatteryEstimatorOptions {
+  /** The device's `battery:` section (raw or parsed); default NMC with the capacity learned. */
+  readonly config?: BatteryConfigInput;
+  /** The poll interval, ms: gaps longer than a few intervals are not integrated. */
+  readonly intervalMs?: number;
+  /** Longest gap that is still integrated, s (default 30 or 3 intervals when longer). */
+  readonly maxGapS?: number;
+}
+
+export type SocSource = "bms" | "estimate";
+
+export interface BatteryEstimate {
+  /** Reading time, ms since the epoch (as given). */
+  readonly timeMs: number;
+  /** The SOC to show, %: the BMS's own when it reports a non-zero one, else the estimate. */
+  readonly socPercent: number | null;
+  readonly socSource: SocSource | null;
+  /** The bridge's own SOC estimate, % (also when the BMS reports one). */
+  readonly socEstimatePercent: number | null;
+  readonly socMethod: SocMethod | null;
+  /** The BMS's SOC as reported, % (null when it sends 0 or none). */
+  readonly bmsSocPercent: number | null;
+  /** The estimate has been anchored (full charge or rest) at least once. */
+  readonly calibrated: boolean;
+  /** 0..1 */
+  readonly socConfidence: number;
+  /** Counted by the bridge from packCurrent × packVoltage; never decrease. */
+  readonly whCharged: number;
+  readonly whDischarged: number;
+  readonly ahCharged: number;
+  readonly ahDischarged: number;
+  /** The BMS's own lifetime totals when it reports any non-zero one, else null. */
+  readonly bmsTotals: EnergyTotals | null;
+  /** Equivalent full cycles counted by the bridge. */
+  readonly cycles: number;
+  /** Capacity the SOC counts against, Ah: learned, else configured, else null. */
+  readonly capacityAh: number | null;
+  readonly capacityLearnedAh: number | null;
+  /** Learned ÷ configured capacity, %. */
+  readonly sohPercent: number | null;
+  readonly charging: boolean;
+  readonly discharging: boolean;
+  readonly smoothedCurrentA: number | null;
+  readonly timeToFullS: number | null;
+  readonly timeToEmptyS: number | null;
+  /** Per cell (index 0 = cell 1): resistance Ω, learned capacity Ah, deviation V, trend V/day. */
+  readonly cellResistanceOhm: readonly (number | null)[];
+  readonly cellCapacityAh: readonly (number | null)[];
+  readonly cellDriftV: readonly (number | null)[];
+  readonly cellDriftRateVPerDay: readonly (number | null)[];
+  /** 1-based number of the cell with the worst resistance/capacity evidence; null = none stands out. */
+  readonly weakestCell: number | null;
+  /** 1-based cell numbers. */
+  readonly alerts: {
+    readonly driftingCells: readonly number[];
+    readonly highResistanceCells: readonly number[];
+  };
+}
+
+export const batterySnapshotSchema = z.strictObject({
+  version: z.literal(1),
+  counters: counterSnapshotSchema,
+  soc: socSnapshotSchema,
+  capacity: capacitySnapshotSchema,
+  cycles: cycleSnapshotSchema,
+  cellHealth: cellHealthSnapshotSchema,
+  runtime: runtimeSnapshotSchema,
+});
+export type BatterySnapshot = z.output<typeof batterySnapshotSchema>;
+
+export class BatterySnapshotError extends Error {
+  override readonly name = "BatterySnapshotError";
+}
+
+/** Rest is |I| ≤ this, or C/50 when that is larger, A. */
+const DEFAULT_REST_CURRENT_A = 0.5;
+
+export class BatteryEstimator {
+  readonly config: BatteryConfig;
+  readonly curve: OcvCurve;
+  readonly restCurrentA: number;
+  private readonly counter: EnergyCounter;
+  private readonly soc: SocEstimator;
+  private readonly capacity: CapacityLearner;
+  private readonly cycles: CycleCounter;
+  private readonly health: CellHealth;
+  private readonly runtime: RuntimeEstimator;
+  private lastDischargedAh: number;
+
+  constructor(options: BatteryEstimatorOptions = {}, snapshot?: BatterySnapshot) {
+    this.config = batteryConfigSchema.parse(options.config ?? {});
+    const c = this.config;
+    this.curve = ocvCurve(c.chemistry, c.ocv as readonly OcvPoint[] | undefined);
+    this.restCurrentA =
+      c.restCurrentA ?? Math.max(DEFAULT_REST_CURRENT_A, c.capacityAh === undefined ? 0 : c.capacityAh / 50);
+    this.counter = new EnergyCounter(
+      {
+        ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+        ...(options.maxGapS === undefined ? {} : { maxGapS: options.maxGapS }),
+      },
+      snapshot?.counters,
+    );
+    this.soc = new SocEstimator(
+      { curve: this.curve, restCurrentA: this.restCurrentA, restS: c.restMinutes * 60 },
+      snapshot?.soc,
+    );
+    this.capacity = new CapacityLearner(
+      c.capacityAh === undefined ? {} : { ratedAh: c.capacityAh },
+      snapshot?.capacity,
+    );
+    this.cycles = new CycleCounter(snapshot?.cycles);
+    this.health = new CellHealth({ restCurrentA: this.restCurrentA }, snapshot?.cellHealth);
+    this.runtime = new RuntimeEstimator({ onCurrentA: this.restCurrentA }, snapshot?.runtime);
+    this.lastDischargedAh = this.counter.value.ahDischarged;
+  }
+
+  /** Rebuilds an estimator from snapshot() output (e.g. read back from storage); bad JSON → BatterySnapshotError. */
+  static restore(options: BatteryEstimatorOptions, snapshot: unknown): BatteryEstimator {
+    const parsed = batterySnapshotSchema.safeParse(snapshot);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.join(".") || "snapshot";
+      throw new BatterySnapshotError(`battery state not restored: ${where}: ${issue?.message ?? "invalid"}`);
+    }
+    return new BatteryEstimator(options, parsed.data);
+  }
+
+  update(tMs: number, bms: BmsReading): BatteryEstimate {
+    const current = bms.packCurrent;
+    const totals = this.counter.add(tMs, bms.packVoltage, current);
+    const cellCount = bms.cells.length;
+
+    const capacityBefore = this.capacity.capacityAh();
+    this.cycles.add(totals.ahDischarged - this.lastDischargedAh, capacityBefore);
+    this.lastDischargedAh = totals.ahDischarged;
+
+    this.health.update(tMs, current, bms.cells);
+    const resistance = this.health.resistanceOhm(cellCount);
+    const soc = this.soc.update({
+      tMs,
+      currentA: current,
+      cells: bms.cells,
+      netAh: totals.ahCharged - totals.ahDischarged,
+      gap: this.counter.lastWasGap,
+      capacityAh: capacityBefore,
+      cellResistanceOhm: resistance,
+    });
+    if (soc.anchoredNow && soc.anchor) this.capacity.observe(soc.anchor);
+    const capacityAh = this.capacity.capacityAh();
+
+    const bmsSoc = bms.soc !== undefined && bms.soc !== null && bms.soc > 0 ? bms.soc : null;
+    const socPercent = bmsSoc ?? soc.socPercent;
+    const run = this.runtime.update(tMs, current, socPercent, capacityAh);
+    const cellCapacity = this.capacity.cellCapacityAh(cellCount);
+    const drift = this.health.driftV(cellCount);
+    const rate = this.health.driftRateVPerDay(cellCount);
+    const weakest = weakestCell(resistance, cellCapacity);
+
+    return deepFreeze({
+      timeMs: tMs,
+      socPercent,
+      socSource: bmsSoc !== null ? "bms" : soc.socPercent !== null ? "estimate" : null,
+      socEstimatePercent: soc.socPercent,
+      socMethod: soc.method,
+      bmsSocPercent: bmsSoc,
+      calibrated: soc.calibrated,
+      socConfidence: soc.confidence,
+      whCharged: totals.whCharged,
+      whDischarged: totals.whDischarged,
+      ahCharged: totals.ahCharged,
+      ahDischarged: totals.ahDischarged,
+      bmsTotals: bmsTotals(bms),
+      cycles: this.cycles.value,
+      capacityAh,
+      capacityLearnedAh: this.capacity.learnedAh(),
+      sohPercent: this.capacity.sohPercent(),
+      charging: run.charging,
+      discharging: run.discharging,
+      smoothedCurrentA: run.smoothedCurrentA,
+      timeToFullS: run.timeToFullS,
+      timeToEmptyS: run.timeToEmptyS,
+      cellResistanceOhm: resistance,
+      cellCapacityAh: cellCapacity,
+      cellDriftV: drift,
+      cellDriftRateVPerDay: rate,
+      weakestCell: weakest?.cell ?? null,
+      alerts: {
+        driftingCells: driftingCells(drift, rate),
+        highResistanceCells: highResistanceCells(resistance, this.health.baselineOhm(cellCount)),
+      },
+    } satisfies BatteryEstimate);
+  }
+
+  snapshot(): BatterySnapshot {
+    return {
+      version: 1,
+      counters: this.counter.snapshot(),
+      soc: this.soc.snapshot(),
+      capacity: this.capacity.snapshot(),
+      cycles: this.cycles.snapshot(),
+      cellHealth: this.health.snapshot(),
+      runtime: this.runtime.snapshot(),
+    };
+  }
+}
+
+function bmsTotals(bms: BmsReading): EnergyTotals | null {
+  const v = [
+    bms.wattHoursChargedTotal,
+    bms.wattHoursDischargedTotal,
+    bms.ampHoursChargedTotal,
+    bms.ampHoursDischargedTotal,
+  ];
+  if (!v.some((x) => typeof x === "number" && x > 0)) return null;
+  const n = (x: number | null | undefined) => (typeof x === "number" ? x : 0);
+  return {
+    whCharged: n(bms.wattHoursChargedTotal),
+    whDischarged: n(bms.wattHoursDischargedTotal),
+    ahCharged: n(bms.ampHoursChargedTotal),
+    ahDischarged: n(bms.ampHoursDischargedTotal),
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === "object" && o !== null && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
