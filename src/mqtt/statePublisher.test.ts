@@ -49,7 +49,7 @@ test("publish_on_change: an unchanged reading waits for the heartbeat; a dropped
   const mem = memory();
   const r = syntheticReading({ time: 0 });
   states.publishReading(mem, r);
-  states.publishReading(mem, { ...r, time: 1 }); // only the time moved: same change key
+  states.publishReading(mem, { ...r, time: "2026-01-01T00:00:01.000Z" }); // only the time moved: same change key
   expect(topics()).toHaveLength(1);
   states.publishReading(mem, syntheticReading({ time: 2, step: 1 }));
   expect(topics()).toHaveLength(2);
