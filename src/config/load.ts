@@ -251,6 +251,12 @@ function resolveSecretsAndPaths(config: Config, env: Env, baseDir: string, error
     if (d.password === undefined) errors.push(`${where}: needs password, password_file or password_env`);
   });
   errors.push(...hubDeviceProblems(config.hub.devices, (i) => `hub.devices[${i}]`));
+  // A connection that can never succeed is a mistake to report now, not a device retried forever.
+  config.devices.forEach((d, i) => {
+    const spec = connectionSpecOf(d);
+    const problem = (transportKind(spec.type) as TransportKind<TransportKindName>).unusable(spec);
+    if (problem !== undefined) errors.push(`devices[${i}].connection: ${problem}`);
+  });
 }
 
 function abs(p: string, baseDir: string): string {

@@ -5,6 +5,7 @@
  * can never connect.
  */
 import { describe, expect, test } from "vitest";
+import { ConfigError, parseConfig } from "../config/load.js";
 import { connectionSchema } from "../config/schema.js";
 import { parseDeviceUrl } from "./fromSpec.js";
 import {
@@ -90,5 +91,25 @@ describe("the transport table", () => {
     expect(
       TRANSPORT_KINDS.serial.unusable({ type: "serial", path: "/dev/does-not-exist", baud: 115200 }),
     ).toBeUndefined();
+  });
+});
+
+describe("the table's unusable check in the config", () => {
+  test("a configured hub device whose id holds ':' is refused at load, without the password", () => {
+    const yaml = [
+      "devices:",
+      "  - id: garage",
+      "    connection: { type: hub, host: 127.0.0.1, hub_id: 'garage:1', password: s3cret-pw }",
+    ].join("\n");
+    let error: unknown;
+    try {
+      parseConfig(yaml, { env: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = String((error as Error).message);
+    expect(text).toContain("devices[0].connection: hub id and password must not contain ':' or newlines");
+    expect(text).not.toContain("s3cret-pw");
   });
 });
