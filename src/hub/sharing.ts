@@ -19,7 +19,7 @@
  * the same command of another CAN node at the same moment can swap the two replies.
  */
 import { CommandId } from "../protocol/commandId.js";
-import { encodeFrame, FrameDecoder } from "../protocol/frame.js";
+import { encodeFrame, FIRMWARE_MAX_PAYLOAD, FrameDecoder } from "../protocol/frame.js";
 
 /** Commands the bridge may send (directly or inside FORWARD_CAN): read-only telemetry. */
 export const BRIDGE_ALLOWED_COMMANDS: ReadonlySet<number> = new Set([
@@ -29,8 +29,6 @@ export const BRIDGE_ALLOWED_COMMANDS: ReadonlySet<number> = new Set([
   CommandId.BmsGetValues,
 ]);
 
-/** Firmware's PACKET_MAX_PL_LEN (vesc_express main/packet.h): what the device itself treats as a frame. */
-const DEVICE_MAX_PAYLOAD = 512;
 const MAX_IN_FLIGHT = 256;
 
 export interface TelemetryRequest {
@@ -103,9 +101,9 @@ export class DeviceSharing {
   private readonly replyTimeoutMs: number;
   private readonly stallMs: number;
   private readonly now: () => number;
-  private readonly deviceDecoder = new FrameDecoder();
-  private readonly bridgeDecoder = new FrameDecoder({ maxPayload: DEVICE_MAX_PAYLOAD });
-  private toolDecoder = new FrameDecoder({ maxPayload: DEVICE_MAX_PAYLOAD });
+  private readonly deviceDecoder = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD });
+  private readonly bridgeDecoder = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD });
+  private toolDecoder = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD });
   private readonly inFlight: InFlight[] = [];
   private readonly lastToolAsk = new Map<string, number>();
   private readonly shadows = new Map<string, Shadow>();
@@ -167,7 +165,7 @@ export class DeviceSharing {
 
   /** A new tool attached: its stream starts at a frame boundary. */
   toolChanged(): void {
-    this.toolDecoder = new FrameDecoder({ maxPayload: DEVICE_MAX_PAYLOAD });
+    this.toolDecoder = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD });
     this.flushInjectQueue();
   }
 

@@ -61,7 +61,10 @@ export interface FrameDecoderStats {
   work: FrameDecoderWork;
 }
 
+/** VESC Tool's limit (packet.cpp): the largest payload any peer may send us. */
 export const DEFAULT_MAX_PAYLOAD = 10_000;
+/** PACKET_MAX_PL_LEN of bldc and vesc_express packet.c: no device sends a longer payload. */
+export const FIRMWARE_MAX_PAYLOAD = 512;
 const STOP_BYTE = 0x03;
 const MAX_24BIT = 0xffffff;
 const NO_BYTES = new Uint8Array(0);

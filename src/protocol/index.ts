@@ -123,6 +123,7 @@ export {
   type DecodeEvent,
   type DiscardReason,
   encodeFrame,
+  FIRMWARE_MAX_PAYLOAD,
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameDecoderStats,

@@ -1,4 +1,6 @@
+import { createServer } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
+import { fixtureFrame, hex } from "../../test/helpers/hex.js";
 import {
   CommandId,
   bmsGetValues,
@@ -160,5 +162,27 @@ describe("Session", () => {
     expect(session.closed).toBe(true);
     const after = await session.request(fwVersion.encodeRequest(), fw).catch((e: unknown) => e);
     expect(isSessionError(after) && after.code).toBe("Closed");
+  });
+});
+
+describe("Session decoder limit", () => {
+  test("a corrupt long-frame header does not hold back the reply behind it", async () => {
+    // `03 27 10` promises 10,000 bytes: more than any firmware sends (PACKET_MAX_PL_LEN 512),
+    // so the decoder must drop it at once instead of waiting for bytes that never come.
+    const server = createServer((socket) => {
+      socket.once("data", () => {
+        socket.write(Buffer.concat([hex("03 27 10"), fixtureFrame("fwVersion-express-fw65.hex")]));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const session = new Session(
+      await tcpTransport({ host: "127.0.0.1", port: address.port })(new AbortController().signal),
+    );
+    cleanups.push(() => session.close());
+    const reply = await session.request(fwVersion.encodeRequest(), { ...fw, timeoutMs: 1000 });
+    expect(decodeFwVersion(reply).hardware).toBe("VESC Express T");
   });
 });

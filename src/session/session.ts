@@ -12,6 +12,7 @@ import {
   FrameDecoder,
   commandName,
   encodeFrame,
+  FIRMWARE_MAX_PAYLOAD,
   wrapForwardCan,
 } from "../protocol/index.js";
 import type { Transport, TransportError } from "../transport/transport.js";
@@ -67,7 +68,10 @@ export interface SessionEvents {
 }
 
 export interface SessionOptions {
-  /** Largest payload the decoder waits for (default: the decoder's, 10,000). */
+  /**
+   * Largest payload the decoder waits for. Default: the firmware's 512, so a corrupt length
+   * never holds back the replies behind it.
+   */
   readonly maxPayload?: number;
 }
 
@@ -113,9 +117,7 @@ export class Session extends EventEmitter<SessionEvents> {
     options: SessionOptions = {},
   ) {
     super();
-    this.decoder = new FrameDecoder(
-      options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload },
-    );
+    this.decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? FIRMWARE_MAX_PAYLOAD });
     transport.on("data", this.onData);
     transport.once("close", this.onClose);
   }

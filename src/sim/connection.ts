@@ -5,7 +5,7 @@
  * a reply is pending, so an idle connection holds no timer.
  */
 import type { Duplex } from "node:stream";
-import { FrameDecoder } from "../protocol/index.js";
+import { FIRMWARE_MAX_PAYLOAD, FrameDecoder } from "../protocol/index.js";
 import type { ConnectionInfo } from "./behaviors.js";
 import type { SimDevice } from "./device.js";
 import { splitBytes } from "./faults.js";
@@ -33,7 +33,7 @@ const normaliseId = (id: string): string => id.replaceAll(" ", "").toUpperCase()
 
 export class SimConnection {
   readonly info: ConnectionInfo;
-  private readonly decoder = new FrameDecoder({ maxPayload: 512 });
+  private readonly decoder = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD });
   private closed = false;
   private loggedIn: boolean;
   private loginBuffer: number[] = [];

@@ -5,7 +5,7 @@
  * pass its CRC and be a COMM_BMS_GET_VALUES reply; the payloads are served in file order.
  */
 import { readFileSync } from "node:fs";
-import { CommandId, FrameDecoder } from "../protocol/index.js";
+import { CommandId, FIRMWARE_MAX_PAYLOAD, FrameDecoder } from "../protocol/index.js";
 
 /** A replay file that cannot be used, with the line at fault. */
 export class ReplayFileError extends Error {
@@ -27,7 +27,7 @@ export function parseReplayText(text: string, source = "replay file"): Uint8Arra
       throw new ReplayFileError(`${where}: not a hex frame`);
     }
     const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
-    const events = new FrameDecoder({ maxPayload: 512 }).push(bytes);
+    const events = new FrameDecoder({ maxPayload: FIRMWARE_MAX_PAYLOAD }).push(bytes);
     const frames = events.filter((e) => e.kind === "frame");
     if (frames.length !== 1 || events.length !== 1 || !frames[0]) {
       throw new ReplayFileError(`${where}: not exactly one valid frame (bad CRC, length or end byte?)`);
