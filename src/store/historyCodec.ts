@@ -3,34 +3,62 @@
  * INTEGERs at the protocol's own resolution (mV, mA, 0.01 %, 0.01 °C …): SQLite packs
  * small integers into 1–4 bytes where a REAL always takes 8. Cells and temperatures are
  * little-endian int16 BLOBs (1 mV / 0.01 °C, the resolution COMM_BMS_GET_VALUES sends),
- * balancing is a bit set. Nothing is lost that the device reported.
+ * balancing is a bit set. Nothing is lost that the device reported. Which values are stored,
+ * under which column and at which scale, is the value catalogue's `history` (src/values/).
  */
 import type { BmsReading, Reading } from "../model/reading.js";
+import {
+  CATALOGUE,
+  type Catalogue,
+  inPinnedOrder,
+  numberOf,
+  type ValueDef,
+  valuesWith,
+} from "../values/index.js";
 
-type ScalarKey = {
-  [K in keyof BmsReading]-?: NonNullable<BmsReading[K]> extends number ? K : never;
-}[keyof BmsReading];
-
-/** [column, BmsReading field, scale to integer]. Column order is the table's. */
-export const SCALARS: ReadonlyArray<readonly [string, ScalarKey, number]> = [
-  ["pack_voltage", "packVoltage", 1000],
-  ["charge_voltage", "chargeVoltage", 1000],
-  ["current", "current", 1000],
-  ["current_ic", "currentIc", 1000],
-  ["amp_hours", "ampHours", 1000],
-  ["watt_hours", "wattHours", 1000],
-  ["soc", "soc", 100],
-  ["soh", "soh", 100],
-  ["ic_temperature", "icTemperature", 100],
-  ["humidity", "humidity", 100],
-  ["humidity_temperature", "humidityTemperature", 100],
-  ["max_cell_temperature", "maxCellTemperature", 100],
-  ["amp_hours_charged_total", "ampHoursChargedTotal", 1000],
-  ["watt_hours_charged_total", "wattHoursChargedTotal", 1000],
-  ["amp_hours_discharged_total", "ampHoursDischargedTotal", 1000],
-  ["watt_hours_discharged_total", "wattHoursDischargedTotal", 1000],
-  ["pressure", "pressure", 1],
+/**
+ * The column order of every file written so far (schema 2). A value stored later gets its
+ * column after these (in catalogue order), which is where ALTER TABLE puts it in an old file.
+ */
+const SCHEMA_2_COLUMNS = [
+  "pack_voltage",
+  "charge_voltage",
+  "current",
+  "current_ic",
+  "amp_hours",
+  "watt_hours",
+  "soc",
+  "soh",
+  "ic_temperature",
+  "humidity",
+  "humidity_temperature",
+  "max_cell_temperature",
+  "amp_hours_charged_total",
+  "watt_hours_charged_total",
+  "amp_hours_discharged_total",
+  "watt_hours_discharged_total",
+  "pressure",
 ];
+
+/** [column, value id, scale to integer, the value]. */
+export type StoredScalar = readonly [string, string, number, ValueDef];
+
+/** The stored BMS scalars of a catalogue, in column order. */
+export function historyScalars(cat: Catalogue): readonly StoredScalar[] {
+  const stored = [...valuesWith(cat, "bms", "history"), ...valuesWith(cat, "bmsStats", "history")];
+  return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(
+    (v) => [v.history.column, v.id, v.history.scale, v] as const,
+  );
+}
+
+/** [column, value id, scale to integer, the value]. Column order is the table's. */
+export const SCALARS: readonly StoredScalar[] = historyScalars(CATALOGUE);
+
+const familyScale = (field: string) =>
+  CATALOGUE.families.find((f) => f.field === field)?.history?.scale ?? Number.NaN;
+/** mV and 0.01 °C: the resolution COMM_BMS_GET_VALUES sends. */
+const CELL_SCALE = familyScale("cells");
+const TEMPERATURE_SCALE = familyScale("temperatures");
 
 /** One stored row, in column order: device, t, ...SCALARS, latency_ms, cells, temps, balancing, can. */
 export type Row = Array<number | bigint | Buffer | string | null>;
@@ -86,13 +114,13 @@ function canJson(reading: Reading): string | null {
 export function encodeReading(reading: Reading): Row {
   const bms = reading.bms;
   const row: Row = [Date.parse(reading.time)];
-  for (const [, key, scale] of SCALARS) {
-    const v = bms?.[key];
-    row.push(typeof v === "number" && Number.isFinite(v) ? Math.round(v * scale) : null);
+  for (const [, , scale, def] of SCALARS) {
+    const v = numberOf(def, bms);
+    row.push(v !== undefined && Number.isFinite(v) ? Math.round(v * scale) : null);
   }
   row.push(reading.latencyMs === undefined ? null : Math.round(reading.latencyMs));
-  row.push(bms && bms.cells.length > 0 ? packInt16(bms.cells, 1000) : null);
-  row.push(bms && bms.temperatures.length > 0 ? packInt16(bms.temperatures, 100) : null);
+  row.push(bms && bms.cells.length > 0 ? packInt16(bms.cells, CELL_SCALE) : null);
+  row.push(bms && bms.temperatures.length > 0 ? packInt16(bms.temperatures, TEMPERATURE_SCALE) : null);
   row.push(bms ? packBits(bms.balancing) : null);
   row.push(canJson(reading));
   return row;
@@ -102,17 +130,34 @@ export function encodeReading(reading: Reading): Row {
  * A decoded row flattened to one numeric vector (NaN = absent), so raw rows and bucketed
  * averages share one code path. Layout: FIXED_FIELDS, then temperatures, cells, balancing.
  */
-export const FIXED_FIELDS = [
-  ...SCALARS.map(([, key]) => key),
+/** Numeric fields of the BMS reading: what a stored scalar's id names. */
+type ScalarKey = {
+  [K in keyof BmsReading]-?: NonNullable<BmsReading[K]> extends number ? K : never;
+}[keyof BmsReading];
+
+export type FixedField =
+  | ScalarKey
+  | "latencyMs"
+  | "power"
+  | "cellMin"
+  | "cellMax"
+  | "cellAverage"
+  | "cellDelta";
+
+export const FIXED_FIELDS: readonly FixedField[] = [
+  ...SCALARS.map(([, key]) => key as ScalarKey),
   "latencyMs",
   "power",
   "cellMin",
   "cellMax",
   "cellAverage",
   "cellDelta",
-] as const;
+];
 
-export type FixedField = (typeof FIXED_FIELDS)[number];
+/** Positions of the stored scalars the derived power reads. */
+const PACK_VOLTAGE = FIXED_FIELDS.indexOf("packVoltage");
+const CURRENT = FIXED_FIELDS.indexOf("current");
+const CURRENT_IC = FIXED_FIELDS.indexOf("currentIc");
 
 export interface Layout {
   readonly temps: number;
@@ -132,12 +177,12 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
   const latency = row[SCALARS.length + 1];
   out[k++] = typeof latency === "number" ? latency : Number.NaN;
   // power = pack voltage × the current the BMS measures (model/bmsReading.ts packCurrent)
-  const pv = out[0] ?? Number.NaN;
-  const current = out[2] ?? Number.NaN;
-  const currentIc = out[3] ?? Number.NaN;
+  const pv = out[PACK_VOLTAGE] ?? Number.NaN;
+  const current = out[CURRENT] ?? Number.NaN;
+  const currentIc = out[CURRENT_IC] ?? Number.NaN;
   const icMissing = Number.isNaN(currentIc) || currentIc === 0;
   out[k++] = pv * (icMissing && !Number.isNaN(current) && current !== 0 ? current : currentIc);
-  const cells = unpackInt16(row[SCALARS.length + 2] as Uint8Array | null, 1000);
+  const cells = unpackInt16(row[SCALARS.length + 2] as Uint8Array | null, CELL_SCALE);
   if (cells.length > 0) {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -158,7 +203,7 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
     }
   }
   k += 4;
-  const temps = unpackInt16(row[SCALARS.length + 3] as Uint8Array | null, 100);
+  const temps = unpackInt16(row[SCALARS.length + 3] as Uint8Array | null, TEMPERATURE_SCALE);
   for (let i = 0; i < layout.temps && i < temps.length; i++) out[k + i] = temps[i] ?? Number.NaN;
   k += layout.temps;
   const bal = row[SCALARS.length + 4] as Uint8Array | null;
@@ -168,15 +213,17 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
   }
 }
 
+const csvName = (field: string) => CATALOGUE.families.find((f) => f.field === field)?.history?.csv ?? field;
+
 /** CSV header names for a layout, in vector order (after the leading `time`). */
 export function csvColumns(layout: Layout): string[] {
   const fixed = FIXED_FIELDS.map((f) => {
     const s = SCALARS.find(([, key]) => key === f);
     return s ? s[0] : f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   });
-  const temps = Array.from({ length: layout.temps }, (_, i) => `temperature_${i + 1}`);
-  const cells = Array.from({ length: layout.cells }, (_, i) => `cell_${i + 1}`);
-  const bal = Array.from({ length: layout.cells }, (_, i) => `balancing_${i + 1}`);
+  const temps = Array.from({ length: layout.temps }, (_, i) => `${csvName("temperatures")}_${i + 1}`);
+  const cells = Array.from({ length: layout.cells }, (_, i) => `${csvName("cells")}_${i + 1}`);
+  const bal = Array.from({ length: layout.cells }, (_, i) => `${csvName("balancing")}_${i + 1}`);
   return [...fixed, ...temps, ...cells, ...bal];
 }
 

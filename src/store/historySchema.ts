@@ -3,8 +3,8 @@
  * is opened. Three kinds of change, none of which refuses a file:
  * - a numbered schema version with one migration per step (MIGRATIONS), run in order in
  *   one transaction;
- * - a stored value added to historyCodec.ts SCALARS: the missing INTEGER column is added
- *   (old rows read it as absent), no version step needed;
+ * - a value given a `history` column in the value catalogue (src/values/): the missing
+ *   INTEGER column is added (old rows read it as absent), no version step needed;
  * - a change to what the minute averages hold (FIXED_FIELDS or VECTOR_REVISION): the
  *   averages are rebuilt from the raw rows, which have the same retention.
  * Only a file written by a newer vesc2mqtt (a higher version) is refused.
