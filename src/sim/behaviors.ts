@@ -89,7 +89,7 @@ function answerOnCan(device: SimDevice, canId: number, inner: Uint8Array): Uint8
       case CommandId.GetValuesSelective:
         return device.motorSelectiveReply(canId, getValuesSelective.decodeRequest(inner));
       default:
-        return undefined;
+        return device.motorRideReply(canId, inner);
     }
   }
   if (device.hasCanBms(canId)) {

@@ -26,6 +26,7 @@ import { type ServeOptions, SimConnection } from "./connection.js";
 import { type FaultCounters, type FaultSettings, type PlannedReply, planReply } from "./faults.js";
 import { bldcFwVersionReply, bldcValuesReply, bldcValuesSelectiveReply } from "./firmware/bldc.js";
 import type { BmsRecord } from "./firmware/bmsRecord.js";
+import { RideNodes } from "./firmware/bldcRide.js";
 import { expressBmsReply, expressCustomConfigReply, expressFwVersionReply } from "./firmware/express.js";
 import { type Firmware, fwNumber } from "./firmware/version.js";
 import { vescBmsFwVersionReply, vescBmsReply } from "./firmware/vescBms.js";
@@ -34,6 +35,7 @@ import { asReceivedOverCan } from "./model/canHop.js";
 import { asCapturedExpress, CAPTURED_TEMP_SLOTS } from "./model/capturedExpress.js";
 import { expressIdentity, macUuid, motorIdentity, stmUuid } from "./model/identity.js";
 import { MotorModel } from "./model/motor.js";
+import { type BalancePackageSpec, DEFAULT_BALANCE_PACKAGE } from "./model/refloat.js";
 import { Prng, randomSeed } from "./prng.js";
 import { SIM_SECRETS } from "./secrets.js";
 
@@ -77,6 +79,8 @@ export interface SimDeviceOptions {
   /** Initial state of charge 0..1. */
   startSoc?: number;
   faults?: FaultSettings;
+  /** The balance package on every motor controller (default Refloat 1.2.3); null = none. */
+  balancePackage?: BalancePackageSpec | null;
 }
 
 export interface SimStats {
@@ -128,6 +132,7 @@ export class SimDevice {
   };
   private readonly bms: BmsModel;
   private readonly motors = new Map<number, MotorModel>();
+  private readonly rideNodes: RideNodes;
   private behaviors: SimBehavior[] = [];
   private readonly replay: readonly Uint8Array[] | undefined;
   private replayNext = 0;
@@ -163,6 +168,10 @@ export class SimDevice {
       ...(options.capacityAh === undefined ? {} : { capacityAh: options.capacityAh }),
       ...(startSoc === undefined ? {} : { startSoc }),
     });
+    this.rideNodes = new RideNodes(
+      this.seed,
+      options.balancePackage === undefined ? DEFAULT_BALANCE_PACKAGE : options.balancePackage,
+    );
     (options.canIds ?? []).forEach((canId, i) => {
       const hardware = options.canHardware?.[i] ?? DEFAULT_CAN_HARDWARE;
       const motor = new MotorModel({ canId, hardware, seed: this.seed, now });
@@ -255,6 +264,26 @@ export class SimDevice {
   motorSelectiveReply(canId: number, mask: number): Uint8Array | undefined {
     const values = this.motorModel(canId).values(this.clock(), this.packVoltage());
     return bldcValuesSelectiveReply(values, mask, this.layoutFirmware);
+  }
+
+  /**
+   * A motor controller's reply to a ride telemetry request (GET_VALUES_SETUP, GET_STATS,
+   * GET_IMU_DATA, GET_BATTERY_CUT, its balance package's data) in its firmware's layout;
+   * undefined = no reply (a command newer than the firmware, or unknown).
+   */
+  motorRideReply(canId: number, inner: Uint8Array): Uint8Array | undefined {
+    const motor = this.motorModel(canId);
+    const now = this.clock();
+    const bms = this.bmsOwnState();
+    return this.rideNodes.reply(canId, inner, {
+      now,
+      values: motor.values(now, this.packVoltage()),
+      cells: this.cells,
+      capacityAh: this.bms.capacityAh,
+      scenario: motor.currentScenario,
+      firmware: this.layoutFirmware,
+      charger: { voltage: bms.vCharge, current: bms.vCharge > 0 ? Math.max(0, bms.iIn) : 0 },
+    });
   }
 
   /** A motor controller's GET_VALUES now, as the project's decoder reads it. */

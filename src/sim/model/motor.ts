@@ -35,6 +35,10 @@ export class MotorModel {
     this.since = options.now;
   }
 
+  get currentScenario(): Scenario {
+    return this.scenario;
+  }
+
   setScenario(s: Scenario, now: number): void {
     this.base = this.counters(now);
     this.scenario = s;
