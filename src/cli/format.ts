@@ -6,6 +6,15 @@
 import { escapeControl } from "../bridge/log.js";
 import type { BmsReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
 import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
+import {
+  CATALOGUE,
+  type Catalogue,
+  fieldOf,
+  inPinnedOrder,
+  type ValueDef,
+  type ValueSource,
+  valuesWith,
+} from "../values/index.js";
 
 /** One line of `read --json`: exactly the contract's shape. */
 export interface JsonReading {
@@ -84,7 +93,57 @@ export function formatDevice(device: DeviceInfo): string {
   return escapeControl(text) + can;
 }
 
-export function formatBms(bms: BmsReading): string[] {
+type Row = ValueDef & { readonly cli: NonNullable<ValueDef["cli"]> };
+
+/** The order of the motor table before the catalogue; values not listed follow in catalogue order. */
+const MOTOR_ORDER = [
+  "inputVoltage",
+  "currentInput",
+  "currentMotor",
+  "dutyCycle",
+  "erpm",
+  "tempFet",
+  "tempMotor",
+  "ampHours",
+  "ampHoursCharged",
+  "wattHours",
+  "wattHoursCharged",
+  "tachometerAbs",
+  "faultName",
+];
+
+const rowsMemo = new WeakMap<Catalogue, Map<ValueSource, readonly Row[]>>();
+/** The catalogue values of a source that have a CLI row, in table order. */
+function cliRows(cat: Catalogue, source: ValueSource): readonly Row[] {
+  let m = rowsMemo.get(cat);
+  if (!m) {
+    m = new Map();
+    rowsMemo.set(cat, m);
+  }
+  let rows = m.get(source);
+  if (!rows) {
+    rows = inPinnedOrder(valuesWith(cat, source, "cli"), source === "motor" ? MOTOR_ORDER : [], (v) => v.id);
+    m.set(source, rows);
+  }
+  return rows;
+}
+
+/** `label  value unit` for each catalogue row the part holds (a number, or device text escaped). */
+function tableRows(rows: readonly Row[], part: object, width: number): string[] {
+  const lines: string[] = [];
+  for (const row of rows) {
+    const v = fieldOf(row, part);
+    const unit = row.cli.unit ?? row.unit ?? "";
+    const label = (row.cli.label ?? row.label).padEnd(width);
+    if (typeof v === "number") {
+      const shown = (v * (row.cli.scale ?? 1)).toFixed(row.cli.digits);
+      lines.push(`${label}${shown}${unit ? ` ${unit}` : ""}`);
+    } else if (typeof v === "string") lines.push(`${label}${escapeControl(v)}`);
+  }
+  return lines;
+}
+
+export function formatBms(bms: BmsReading, cat: Catalogue = CATALOGUE): string[] {
   const lines: string[] = [];
   const soc = bms.soc === undefined ? "" : `  SOC ${fixed(bms.soc, 0)} %`;
   const soh = bms.soh === undefined ? "" : `  SOH ${fixed(bms.soh, 0)} %`;
@@ -132,41 +191,22 @@ export function formatBms(bms: BmsReading): string[] {
     `Temps     ${temps || "-"} °C   IC ${fixed(bms.icTemperature, 1)} °C   max cell ${fixed(bms.maxCellTemperature, 1)} °C`,
   );
   lines.push(`Humidity  ${fixed(bms.humidity, 1)} %  at ${fixed(bms.humidityTemperature, 1)} °C`);
+  // The lines above lay out the device's own values; a catalogue value with a CLI row follows them.
+  lines.push(...tableRows(cliRows(cat, "bms"), bms, 10), ...tableRows(cliRows(cat, "bmsStats"), bms, 10));
   if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
   if (bms.status) lines.push(`Status    ${escapeControl(bms.status)}`);
   return lines;
 }
 
-const MOTOR_FIELDS: ReadonlyArray<readonly [keyof MotorValues, string, string, number]> = [
-  ["inputVoltage", "Input", "V", 1],
-  ["currentInput", "Current in", "A", 2],
-  ["currentMotor", "Motor current", "A", 2],
-  ["dutyCycle", "Duty", "", 3],
-  ["erpm", "ERPM", "", 0],
-  ["tempFet", "FET temp", "°C", 1],
-  ["tempMotor", "Motor temp", "°C", 1],
-  ["ampHours", "Used", "Ah", 4],
-  ["ampHoursCharged", "Charged", "Ah", 4],
-  ["wattHours", "Used", "Wh", 2],
-  ["wattHoursCharged", "Charged", "Wh", 2],
-  ["tachometerAbs", "Tachometer", "", 0],
-];
-
-export function formatValues(values: MotorValues): string[] {
-  const lines: string[] = [];
-  for (const [key, label, unit, digits] of MOTOR_FIELDS) {
-    const v = values[key];
-    if (typeof v === "number") lines.push(`${label.padEnd(14)}${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`);
-  }
-  if (values.faultName !== undefined) lines.push(`${"Fault".padEnd(14)}${escapeControl(values.faultName)}`);
-  return lines;
+export function formatValues(values: MotorValues, cat: Catalogue = CATALOGUE): string[] {
+  return tableRows(cliRows(cat, "motor"), values, 14);
 }
 
 /** The human block for one reading (no trailing newline). */
-export function formatReading(reading: JsonReading, time?: string): string {
+export function formatReading(reading: JsonReading, time?: string, cat: Catalogue = CATALOGUE): string {
   const lines = [formatDevice(reading.device) + (time ? `  at ${time}` : "")];
-  if (reading.bms) lines.push(...formatBms(reading.bms));
-  if (reading.values) lines.push(...formatValues(reading.values));
+  if (reading.bms) lines.push(...formatBms(reading.bms, cat));
+  if (reading.values) lines.push(...formatValues(reading.values, cat));
   if (!reading.bms && !reading.values) lines.push("(no BMS values)");
   return lines.join("\n");
 }
