@@ -81,6 +81,19 @@ describe("SocEstimator", () => {
     expect(full.anchoredNow).toBe(true);
   });
 
+  it("a stop in the middle of a ride is no end of charge, even with one cell high", () => {
+    const e = estimator();
+    const high = [...cellsAt(90), 4.18].slice(1);
+    e.update(sample({ tMs: 0, currentA: -10, cells: cellsAt(92) }));
+    e.update(sample({ tMs: 40_000, currentA: -10, netAh: -0.11, cells: cellsAt(91) }));
+    const stop = e.update(sample({ tMs: 41_000, currentA: 0, netAh: -0.11, cells: high }));
+    expect(stop.calibrated).toBe(false);
+    e.update(sample({ tMs: 42_000, currentA: 3, netAh: -0.11, cells: high }));
+    e.update(sample({ tMs: 80_000, currentA: 3, netAh: -0.08, cells: high }));
+    const charged = e.update(sample({ tMs: 81_000, currentA: 0.3, netAh: -0.08, cells: high }));
+    expect(charged.anchor?.kind).toBe("full");
+  });
+
   it("anchor episodes count up each time anchoring starts again", () => {
     const e = estimator();
     const a = e.update(sample({ tMs: 0, currentA: 0.2, cells: cellsAt(99) }));

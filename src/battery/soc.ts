@@ -81,6 +81,8 @@ export const socSnapshotSchema = z.strictObject({
 export type SocSnapshot = z.output<typeof socSnapshotSchema>;
 
 const RELAX_WINDOW_MS = 60_000;
+/** A current lasting this long says whether the pack is being charged or used. */
+const SUSTAINED_MS = 30_000;
 /** Time constant of the voltage-following SOC used while no capacity is known, s. */
 const VOLTAGE_SMOOTHING_S = 120;
 const ANCHOR_CONFIDENCE = { full: 1, rest: 0.95, initialRest: 0.5, initialLoad: 0.2 } as const;
@@ -98,6 +100,9 @@ export class SocEstimator {
   private episodes = 0;
   private anchoredLast = false;
   private lastMs: number | null = null;
+  /** The direction of the last sustained (≥ 30 s) current above the rest current. */
+  private lastActive: "charge" | "discharge" | null = null;
+  private run: { sign: 1 | -1; sinceMs: number } | null = null;
   private restSinceMs: number | null = null;
   private relax: { tMs: number; meanV: number }[] = [];
 
@@ -129,10 +134,13 @@ export class SocEstimator {
     const meanV = meanOf(s.cells);
     this.trackRest(s.tMs, atRest, meanV);
 
+    this.trackActive(s.tMs, current);
     let anchored: SocAnchorKind | null = null;
     const cellMax = maxOf(s.cells);
     const taperA = Math.max(restCurrentA, s.capacityAh === null ? 1 : s.capacityAh / 20);
+    // A stop in the middle of a ride is no end of charge, however high one cell reads.
     if (
+      this.lastActive !== "discharge" &&
       current !== null &&
       cellMax !== null &&
       cellMax >= curve.endOfChargeCellV &&
@@ -241,6 +249,17 @@ export class SocEstimator {
     const hi = Math.min(100, socPercent + 5);
     const slope = (cellVoltageAtSoc(curve, hi) - cellVoltageAtSoc(curve, lo)) / Math.max(1, hi - lo);
     return slope < FLAT_CURVE_V_PER_PERCENT ? 0.6 : ANCHOR_CONFIDENCE.rest;
+  }
+
+  private trackActive(tMs: number, current: number | null): void {
+    if (current === null || Math.abs(current) <= this.options.restCurrentA) {
+      this.run = null;
+      return;
+    }
+    const sign = current > 0 ? 1 : -1;
+    if (this.run === null || this.run.sign !== sign || tMs < this.run.sinceMs)
+      this.run = { sign, sinceMs: tMs };
+    if (tMs - this.run.sinceMs >= SUSTAINED_MS) this.lastActive = sign > 0 ? "charge" : "discharge";
   }
 
   private trackRest(tMs: number, atRest: boolean, meanV: number | null): void {
