@@ -34,7 +34,7 @@ export interface PackModelOptions {
   readonly capacityAh?: number;
   /** Nominal R0 per cell (parallel group), Ω (default 8 mΩ); the cells scatter ±5 %. */
   readonly resistanceOhm?: number;
-  /** Initial SOC 0..1 (default 0.3). */
+  /** Initial SOC 0..1 of a cell of nominal capacity (default 0.3); weaker cells start lower (top-balanced). */
   readonly startSoc?: number;
   /** The weak cell, 1-based (default: chosen from the seed). */
   readonly weakCell?: number;
@@ -70,6 +70,8 @@ export type PackProfile = "model" | "express-6.05";
 
 const TICK_MS = 1000;
 const NOISE_V = 0.0003;
+/** Cell over-voltage cut-off of the BMS, V. */
+const CELL_MAX_V = 4.25;
 
 interface Cell {
   readonly capacityAh: number;
@@ -107,6 +109,8 @@ export class PackModel {
     const start = o.startSoc ?? 0.3;
     for (let i = 0; i < n; i++) {
       const weak = i + 1 === this.weakCell;
+      const capacityAh =
+        this.capacityAh * (1 + (rng.next() * 2 - 1) * 0.02) * (weak ? (o.weakCapacityFactor ?? 0.85) : 1);
       const r0 = r * (1 + (rng.next() * 2 - 1) * 0.05) * (weak ? (o.weakResistanceFactor ?? 1.6) : 1);
       this.cells.push({
         capacityAh:
@@ -114,7 +118,8 @@ export class PackModel {
         r0,
         r1: 0.4 * r0,
         tauS: 40 * (1 + (rng.next() * 2 - 1) * 0.1),
-        soc: start + (rng.next() * 2 - 1) * 0.005,
+        // Top-balanced, as a BMS keeps a pack: every cell is ~full after the same charge.
+        soc: 1 - (1 - start) * (this.capacityAh / capacityAh) + (rng.next() * 2 - 1) * 0.003,
         vrc: 0,
       });
     }
@@ -288,7 +293,9 @@ export class PackModel {
     }
     const i = Math.min(cc, Math.max(0, (vCv - vOpen) / r));
     if (i < cc) this.cv = true;
-    return this.cv && i < this.capacityAh / 20 ? null : i;
+    // The BMS cuts the charge when any cell goes over the limit, whatever the pack voltage.
+    const overVoltage = this.cells.some((c) => this.terminal(c, i) > CELL_MAX_V);
+    return (this.cv && i < this.capacityAh / 20) || overVoltage ? null : i;
   }
 
   /** Piecewise-constant throttle: cruise, accelerate, brake (regen) or stop, 2–25 s each. */
