@@ -9,8 +9,7 @@ import {
   type FlagContext,
   splitHostPort,
   TRANSPORT_KINDS,
-  type TransportKind,
-  type TransportKindName,
+  type AnyTransportKind,
   transportUrl,
 } from "../transport/kinds.js";
 import type { ConnectionSpec } from "../transport/transport.js";
@@ -22,7 +21,7 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-const KINDS = Object.values(TRANSPORT_KINDS) as TransportKind<TransportKindName>[];
+const KINDS = Object.values(TRANSPORT_KINDS) as AnyTransportKind[];
 
 /** parseArgs options: each kind's flags (from the transport table) plus --timeout. */
 export const CONNECTION_OPTIONS: Readonly<Record<string, { type: "string" }>> = Object.fromEntries(

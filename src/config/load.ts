@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { hubDeviceProblems } from "../hub/deviceRules.js";
-import { type TransportKind, type TransportKindName, transportKind } from "../transport/kinds.js";
+import { type AnyTransportKind, transportKind } from "../transport/kinds.js";
 import type { ConnectionSpec } from "../transport/transport.js";
 import { type Config, type DeviceConfig, configSchema } from "./schema.js";
 
@@ -126,7 +126,7 @@ export function validateConfig(raw: unknown, options: ParseOptions = {}): Config
 /** The transport spec for a configured device (password already resolved by loadConfig). */
 export function connectionSpecOf(device: DeviceConfig): ConnectionSpec {
   const c = device.connection;
-  return (transportKind(c.type) as TransportKind<TransportKindName>).fromConfig(c);
+  return transportKind(c.type).fromConfig(c as Parameters<AnyTransportKind["fromConfig"]>[0]);
 }
 
 // ── key conversion ────────────────────────────────────────────────────────────
@@ -254,7 +254,7 @@ function resolveSecretsAndPaths(config: Config, env: Env, baseDir: string, error
   // A connection that can never succeed is a mistake to report now, not a device retried forever.
   config.devices.forEach((d, i) => {
     const spec = connectionSpecOf(d);
-    const problem = (transportKind(spec.type) as TransportKind<TransportKindName>).unusable(spec);
+    const problem = transportKind(spec.type).unusable(spec);
     if (problem !== undefined) errors.push(`devices[${i}].connection: ${problem}`);
   });
 }

@@ -9,7 +9,8 @@ import {
   type FactoryOptions,
   splitHostPort,
   TRANSPORT_KINDS,
-  type TransportKind,
+  type AnyTransportKind,
+  type SpecOf,
   type TransportKindName,
   transportKind,
   transportUrl,
@@ -19,9 +20,9 @@ import { TransportError, type TransportFactory } from "./transport.js";
 export { createTransportFactory, type FactoryOptions, splitHostPort, transportUrl };
 
 /** A parsed device URL: a ConnectionSpec without the hub password. */
-export type DeviceUrl = { [K in TransportKindName]: DeviceUrlOf<K> }[TransportKindName];
+export type DeviceUrl = { [K in TransportKindName]: DeviceUrlOf<SpecOf<K>> }[TransportKindName];
 
-const KINDS = Object.values(TRANSPORT_KINDS) as TransportKind<TransportKindName>[];
+const KINDS = Object.values(TRANSPORT_KINDS) as AnyTransportKind[];
 
 function badUrl(url: string, why: string): TransportError {
   // Echo the URL only without any userinfo part, which could hold a password.
@@ -48,7 +49,7 @@ export function transportFromUrl(
   options: FactoryOptions & { password?: string } = {},
 ): TransportFactory {
   const parsed = parseDeviceUrl(url);
-  const kind = transportKind(parsed.type) as TransportKind<TransportKindName>;
+  const kind = transportKind(parsed.type);
   if (kind.needsPassword && options.password === undefined) {
     throw new TransportError("ConnectFailed", `${transportUrl(parsed)}: a hub password is required`, false);
   }

@@ -8,6 +8,15 @@
 import { type LinkPolicy, TransportError, type TransportFactory, withPolicy } from "./transport.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, SocketTransport, hostPort, openSocket } from "./tcp.js";
 
+/** A VESC Hub login (`hub://HOST:PORT/ID`); the password is resolved by the caller. */
+export interface HubSpec {
+  readonly type: "hub";
+  readonly host: string;
+  readonly port: number;
+  readonly hubId: string;
+  readonly password: string;
+}
+
 export interface HubTransportOptions {
   readonly host: string;
   readonly port: number;

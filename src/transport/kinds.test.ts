@@ -11,8 +11,6 @@ import { parseDeviceUrl } from "./fromSpec.js";
 import {
   TRANSPORT_KINDS,
   TRANSPORT_KIND_NAMES,
-  type TransportKind,
-  type TransportKindName,
   createTransportFactory,
   transportKind,
   transportUrl,
@@ -37,7 +35,8 @@ describe("the transport table", () => {
       const spec = EXAMPLES[type];
       const kind = transportKind(type);
       const entry = connectionSchema.parse(spec);
-      expect((kind as TransportKind<TransportKindName>).fromConfig(entry)).toEqual(spec);
+      expect(kind.type).toBe(type);
+      expect(kind.fromConfig(entry as Parameters<typeof kind.fromConfig>[0])).toEqual(spec);
       const url = transportUrl(spec);
       expect(url.startsWith(`${kind.scheme}://`)).toBe(true);
       expect(url).not.toContain("pw");

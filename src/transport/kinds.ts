@@ -6,11 +6,10 @@
  * another client, what the handshake must allow for). Nothing else branches on the kind.
  * Adding a transport = its opener in one file + one row here (docs/architecture.md).
  */
-import { HUB_LINK, hubLoginProblem, hubTransport, hubUrl } from "./hub.js";
-import { SERIAL_LINK, serialTransport, serialUrl } from "./serial.js";
-import { TCP_LINK, hostPort, tcpTransport } from "./tcp.js";
+import { HUB_LINK, type HubSpec, hubLoginProblem, hubTransport, hubUrl } from "./hub.js";
+import { SERIAL_LINK, type SerialSpec, serialTransport, serialUrl } from "./serial.js";
+import { TCP_LINK, type TcpSpec, hostPort, tcpTransport } from "./tcp.js";
 import {
-  type ConnectionSpec,
   DEFAULT_BAUD,
   DEFAULT_HUB_PORT,
   DEFAULT_TCP_PORT,
@@ -20,10 +19,12 @@ import {
   withPolicy,
 } from "./transport.js";
 
-export type TransportKindName = ConnectionSpec["type"];
-export type SpecOf<K extends TransportKindName> = Extract<ConnectionSpec, { type: K }>;
+/** What every kind's spec has: the kind's name, also the config's `connection.type`. */
+interface SpecBase {
+  readonly type: string;
+}
 /** What a device URL or a config entry says before secrets are resolved: the spec without its password. */
-export type DeviceUrlOf<K extends TransportKindName> = Omit<SpecOf<K>, "password">;
+export type DeviceUrlOf<S extends SpecBase> = Omit<S, "password">;
 
 export interface FactoryOptions {
   readonly connectTimeoutMs?: number;
@@ -43,8 +44,8 @@ export interface FlagContext {
   readonly integer: (text: string | undefined, flag: string, min: number, max: number) => number | undefined;
 }
 
-export interface TransportKind<K extends TransportKindName> {
-  readonly type: K;
+export interface TransportKind<S extends SpecBase> {
+  readonly type: S["type"];
   /** Device URL scheme, e.g. `tcp` for tcp://HOST:PORT. */
   readonly scheme: string;
   /** The URL form, for messages. */
@@ -58,16 +59,16 @@ export interface TransportKind<K extends TransportKindName> {
   readonly flags: readonly string[];
   /** Flags that go only with this kind (--hub-id goes with --hub). */
   readonly companionFlags: readonly string[];
-  fromFlags(values: FlagValues, ctx: FlagContext): SpecOf<K>;
+  fromFlags(values: FlagValues, ctx: FlagContext): S;
   /** A config entry (validated by src/config/schema.ts, password resolved) as a spec. */
-  fromConfig(entry: DeviceUrlOf<K> & { readonly password?: string | undefined }): SpecOf<K>;
+  fromConfig(entry: DeviceUrlOf<S> & { readonly password?: string | undefined }): S;
   /** Parses the part after `scheme://`; `fail` throws the invalid-URL error. */
-  parseUrl(rest: string, fail: (why: string) => never): DeviceUrlOf<K>;
+  parseUrl(rest: string, fail: (why: string) => never): DeviceUrlOf<S>;
   /** Where the connection goes, safe for logs and status (no password). */
-  url(spec: DeviceUrlOf<K>): string;
+  url(spec: DeviceUrlOf<S>): string;
   /** Why a spec can never connect (checked again by every connection attempt), or undefined. */
-  unusable(spec: SpecOf<K>): string | undefined;
-  open(spec: SpecOf<K>, options: FactoryOptions): TransportFactory;
+  unusable(spec: S): string | undefined;
+  open(spec: S, options: FactoryOptions): TransportFactory;
   /** Yielding and handshake allowances (declared beside the opener, which tags its factories with it). */
   readonly policy: LinkPolicy;
 }
@@ -108,7 +109,7 @@ export function splitHostPort(authority: string): { host: string; portText: stri
   return { host: authority.slice(0, colon), portText: authority.slice(colon + 1) };
 }
 
-const tcp: TransportKind<"tcp"> = {
+const tcp: TransportKind<TcpSpec> = {
   type: "tcp",
   scheme: "tcp",
   urlForm: "tcp://HOST[:PORT]",
@@ -130,7 +131,7 @@ const tcp: TransportKind<"tcp"> = {
   policy: TCP_LINK,
 };
 
-const hub: TransportKind<"hub"> = {
+const hub: TransportKind<HubSpec> = {
   type: "hub",
   scheme: "hub",
   urlForm: "hub://HOST[:PORT]/HUB_ID",
@@ -165,7 +166,7 @@ const hub: TransportKind<"hub"> = {
   policy: HUB_LINK,
 };
 
-const serial: TransportKind<"serial"> = {
+const serial: TransportKind<SerialSpec> = {
   type: "serial",
   scheme: "serial",
   urlForm: "serial:///DEV[?baud=N]",
@@ -196,18 +197,27 @@ const serial: TransportKind<"serial"> = {
   policy: SERIAL_LINK,
 };
 
-/** The table. Its keys are the `type` of a ConnectionSpec and of a config `connection`. */
-export const TRANSPORT_KINDS: { readonly [K in TransportKindName]: TransportKind<K> } = { tcp, hub, serial };
+/** The table. Each key is its row's `type`, the config's `connection.type`. */
+export const TRANSPORT_KINDS = { tcp, hub, serial } as const;
+
+type Rows = typeof TRANSPORT_KINDS;
+export type TransportKindName = keyof Rows;
+type SpecOfRow<R> = R extends TransportKind<infer S> ? S : never;
+/** How to reach a device, one variant per row; a hub password is already resolved by the caller. */
+export type ConnectionSpec = SpecOfRow<Rows[TransportKindName]>;
+export type SpecOf<K extends TransportKindName> = SpecOfRow<Rows[K]>;
+/** Any row, for code that treats every kind alike. */
+export type AnyTransportKind = TransportKind<ConnectionSpec>;
 
 export const TRANSPORT_KIND_NAMES = Object.keys(TRANSPORT_KINDS) as TransportKindName[];
 
-export function transportKind<K extends TransportKindName>(type: K): TransportKind<K> {
-  return TRANSPORT_KINDS[type];
+export function transportKind(type: TransportKindName): AnyTransportKind {
+  return TRANSPORT_KINDS[type] as AnyTransportKind;
 }
 
 /** A factory for `spec`, tagged with its kind's link policy. */
 export function createTransportFactory(spec: ConnectionSpec, options: FactoryOptions = {}): TransportFactory {
-  const kind = transportKind(spec.type) as TransportKind<TransportKindName>;
+  const kind = transportKind(spec.type);
   const problem = kind.unusable(spec);
   if (problem !== undefined) {
     const error = new TransportError("ConnectFailed", `${kind.url(spec)}: ${problem}`, false);
@@ -217,6 +227,6 @@ export function createTransportFactory(spec: ConnectionSpec, options: FactoryOpt
 }
 
 /** The URL of a spec, safe for logs and status (no password). */
-export function transportUrl(spec: ConnectionSpec | DeviceUrlOf<TransportKindName>): string {
-  return (transportKind(spec.type) as TransportKind<TransportKindName>).url(spec);
+export function transportUrl(spec: ConnectionSpec | DeviceUrlOf<ConnectionSpec>): string {
+  return transportKind(spec.type).url(spec as DeviceUrlOf<ConnectionSpec>);
 }

@@ -15,6 +15,13 @@ import {
   withPolicy,
 } from "./transport.js";
 
+/** A serial port (`serial:///dev/ttyACM0?baud=115200`). */
+export interface SerialSpec {
+  readonly type: "serial";
+  readonly path: string;
+  readonly baud: number;
+}
+
 export interface SerialTransportOptions {
   readonly path: string;
   readonly baud: number;

@@ -14,6 +14,13 @@ import {
   withPolicy,
 } from "./transport.js";
 
+/** A direct TCP connection (config `connection.type: tcp`, `tcp://HOST:PORT`). */
+export interface TcpSpec {
+  readonly type: "tcp";
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface TcpTransportOptions {
   readonly host: string;
   readonly port: number;

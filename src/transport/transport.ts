@@ -85,17 +85,8 @@ export function withPolicy(
   return Object.assign((signal: AbortSignal) => open(signal), { policy });
 }
 
-/** How to reach a device; the password is already resolved (from file/env/config) by the caller. */
-export type ConnectionSpec =
-  | { readonly type: "tcp"; readonly host: string; readonly port: number }
-  | {
-      readonly type: "hub";
-      readonly host: string;
-      readonly port: number;
-      readonly hubId: string;
-      readonly password: string;
-    }
-  | { readonly type: "serial"; readonly path: string; readonly baud: number };
+/** How to reach a device: one variant per row of the transport table (kinds.ts). */
+export type { ConnectionSpec } from "./kinds.js";
 
 export const DEFAULT_TCP_PORT = 65102;
 export const DEFAULT_HUB_PORT = 65101;
