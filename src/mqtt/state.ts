@@ -24,40 +24,39 @@ export function changeKey(doc: StateDoc): string {
   return doc.payload.slice(doc.keyStart, doc.keyEnd);
 }
 
+/** `,"name":<json>`, or nothing for an undefined value (as JSON.stringify leaves it out of an object). */
+function member(name: string, value: unknown): string {
+  return value === undefined ? "" : `,"${name}":${JSON.stringify(value)}`;
+}
+
+/** The fields of a Reading inside the change key; a new Reading field is a compile error here. */
+type KeyFields = Exclude<keyof Reading, "deviceId" | "time" | "latencyMs" | "can">;
+
 /**
- * `<base>/<device>/state`: the reading without its CAN nodes (they have their own topics).
- * Serialised once per reading, deviceId and time first and latencyMs last, so that the change
- * key is the span between them.
+ * `<base>/<device>/state`: the reading without its CAN nodes (they have their own topics),
+ * deviceId and time first and latencyMs last. The payload is built as head + key + tail,
+ * so the change key's offsets are the lengths of the parts; byte for byte what
+ * JSON.stringify of the same object writes.
  */
 export function deviceStateDoc(r: Reading): StateDoc {
-  // Every key of Reading spelled out (a new field is a compile error here, not a silent
-  // omission) instead of rest and spread, which made two throwaway objects per reading.
-  // JSON.stringify leaves out the undefined ones.
-  const doc: Record<keyof Reading, unknown> = {
-    deviceId: r.deviceId,
-    time: r.time,
-    device: r.device,
-    bms: r.bms,
-    can: undefined,
-    latencyMs: r.latencyMs,
-  };
-  const payload = JSON.stringify(doc);
-  // `{"deviceId":` + id + `,"time":` + time ... `,"latencyMs":` + ms + `}`; the id is a slug
-  // and the time ISO-8601, both ASCII.
-  const keyStart = 20 + JSON.stringify(r.deviceId).length + JSON.stringify(r.time).length;
-  const tail = r.latencyMs === undefined ? 1 : 14 + JSON.stringify(r.latencyMs).length;
-  return { topicKind: "device", payload, keyStart, keyEnd: payload.length - tail };
+  const head = `{"deviceId":${JSON.stringify(r.deviceId)},"time":${JSON.stringify(r.time)}`;
+  const fields: Record<KeyFields, unknown> = { device: r.device, bms: r.bms };
+  const key = member("device", fields.device) + member("bms", fields.bms);
+  const payload = `${head}${key}${member("latencyMs", r.latencyMs)}}`;
+  return { topicKind: "device", payload, keyStart: head.length, keyEnd: head.length + key.length };
 }
 
 /** `<base>/<device>/can/<id>/state` for every CAN node that answered this poll; the time comes last. */
 export function canStateDocs(r: Reading): StateDoc[] {
   const out: StateDoc[] = [];
-  const tail = 9 + JSON.stringify(r.time).length; // `,"time":` + time + `}`
+  const time = JSON.stringify(r.time);
   for (const node of Object.values(r.can ?? {})) {
     // A failed node keeps its last good state rather than breaking every value template.
     if (node.error !== undefined) continue;
-    const payload = JSON.stringify({ ...node, time: r.time });
-    out.push({ topicKind: "can", canId: node.canId, payload, keyStart: 0, keyEnd: payload.length - tail });
+    // The key is the node's JSON without its closing brace; the time member closes the object.
+    const key = JSON.stringify(node).slice(0, -1);
+    const payload = `${key}${key.length > 1 ? "," : ""}"time":${time}}`;
+    out.push({ topicKind: "can", canId: node.canId, payload, keyStart: 0, keyEnd: key.length });
   }
   return out;
 }
