@@ -27,6 +27,7 @@ export {
   type SessionOptions,
 } from "./session/session.js";
 export type { CanNodeSpec, PollerEvents, PollerOptions } from "./session/types.js";
+export { type Clock, ManualClock, pollClock } from "./session/pollClock.js";
 export {
   createTransportFactory,
   type DeviceUrl,
@@ -37,11 +38,16 @@ export {
 export { hubTransport } from "./transport/hub.js";
 export { serialTransport } from "./transport/serial.js";
 export { tcpTransport } from "./transport/tcp.js";
+export { StreamTransport } from "./transport/stream.js";
+export { TRANSPORT_KINDS, type TransportKind, type TransportKindName } from "./transport/kinds.js";
 export {
   type ConnectionSpec,
   isTransportError,
+  type LinkPolicy,
+  PLAIN_LINK,
   type Transport,
   TransportError,
   type TransportErrorCode,
   type TransportFactory,
+  withPolicy,
 } from "./transport/transport.js";
