@@ -3,8 +3,10 @@
  * emits an `alert` on the same bus when a rule turns on or off. Everyone else (MQTT/HA,
  * dashboard, history, metrics) learns about alerts from the bus, not from this class.
  */
-import type { Alert, Bus, Sink } from "../model/bus.js";
+import type { Alert, Bus } from "../model/bus.js";
+import type { Log } from "../model/log.js";
 import type { DeviceStatus, Reading } from "../model/reading.js";
+import { BusSink } from "../model/sink.js";
 import {
   type ActiveRule,
   type AlertOverride,
@@ -18,47 +20,36 @@ import {
   mergeThresholds,
 } from "./alerts.js";
 
-/** The part of a logger this sink uses (the bridge passes its own). */
-export interface AlertLogger {
-  warn(message: string): void;
-  info(message: string): void;
-}
-
 export interface AlertSinkOptions {
   readonly bus: Bus;
   /** Top-level thresholds (config `alerts`); defaults when absent. */
   readonly thresholds?: AlertThresholds;
   /** Per device id: overrides (config `devices[i].alerts`). */
   readonly overrides?: Readonly<Record<string, AlertOverride | undefined>>;
-  readonly logger?: AlertLogger;
+  readonly logger?: Partial<Log>;
   /** Clock for status-driven alerts; tests pass a fixed one. */
   readonly now?: () => Date;
 }
 
-export class AlertSink implements Sink {
+export class AlertSink extends BusSink {
   readonly name = "alerts";
   private readonly states = new Map<string, AlertState>();
   private readonly thresholdCache = new Map<string, AlertThresholds>();
-  private readonly onReading = (r: Reading) =>
-    this.commit(r.deviceId, evaluateReading(r, this.for(r.deviceId), this.state(r.deviceId)));
-  private readonly onStatus = (s: DeviceStatus) =>
-    this.commit(
-      s.deviceId,
-      evaluateStatus(s, this.for(s.deviceId), this.state(s.deviceId), this.clock().toISOString()),
-    );
 
-  constructor(private readonly options: AlertSinkOptions) {}
-
-  async start(): Promise<void> {
-    const { bus } = this.options;
-    bus.on("reading", this.onReading);
-    bus.on("status", this.onStatus);
+  constructor(private readonly options: AlertSinkOptions) {
+    super(options.bus, options.logger);
   }
 
-  async stop(): Promise<void> {
-    const { bus } = this.options;
-    bus.off("reading", this.onReading);
-    bus.off("status", this.onStatus);
+  protected async onStart(): Promise<void> {
+    this.listen("reading", (r: Reading) =>
+      this.commit(r.deviceId, evaluateReading(r, this.for(r.deviceId), this.state(r.deviceId))),
+    );
+    this.listen("status", (s: DeviceStatus) =>
+      this.commit(
+        s.deviceId,
+        evaluateStatus(s, this.for(s.deviceId), this.state(s.deviceId), this.clock().toISOString()),
+      ),
+    );
   }
 
   /** Currently active alerts, all devices or one. */
@@ -102,9 +93,9 @@ export class AlertSink implements Sink {
     this.states.set(deviceId, evaluation.state);
     for (const alert of evaluation.changed) {
       const line = `alert ${alert.active ? "ON" : "off"} ${deviceId} ${alert.rule}: ${alert.message}`;
-      if (alert.active) this.options.logger?.warn(line);
-      else this.options.logger?.info(line);
-      this.options.bus.emit("alert", alert);
+      if (alert.active) this.log.warn(line);
+      else this.log.info(line);
+      this.bus.emit("alert", alert);
     }
   }
 }

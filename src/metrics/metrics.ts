@@ -7,8 +7,9 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ALERT_RULES } from "../alerts/alerts.js";
-import type { Alert, Bus, Sink } from "../model/bus.js";
+import type { Alert, Bus } from "../model/bus.js";
 import type { DeviceStatus, Reading } from "../model/reading.js";
+import { BusSink } from "../model/sink.js";
 import {
   CATALOGUE,
   type Catalogue,
@@ -387,26 +388,19 @@ class DeviceSnapshot {
 }
 
 /** Feeds a Metrics instance from the bus. */
-export class MetricsSink implements Sink {
+export class MetricsSink extends BusSink {
   readonly name = "metrics";
-  private readonly onReading = (r: Reading) => this.metrics.observeReading(r);
-  private readonly onStatus = (s: DeviceStatus) => this.metrics.observeStatus(s);
-  private readonly onAlert = (a: Alert) => this.metrics.observeAlert(a);
 
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     readonly metrics: Metrics = new Metrics(),
-  ) {}
-
-  async start(): Promise<void> {
-    this.bus.on("reading", this.onReading);
-    this.bus.on("status", this.onStatus);
-    this.bus.on("alert", this.onAlert);
+  ) {
+    super(bus);
   }
 
-  async stop(): Promise<void> {
-    this.bus.off("reading", this.onReading);
-    this.bus.off("status", this.onStatus);
-    this.bus.off("alert", this.onAlert);
+  protected async onStart(): Promise<void> {
+    this.listen("reading", (r) => this.metrics.observeReading(r));
+    this.listen("status", (s) => this.metrics.observeStatus(s));
+    this.listen("alert", (a) => this.metrics.observeAlert(a));
   }
 }

@@ -7,15 +7,11 @@
  * with a bounded backlog (overflow drops the oldest rows, counted and logged).
  */
 import { existsSync, rmSync } from "node:fs";
-import type { Alert, Bus, Sink } from "../model/bus.js";
+import type { Alert, Bus } from "../model/bus.js";
+import type { Log } from "../model/log.js";
 import type { Reading } from "../model/reading.js";
+import { BusSink } from "../model/sink.js";
 import { HistoryError, HistoryStore, isHistoryError, type PruneCounts } from "./history.js";
-
-export interface HistoryLogger {
-  error(message: string): void;
-  warn(message: string): void;
-  info(message: string): void;
-}
 
 export interface HistorySinkOptions {
   readonly bus: Bus;
@@ -29,13 +25,13 @@ export interface HistorySinkOptions {
   readonly maxBacklog?: number;
   /** SQLite busy timeout per statement, ms (default DEFAULT_BUSY_TIMEOUT_MS: the event loop waits this long). */
   readonly busyTimeoutMs?: number;
-  readonly logger?: HistoryLogger;
+  readonly logger?: Partial<Log>;
 }
 
 /** Failures that can go away by themselves (a lock released, a disk freed): opening is retried. */
 const retryable = (e: HistoryError | undefined) => e?.code === "Locked" || e?.code === "Io";
 
-export class HistorySink implements Sink {
+export class HistorySink extends BusSink {
   readonly name = "history";
   /** Open store, or undefined when opening failed (see `error`). */
   store: HistoryStore | undefined;
@@ -67,27 +63,24 @@ export class HistorySink implements Sink {
   };
 
   constructor(private readonly options: HistorySinkOptions) {
+    super(options.bus, options.logger);
     this.maxBacklog = Math.max(1, options.maxBacklog ?? 10_000);
   }
 
-  async start(): Promise<void> {
+  protected async onStart(): Promise<void> {
     this.open();
     // A corrupt or incompatible file needs the user; a locked one only needs time.
     if (!this.store && !retryable(this.error)) return;
     this.prune();
-    const { bus } = this.options;
-    bus.on("reading", this.onReading);
-    bus.on("alert", this.onAlert);
+    this.listen("reading", this.onReading);
+    this.listen("alert", this.onAlert);
     this.flushTimer = setInterval(() => this.flush(), this.options.flushMs ?? 1000);
     this.pruneTimer = setInterval(() => this.prune(), this.options.pruneMs ?? 3_600_000);
     this.flushTimer.unref();
     this.pruneTimer.unref();
   }
 
-  async stop(): Promise<void> {
-    const { bus } = this.options;
-    bus.off("reading", this.onReading);
-    bus.off("alert", this.onAlert);
+  protected override async onStop(): Promise<void> {
     clearInterval(this.flushTimer);
     clearInterval(this.pruneTimer);
     this.flushTimer = undefined;
@@ -117,10 +110,10 @@ export class HistorySink implements Sink {
         store.insert(this.readings);
         this.readings = [];
       }
-      if (this.error) this.options.logger?.info(`history: writing again to ${store.path}`);
+      if (this.error) this.log.info(`history: writing again to ${store.path}`);
       this.error = undefined;
       if (this.droppedReadings + this.droppedAlerts > 0) {
-        this.options.logger?.error(
+        this.log.error(
           `history: dropped ${this.droppedReadings} readings and ${this.droppedAlerts} alerts while the database was unavailable`,
         );
         this.droppedReadings = 0;
@@ -137,7 +130,7 @@ export class HistorySink implements Sink {
         path: this.options.path,
         ...(this.options.retentionDays === undefined ? {} : { retentionDays: this.options.retentionDays }),
         ...(this.options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: this.options.busyTimeoutMs }),
-        log: (m) => this.options.logger?.info(m),
+        log: (m) => this.log.info(m),
       });
     } catch (e) {
       this.store = undefined;
@@ -148,7 +141,7 @@ export class HistorySink implements Sink {
   /** The file was deleted or replaced under us: start a new one instead of writing into the void. */
   private reopenReplaced(): void {
     const path = this.options.path;
-    this.options.logger?.warn(`history: ${path} was deleted or replaced while running; starting a new file`);
+    this.log.warn(`history: ${path} was deleted or replaced while running; starting a new file`);
     this.closeStore();
     // Closing merged and removed our WAL; any left over belongs to the vanished file and must
     // not be replayed into the new one.
@@ -175,7 +168,7 @@ export class HistorySink implements Sink {
 
   private noteDrop(): void {
     if (this.droppedReadings + this.droppedAlerts === 0)
-      this.options.logger?.warn(
+      this.log.warn(
         `history: more than ${this.maxBacklog} rows waiting for the database; dropping the oldest`,
       );
   }
@@ -199,7 +192,7 @@ export class HistorySink implements Sink {
         }
         this.pruning = undefined;
         if (r.value.readings + r.value.alerts > 0)
-          this.options.logger?.info(
+          this.log.info(
             `history: pruned ${r.value.readings} readings and ${r.value.alerts} alerts past retention`,
           );
       } catch (e) {
@@ -220,7 +213,7 @@ export class HistorySink implements Sink {
       ? e
       : new HistoryError("Io", `history: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     // Log a failure once per kind, not once per second while a lock is held.
-    if (this.error?.code !== err.code) this.options.logger?.error(err.message);
+    if (this.error?.code !== err.code) this.log.error(err.message);
     this.error = err;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * LiveState: the dashboard's view of "now", kept from the bus — latest reading, status and
  * active alerts per device, plus a short log of recent alert changes. It also fans bus
- * events out to subscribers (the SSE streams) so the server listens to the bus once.
+ * events out to subscribers (the SSE streams) so the server listens to the bus once (the
+ * web sink feeds it).
  */
-import type { Alert, Bus } from "../model/bus.js";
+import type { Alert } from "../model/bus.js";
 import type { DeviceStatus, Reading } from "../model/reading.js";
 
 export interface DeviceView {
@@ -31,42 +32,34 @@ export class LiveState {
   private readonly devices = new Map<string, Entry>();
   private readonly listeners = new Set<Listener>();
   private readonly recent: Alert[] = [];
-  private readonly onReading = (r: Reading) => {
+
+  /**
+   * `statuses`: current status of every configured device (the bridge's pollers); merged
+   * into snapshots so counters are fresh and configured devices show before any event.
+   */
+  constructor(private readonly statuses?: () => readonly DeviceStatus[]) {}
+
+  reading(r: Reading): void {
     this.entry(r.deviceId).reading = r;
     this.emit({ type: "reading", data: r });
-  };
-  private readonly onStatus = (s: DeviceStatus) => {
+  }
+
+  status(s: DeviceStatus): void {
     this.entry(s.deviceId).status = s;
     this.emit({ type: "status", data: s });
-  };
-  private readonly onAlert = (a: Alert) => {
+  }
+
+  alert(a: Alert): void {
     const e = this.entry(a.deviceId);
     if (a.active) e.alerts.set(a.rule, a);
     else e.alerts.delete(a.rule);
     this.recent.push(a);
     if (this.recent.length > 100) this.recent.shift();
     this.emit({ type: "alert", data: a });
-  };
-
-  /**
-   * `statuses`: current status of every configured device (the bridge's pollers); merged
-   * into snapshots so counters are fresh and configured devices show before any event.
-   */
-  constructor(
-    private readonly bus: Bus,
-    private readonly statuses?: () => readonly DeviceStatus[],
-  ) {}
-
-  start(): void {
-    this.bus.on("reading", this.onReading);
-    this.bus.on("status", this.onStatus);
-    this.bus.on("alert", this.onAlert);
   }
 
-  stop(): void {
-    this.bus.off("reading", this.onReading);
-    this.bus.off("status", this.onStatus);
-    this.bus.off("alert", this.onAlert);
+  /** Drops every subscriber (the server is stopping). */
+  close(): void {
     this.listeners.clear();
   }
 

@@ -18,17 +18,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
-import type { Bus, Sink } from "../model/bus.js";
+import type { Bus } from "../model/bus.js";
+import type { Log } from "../model/log.js";
 import type { DeviceStatus } from "../model/reading.js";
+import { BusSink } from "../model/sink.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { type HistorySource, registerApi } from "./api.js";
 import { fromTrustedProxy, type IngressOptions, ingressPathOf, withBaseHref } from "./ingress.js";
 import { LiveState } from "./live.js";
-
-export interface WebLogger {
-  info(message: string): void;
-  warn(message: string): void;
-}
 
 export interface WebServerOptions {
   readonly bus: Bus;
@@ -40,7 +37,7 @@ export interface WebServerOptions {
   readonly token?: string | null;
   readonly history?: HistorySource;
   readonly metrics?: Metrics;
-  readonly logger?: WebLogger;
+  readonly logger?: Partial<Log>;
   /** Current status of every configured device (the bridge's pollers), for fresh snapshots. */
   readonly statuses?: () => readonly DeviceStatus[];
   /** SSE keep-alive interval, ms. */
@@ -123,7 +120,7 @@ export function hostAllowed(header: string | undefined, allowed: readonly string
   });
 }
 
-export class WebServer implements Sink {
+export class WebServer extends BusSink {
   readonly name = "web";
   private app: FastifyInstance | undefined;
   private live: LiveState | undefined;
@@ -131,7 +128,9 @@ export class WebServer implements Sink {
   private streamCount: (() => number) | undefined;
   private bound: AddressInfo | undefined;
 
-  constructor(private readonly options: WebServerOptions) {}
+  constructor(private readonly options: WebServerOptions) {
+    super(options.bus, options.logger);
+  }
 
   /** Live streams (`/api/events`) open now. */
   get streams(): number {
@@ -145,11 +144,11 @@ export class WebServer implements Sink {
     return `http://${host}:${this.bound.port}`;
   }
 
-  async start(): Promise<void> {
-    const { bus, token, ingress } = this.options;
+  protected async onStart(): Promise<void> {
+    const { token, ingress } = this.options;
     const host = this.options.host ?? "127.0.0.1";
     const app = Fastify({ logger: false });
-    const live = new LiveState(bus, this.options.statuses);
+    const live = new LiveState(this.options.statuses);
     const expected = token ? digest(token) : undefined;
     const allowedHosts = [...(this.options.allowedHosts ?? []), host, hostname(), `${hostname()}.local`];
 
@@ -219,27 +218,27 @@ export class WebServer implements Sink {
     this.closeStreams = api.closeStreams;
     this.streamCount = api.streamCount;
 
-    live.start();
+    this.listen("reading", (r) => live.reading(r));
+    this.listen("status", (s) => live.status(s));
+    this.listen("alert", (a) => live.alert(a));
     try {
       await app.listen({ host, port: this.options.port ?? 8080 });
     } catch (e) {
-      live.stop();
+      live.close();
       await app.close();
-      throw e;
+      throw e; // BusSink.start() removes the subscriptions
     }
     this.app = app;
     this.live = live;
     this.bound = app.server.address() as AddressInfo;
     // Under ingress without a token every address but the proxy is refused.
     if (!token && !isLoopback(host) && !ingress?.enabled)
-      this.options.logger?.warn(
-        `web: dashboard on ${host} without an access token: anyone on the network can read it`,
-      );
-    this.options.logger?.info(`web: dashboard at ${this.url}/`);
+      this.log.warn(`web: dashboard on ${host} without an access token: anyone on the network can read it`);
+    this.log.info(`web: dashboard at ${this.url}/`);
   }
 
-  async stop(): Promise<void> {
-    this.live?.stop();
+  protected override async onStop(): Promise<void> {
+    this.live?.close();
     this.closeStreams?.();
     await this.app?.close();
     this.app = undefined;
