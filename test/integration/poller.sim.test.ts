@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { Reading } from "../../src/model/reading.js";
 import { CommandId, decodeBmsValues, encodeBmsValuesResponse } from "../../src/protocol/index.js";
 import { withStats } from "../../src/session/device.js";
+import { ManualClock } from "../../src/session/pollClock.js";
 import { Poller, TAKEN_MESSAGE } from "../../src/session/poller.js";
 import type { PollerOptions } from "../../src/session/types.js";
 import {
@@ -72,16 +73,17 @@ function expectedBms(device: SimDevice) {
 describe("Poller against the simulator", () => {
   test("startDelayMs holds the first connection back, and stop() cuts the wait short", async () => {
     const s = await sim();
-    const { poller: p } = poller(s, { startDelayMs: 60_000 });
+    // Time moves only when told: 1 ms short of the delay, however slow the machine.
+    const clock = new ManualClock(Date.now());
+    const { poller: p } = poller(s, { startDelayMs: 60_000, clock });
     const statuses: string[] = [];
     p.on("status", (st) => statuses.push(st.link));
     p.start();
-    await new Promise((r) => setTimeout(r, 300));
+    clock.advance(59_999);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(s.device.stats.connections).toBe(0);
     expect(p.status().link).toBe("connecting");
-    const t0 = Date.now();
-    await p.stop();
-    expect(Date.now() - t0).toBeLessThan(30_000); // far below the 60 s delay: stop() woke it
+    await p.stop(); // the clock never reaches the delay: only stop() can end this sleep
     expect(s.device.stats.connections).toBe(0);
     expect(statuses).toEqual(["connecting", "offline"]);
   });
