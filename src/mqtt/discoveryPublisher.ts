@@ -148,10 +148,4 @@ export class DiscoveryPublisher {
     }
     return acks;
   }
-
-  /** Removes every component this device has published (it left the config). */
-  remove(mem: DiscoveryMemory): void {
-    for (const [objectId, prev] of mem.published)
-      this.out.sendAll(removalMessages(this.discovery, objectId, unpack(prev)));
-  }
 }
