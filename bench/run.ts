@@ -2,11 +2,12 @@
  * `npm run bench [-- name... [--flag value...]]`: runs every benchmark (or the named ones),
  * prints a table per benchmark with its ratio against the reference measured in the same
  * run, and rewrites their sections of BENCHMARKS.md. Flags are passed to each benchmark
- * (decoder: --mb --iterations; fleet: --sizes --seconds; soak: --polls).
+ * (decoder: --mb --iterations; fleet: --sizes --seconds; soak: --polls; battery: --seed).
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { batteryBench } from "./battery.js";
 import { decoderBench } from "./decoder.js";
 import { fleetBench } from "./fleet.js";
 import {
@@ -66,6 +67,7 @@ function allBenchmarks(): Benchmark[] {
     optional("latency", "latency.js", "runLatencyBench"),
     fleetBench,
     soakBench,
+    batteryBench,
   ];
   return list.filter((b): b is Benchmark => b !== undefined);
 }
