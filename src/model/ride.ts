@@ -342,3 +342,28 @@ export interface RefloatRealtime {
   readonly time: number;
   readonly values: RefloatRealtimeValues;
 }
+
+/** One ALERTS_LIST log entry: an alert becoming active or ending. */
+export interface RefloatAlertRecord {
+  /** Ticks (see tickRateHz). */
+  readonly time: number;
+  /** Alert id: 1 = ALERT_FW_FAULT. */
+  readonly id: number;
+  readonly active: boolean;
+  /** The firmware fault code for ALERT_FW_FAULT, else 0. */
+  readonly code: number;
+  /** The fault's name without "FAULT_CODE_", when code ≠ 0. */
+  readonly faultName?: string;
+}
+
+/** COMMAND_ALERTS_LIST (35), Refloat ≥ 1.2: active alerts and the recent alert log. */
+export interface RefloatAlerts {
+  /** Bit id − 1 set for each alert active now (ALERT_FW_FAULT = bit 0). */
+  readonly activeMask: number;
+  /** The next 32 alert ids (always 0 so far). */
+  readonly activeMask2: number;
+  /** The firmware fault behind an active ALERT_FW_FAULT, else 0. */
+  readonly fwFaultCode: number;
+  readonly fwFaultName?: string;
+  readonly log: readonly RefloatAlertRecord[];
+}

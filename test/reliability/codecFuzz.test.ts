@@ -21,6 +21,7 @@ import {
   decodeBmsValues,
   decodeCustomAppData,
   decodeImuData,
+  decodeRefloatAlerts,
   decodeRefloatRealtime,
   decodeStats,
   decodeValuesSetup,
@@ -29,6 +30,7 @@ import {
   encodeBalanceInfoResponse,
   encodeBatteryCutResponse,
   encodeImuDataResponse,
+  encodeRefloatAlertsResponse,
   encodeRefloatRealtimeResponse,
   encodeStatsResponse,
   encodeValuesSetupResponse,
@@ -212,6 +214,19 @@ function rideSamples(rng: Rng) {
       encodeBalanceAllDataResponse({ fault: 3, faultName: "FAULT_CODE_DRV" }),
     ],
     realtime: [realtime(0, 0xffffffff, 0xffffffff), realtime(1, 0x3a1042, 0xd), realtime(0, 0, 0x601)],
+    alerts: [
+      encodeRefloatAlertsResponse({ activeMask: 0, activeMask2: 0, fwFaultCode: 0, log: [] }),
+      encodeRefloatAlertsResponse({
+        activeMask: 1,
+        activeMask2: 0,
+        fwFaultCode: 3,
+        fwFaultName: "DRV",
+        log: [
+          { time: 5, id: 1, active: true, code: 3, faultName: "DRV" },
+          { time: 9, id: 1, active: false, code: 0 },
+        ],
+      }),
+    ],
   };
 }
 
@@ -267,8 +282,12 @@ function samples(rng: Rng): Map<string, { decode: (p: Uint8Array) => unknown; va
     ["decodeRefloatRealtime", { decode: decodeRefloatRealtime, valid: ride.realtime }],
     [
       "decodeCustomAppData",
-      { decode: decodeCustomAppData, valid: [...ride.info, ...ride.allData, ...ride.realtime] },
+      {
+        decode: decodeCustomAppData,
+        valid: [...ride.info, ...ride.allData, ...ride.realtime, ...ride.alerts],
+      },
     ],
+    ["decodeRefloatAlerts", { decode: decodeRefloatAlerts, valid: ride.alerts }],
     ["decodeFwVersion", { decode: decodeFwVersion, valid: [fwPayload, encodeFwVersionResponse(fw)] }],
     ["decodeValues", { decode: decodeValues, valid: valuesReplies }],
     ["decodeValuesSelective", { decode: decodeValuesSelective, valid: selective }],

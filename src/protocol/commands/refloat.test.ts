@@ -12,15 +12,18 @@ import {
   decodeBalanceAllData,
   decodeBalanceInfo,
   decodeCustomAppData,
+  decodeRefloatAlerts,
   decodeRefloatRealtime,
   decodeStateFlags,
   encodeBalanceAllDataResponse,
   encodeBalanceInfoResponse,
+  encodeRefloatAlertsResponse,
   encodeRefloatRealtimeResponse,
   encodeStateFlags,
   fromRefloatFloat16,
   REALTIME_LAYOUT,
   realtimeMasks,
+  refloatAlerts,
   refloatRealtime,
   toRefloatFloat16,
 } from "./refloat.js";
@@ -432,6 +435,72 @@ describe("COMMAND_REALTIME_DATA (Refloat ≥ 1.3)", () => {
   it("state flags round-trip through the packed word", () => {
     const s = decodeStateFlags(0x21e3a7f1);
     expect(encodeStateFlags(s)).toBe(0x21e3a7f1 & 0x33f3ffff);
+  });
+});
+
+describe("COMMAND_ALERTS_LIST (Refloat ≥ 1.2)", () => {
+  it("request: optional u32 `since`", () => {
+    expect(refloatAlerts.encodeRequest(undefined)).toEqual(hex("24 65 23"));
+    expect(refloatAlerts.encodeRequest(0x1000)).toEqual(hex("24 65 23 00001000"));
+    expect(refloatAlerts.decodeRequest(hex("24 65 23 00001000"))).toBe(0x1000);
+    expect(refloatAlerts.decodeRequest(hex("24 65 23 00 10"))).toBeUndefined();
+  });
+
+  it("decodes cmd_alerts_list's order: masks, fault + name, count, records", () => {
+    // ALERT_FW_FAULT (id 1, mask bit 0) active with fault 3 "DRV"; log: it began at tick
+    // 0x1000, and an earlier one ended at 0x0800.
+    const payload = hex(`24 65 23 00000001 00000000 03 03 445256 02
+      00000800 01 00 00
+      00001000 01 01 03 03 445256`);
+    const alerts = decodeRefloatAlerts(payload);
+    expect(alerts).toEqual({
+      activeMask: 1,
+      activeMask2: 0,
+      fwFaultCode: 3,
+      fwFaultName: "DRV",
+      log: [
+        { time: 0x800, id: 1, active: false, code: 0 },
+        { time: 0x1000, id: 1, active: true, code: 3, faultName: "DRV" },
+      ],
+    });
+    expect(encodeRefloatAlertsResponse(alerts)).toEqual(payload);
+    expectProtocolErrorOnEveryCut(payload, decodeRefloatAlerts);
+    expect(decodeRefloatAlerts(hex("24 65 23 00000000 00000000 00 00"))).toEqual({
+      activeMask: 0,
+      activeMask2: 0,
+      fwFaultCode: 0,
+      log: [],
+    });
+  });
+
+  it("round-trips any alert list", () => {
+    const record = fc
+      .record({
+        time: fc.integer({ min: 0, max: 0xffffffff }),
+        id: fc.integer({ min: 0, max: 255 }),
+        active: fc.boolean(),
+        code: fc.integer({ min: 0, max: 255 }),
+        name: fc.string({ unit: fc.constantFrom("A", "B", "_", "1"), maxLength: 50 }),
+      })
+      .map(({ name, ...r }) => (r.code !== 0 ? { ...r, faultName: name } : r));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.string({ unit: fc.constantFrom("X", "Y"), maxLength: 50 }),
+        fc.array(record, { maxLength: 20 }),
+        (activeMask, fwFaultCode, name, log) => {
+          const alerts = {
+            activeMask,
+            activeMask2: 0,
+            fwFaultCode,
+            ...(fwFaultCode !== 0 ? { fwFaultName: name } : {}),
+            log,
+          };
+          expect(decodeRefloatAlerts(encodeRefloatAlertsResponse(alerts))).toEqual(alerts);
+        },
+      ),
+    );
   });
 });
 

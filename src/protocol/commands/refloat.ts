@@ -8,6 +8,7 @@
  * - COMMAND_GET_ALLDATA (10, Float and every Refloat): fixed fields by mode 1–4, or `[69, fault]`
  *   while the controller has a fault.
  * - COMMAND_REALTIME_DATA (33, Refloat ≥ 1.3): masked fields as Refloat's float16 or float32.
+ * - COMMAND_ALERTS_LIST (35, Refloat ≥ 1.2): active alert mask and the alert log.
  */
 import type {
   BalanceAllData,
@@ -16,6 +17,8 @@ import type {
   BalanceRunState,
   FootpadCompat,
   RefloatFootpad,
+  RefloatAlertRecord,
+  RefloatAlerts,
   RefloatMode,
   RefloatRealtime,
   RefloatRealtimeValues,
@@ -581,12 +584,85 @@ export function realtimeMasks(fields: readonly (keyof RefloatRealtimeValues)[]):
 }
 
 // ---------------------------------------------------------------------------------------
+// COMMAND_ALERTS_LIST
+
+/** Refloat buffer_append_string_max: a length byte, then that many bytes, no NUL. */
+function readShortString(r: ByteReader, what: string): string {
+  const n = r.uint8(`${what} length`);
+  return new TextDecoder().decode(r.bytesN(n, what));
+}
+
+function writeShortString(w: ByteWriter, s: string): void {
+  const bytes = new TextEncoder().encode(s).subarray(0, 50);
+  w.uint8(bytes.length).bytes(bytes);
+}
+
+export function decodeRefloatAlerts(payload: Uint8Array): RefloatAlerts {
+  const r = new ByteReader(payload);
+  expectHeader(r, BalanceCommand.AlertsList, "COMMAND_ALERTS_LIST");
+  const activeMask = r.uint32("active alert mask");
+  const activeMask2 = r.uint32("active alert mask 2");
+  const fwFaultCode = r.uint8("firmware fault code");
+  const fwFaultName = fwFaultCode !== 0 ? readShortString(r, "firmware fault name") : undefined;
+  const count = r.uint8("alert count");
+  const log: RefloatAlertRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const time = r.uint32("alert time");
+    const id = r.uint8("alert id");
+    const active = r.uint8("alert active") !== 0;
+    const code = r.uint8("alert code");
+    log.push(
+      code !== 0
+        ? { time, id, active, code, faultName: readShortString(r, "alert fault name") }
+        : { time, id, active, code },
+    );
+  }
+  const head = { activeMask, activeMask2, fwFaultCode, log };
+  return fwFaultName === undefined ? head : { ...head, fwFaultName };
+}
+
+export function encodeRefloatAlertsResponse(alerts: RefloatAlerts): Uint8Array {
+  const w = header(BalanceCommand.AlertsList)
+    .uint32(alerts.activeMask >>> 0)
+    .uint32(alerts.activeMask2 >>> 0)
+    .uint8(alerts.fwFaultCode);
+  if (alerts.fwFaultCode !== 0) writeShortString(w, alerts.fwFaultName ?? "");
+  w.uint8(alerts.log.length);
+  for (const a of alerts.log) {
+    w.uint32(a.time >>> 0)
+      .uint8(a.id)
+      .bool(a.active)
+      .uint8(a.code);
+    if (a.code !== 0) writeShortString(w, a.faultName ?? "");
+  }
+  return w.finish();
+}
+
+export const refloatAlerts: CommandCodec<number | undefined, RefloatAlerts> = {
+  id: CommandId.CustomAppData,
+  name: "COMM_CUSTOM_APP_DATA COMMAND_ALERTS_LIST",
+  encodeRequest: (since) => {
+    const w = header(BalanceCommand.AlertsList);
+    return (since === undefined ? w : w.uint32(since >>> 0)).finish();
+  },
+  decodeRequest: (payload) => {
+    const r = new ByteReader(payload);
+    expectHeader(r, BalanceCommand.AlertsList, "COMMAND_ALERTS_LIST");
+    // `since` is read only when all four bytes are there (`len >= 4`).
+    return r.remaining >= 4 ? r.uint32("since") : undefined;
+  },
+  encodeResponse: encodeRefloatAlertsResponse,
+  decodeResponse: decodeRefloatAlerts,
+};
+
+// ---------------------------------------------------------------------------------------
 // Any COMM_CUSTOM_APP_DATA reply
 
 export type BalancePackageReply =
   | { readonly command: "info"; readonly value: BalancePackageInfo }
   | { readonly command: "allData"; readonly value: AllDataReply }
   | { readonly command: "realtime"; readonly value: RefloatRealtime }
+  | { readonly command: "alerts"; readonly value: RefloatAlerts }
   /** Another package's data, or a balance-package command without a codec here. */
   | { readonly command: "other"; readonly packageId: number; readonly packageCommand: number };
 
@@ -604,6 +680,8 @@ export function decodeCustomAppData(payload: Uint8Array): BalancePackageReply {
         return { command: "allData", value: decodeBalanceAllData(payload) };
       case BalanceCommand.RealtimeData:
         return { command: "realtime", value: decodeRefloatRealtime(payload) };
+      case BalanceCommand.AlertsList:
+        return { command: "alerts", value: decodeRefloatAlerts(payload) };
     }
   }
   return { command: "other", packageId, packageCommand };
