@@ -10,6 +10,7 @@ import {
   decodeBalanceInfo,
   decodeBatteryCut,
   decodeImuData,
+  decodeRefloatAlerts,
   decodeRefloatRealtime,
   decodeStats,
   decodeValues,
@@ -249,6 +250,18 @@ describe("simulated balance package on the motor controller", () => {
     );
     expect(c.values.stateFlags).toMatchObject({ state: "ready", charging: true });
     expect(c.values.chargingVoltage).toBeCloseTo(84, 3);
+  });
+
+  test("ALERTS_LIST from Refloat 1.2: nothing active on a healthy controller; Float is silent", () => {
+    const req = hex("24 65 23");
+    expect(decodeRefloatAlerts(must(ask(device().d, req)))).toEqual({
+      activeMask: 0,
+      activeMask2: 0,
+      fwFaultCode: 0,
+      log: [],
+    });
+    expect(ask(device({ balancePackage: { name: "Refloat", version: "1.1.1" } }).d, req)).toBeUndefined();
+    expect(ask(device({ balancePackage: { name: "Float", version: "2.0" } }).d, req)).toBeUndefined();
   });
 
   test("no package, another package id or firmware before 6.00: no reply", () => {

@@ -3,7 +3,7 @@
  * version (bldc `comm/commands.c`): GET_VALUES_SETUP(_SELECTIVE) from 3.48 with the
  * odometer from 5.02 and the uptime from 5.03, GET_IMU_DATA from 3.52 (controller id byte
  * from 6.05), GET_STATS and GET_BATTERY_CUT from 5.03, and COMM_CUSTOM_APP_DATA for a
- * balance package (packages from 6.00). A command the firmware is too old for, or a package
+ * balance package (packages from 6.00): INFO, GET_ALLDATA, REALTIME_DATA, ALERTS_LIST. A command the firmware is too old for, or a package
  * command the package does not know, gets no reply, as on the real controller. Scaled values
  * are truncated like `util/buffer.c`; the package's biased bytes like C's float → uint8_t.
  */
@@ -18,6 +18,7 @@ import {
   encodeBalanceInfoResponse,
   encodeBatteryCutResponse,
   encodeImuDataResponse,
+  encodeRefloatAlertsResponse,
   encodeRefloatRealtimeResponse,
   encodeStatsResponse,
   faultCodeName,
@@ -147,10 +148,12 @@ function balancePackageReply(
       const req = refloatRealtime.decodeRequest(inner);
       return encodeRefloatRealtimeResponse({
         ...req,
-        time: (node.ride.uptimeMs(ctx.now) * 10) >>> 0,
+        time: node.ride.ticks(ctx.now),
         values: pkg.realtime(ctx, node.ride, ctx.charger),
       });
     }
+    case BalanceCommand.AlertsList:
+      return pkg.hasAlertsList ? encodeRefloatAlertsResponse(pkg.alerts(ctx, node.ride)) : undefined;
     default:
       return undefined;
   }

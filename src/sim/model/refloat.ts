@@ -8,9 +8,11 @@
 import type {
   BalanceAllData,
   BalancePackageInfo,
+  RefloatAlerts,
   RefloatRealtimeValues,
   RefloatStateFlags,
 } from "../../model/ride.js";
+import { faultCodeName } from "../../protocol/index.js";
 import { hashNoise } from "../prng.js";
 import { distanceFromTacho, type RideContext, type RideModel, speedFromErpm } from "./ride.js";
 
@@ -80,6 +82,11 @@ export class BalancePackageModel {
     return this.spec.name === "Refloat" && this.atLeast(1, 1);
   }
 
+  /** COMMAND_ALERTS_LIST exists from Refloat 1.2. */
+  get hasAlertsList(): boolean {
+    return this.spec.name === "Refloat" && this.atLeast(1, 2);
+  }
+
   /** COMMAND_REALTIME_DATA exists from Refloat 1.3 (its betas included). */
   get hasRealtimeData(): boolean {
     return this.spec.name === "Refloat" && this.atLeast(1, 3);
@@ -135,6 +142,20 @@ export class BalancePackageModel {
       pitch: a.pitchDeg,
       roll: a.rollDeg,
       speedKmh: speedFromErpm(ctx.values.erpm ?? 0) * 3.6,
+    };
+  }
+
+  /** ALERTS_LIST: a controller fault is the one alert Refloat tracks (ALERT_FW_FAULT). */
+  alerts(ctx: RideContext, ride: RideModel): RefloatAlerts {
+    const fault = ctx.values.fault ?? 0;
+    if (fault === 0) return { activeMask: 0, activeMask2: 0, fwFaultCode: 0, log: [] };
+    const name = faultCodeName(fault).replace(/^FAULT_CODE_/, "");
+    return {
+      activeMask: 1,
+      activeMask2: 0,
+      fwFaultCode: fault,
+      fwFaultName: name,
+      log: [{ time: ride.ticks(ctx.now), id: 1, active: true, code: fault, faultName: name }],
     };
   }
 

@@ -89,6 +89,11 @@ export class RideModel {
     return Math.max(0, now - this.bootMs);
   }
 
+  /** A balance package's clock: 10 kHz ticks since boot, wrapping at 2³². */
+  ticks(now: number): number {
+    return (this.uptimeMs(now) * 10) >>> 0;
+  }
+
   odometerM(values: MotorValues): number {
     return this.odometerBaseM + Math.floor(distanceFromTacho(values.tachometerAbs ?? 0));
   }
