@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEVICE_ID_PATTERN } from "../config/schema.js";
 import type { HistoryError, HistoryStore } from "../store/history.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { dashboardValues } from "../values/dashboard.js";
 import type { LiveEvent, LiveState } from "./live.js";
 
 /** Where the API finds history: the HistorySink fits (store undefined while unavailable). */
@@ -115,6 +116,10 @@ export function registerApi(
   };
 
   app.get("/api/devices", async () => ({ devices: live.snapshot(), recentAlerts: live.recentAlerts() }));
+
+  // The value catalogue: labels, units and digits the dashboard shows (src/values/).
+  const values = { values: dashboardValues() };
+  app.get("/api/values", async () => values);
 
   app.get("/api/hub", async () => (options.hub ? options.hub() : { enabled: false }));
 

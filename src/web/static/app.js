@@ -5,6 +5,7 @@
 // (Home Assistant ingress, a reverse proxy's sub-path).
 import { appendReading, rebuildCharts, setHistory } from "./charts.js";
 import { $ } from "./dom.js";
+import { loadValues } from "./values.js";
 import { renderAlerts, renderDevice, renderDeviceList, renderHub } from "./views.js";
 
 const RANGES = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3 };
@@ -198,6 +199,8 @@ async function loadHub() {
 }
 setInterval(loadHub, 5000);
 
+// Labels and units first: every tile, row and chart legend reads them.
+await loadValues(withToken("api/values"));
 connect();
 loadHistory();
 loadHub();

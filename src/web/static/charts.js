@@ -1,5 +1,6 @@
 // History charts (uPlot, loaded as a classic script that defines the global uPlot).
 import { $ } from "./dom.js";
+import { label, unit } from "./values.js";
 
 /** The chart set (rebuilt when the cell count or the colour scheme changes) and its data. */
 let charts = null;
@@ -66,22 +67,25 @@ function buildCharts(cellCount) {
     cellCount,
     pack: makeChart(
       $("chart-pack"),
-      [line("Voltage", accent, "V", "V", 2), line("Current", warn, "A", "A", 2)],
-      [axis("V", 3, "V"), axis("A", 1, "A")],
+      [
+        line(label("packVoltage"), accent, "V", unit("packVoltage"), 2),
+        line(label("packCurrent"), warn, "A", unit("packCurrent"), 2),
+      ],
+      [axis("V", 3, unit("packVoltage")), axis("A", 1, unit("packCurrent"))],
       { V: { auto: true }, A: { auto: true } },
       200,
     ),
     soc: makeChart(
       $("chart-soc"),
-      [line("SOC", ok, "%", "%", 1)],
-      [axis("%", 3, "%")],
+      [line(label("soc"), ok, "%", unit("soc"), 1)],
+      [axis("%", 3, unit("soc"))],
       { "%": { range: [0, 100] } },
       200,
     ),
     delta: makeChart(
       $("chart-delta"),
-      [line("Delta", bad, "mV", "mV", 0)],
-      [axis("mV", 3, "mV")],
+      [line(label("cellDelta"), bad, "mV", unit("cellDelta"), 0)],
+      [axis("mV", 3, unit("cellDelta"))],
       { mV: { auto: true } },
       200,
     ),

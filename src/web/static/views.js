@@ -1,5 +1,23 @@
 // Rendering of the device list, alerts banner, tiles, cell bars and CAN motor nodes.
 import { $, h, LINK_TEXT, num, RULE_TITLES } from "./dom.js";
+import { label, shownOf, text, unit, withUnit } from "./values.js";
+
+/** BMS values the tiles below lay out; any other catalogue value the dashboard shows gets a tile of its own. */
+const LAID_OUT = new Set([
+  "packVoltage",
+  "chargeVoltage",
+  "packCurrent",
+  "packPower",
+  "soc",
+  "soh",
+  "icTemperature",
+  "ampHoursChargedTotal",
+  "wattHoursChargedTotal",
+  "ampHoursDischargedTotal",
+  "wattHoursDischargedTotal",
+  "ampHours",
+  "wattHours",
+]);
 
 export function linkOf(en) {
   return en.status ? en.status.link : en.reading ? "online" : "connecting";
@@ -86,14 +104,20 @@ export function renderDevice(id, en) {
     const current = b.packCurrent;
     const power = b.packPower;
     tiles.push(
-      tile("packVoltage", "Pack", num(b.packVoltage, 2), "V", `charge ${num(b.chargeVoltage, 1)} V`),
+      tile(
+        "packVoltage",
+        label("packVoltage"),
+        text("packVoltage", b.packVoltage),
+        unit("packVoltage"),
+        `${label("chargeVoltage")} ${withUnit("chargeVoltage", b.chargeVoltage)}`,
+      ),
     );
     tiles.push(
       tile(
         "current",
-        "Current",
-        num(current, 2),
-        "A",
+        label("packCurrent"),
+        text("packCurrent", current),
+        unit("packCurrent"),
         typeof current !== "number"
           ? ""
           : current > 0.05
@@ -103,7 +127,7 @@ export function renderDevice(id, en) {
               : "idle",
       ),
     );
-    tiles.push(tile("power", "Power", num(power, 0), "W"));
+    tiles.push(tile("power", label("packPower"), text("packPower", power), unit("packPower")));
     // The bridge says which sensors are measured and which are stuck (bms.fitted / bms.stuck).
     const fittedT = b.fitted ? b.fitted.temperatures : null;
     const stuckT = b.stuck ? b.stuck.temperatures : [];
@@ -111,14 +135,14 @@ export function renderDevice(id, en) {
       tiles.push(
         tile(
           "soc",
-          "SOC",
-          num(b.soc, 0),
-          "%",
+          label("soc"),
+          text("soc", b.soc),
+          unit("soc"),
           null,
           h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, b.soc))}%` })),
         ),
       );
-    if (typeof b.soh === "number") tiles.push(tile("soh", "SOH", num(b.soh, 0), "%"));
+    if (typeof b.soh === "number") tiles.push(tile("soh", label("soh"), text("soh", b.soh), unit("soh")));
     const shown = b.temperatures.map((t, i) => [t, i + 1]).filter(([, n]) => !fittedT || fittedT.includes(n));
     const temps = shown
       .map(([t, n]) => `T${n} ${num(t, 1)}${stuckT.includes(n) ? " (stuck)" : ""}`)
@@ -132,7 +156,7 @@ export function renderDevice(id, en) {
         "Temperature",
         num(tmax, 1),
         "°C",
-        `${temps}${temps ? " · " : ""}IC ${num(b.icTemperature, 1)}`,
+        `${temps}${temps ? " · " : ""}${label("icTemperature")} ${text("icTemperature", b.icTemperature)}`,
       ),
     );
     if (b.stale)
@@ -143,23 +167,36 @@ export function renderDevice(id, en) {
       tiles.push(
         tile(
           "charged",
-          "Charged total",
-          num(b.ampHoursChargedTotal, 1),
-          "Ah",
-          `${num((b.wattHoursChargedTotal || 0) / 1000, 2)} kWh`,
+          label("ampHoursChargedTotal"),
+          text("ampHoursChargedTotal", b.ampHoursChargedTotal),
+          unit("ampHoursChargedTotal"),
+          withUnit("wattHoursChargedTotal", b.wattHoursChargedTotal || 0),
         ),
       );
     if (typeof b.ampHoursDischargedTotal === "number")
       tiles.push(
         tile(
           "discharged",
-          "Discharged total",
-          num(b.ampHoursDischargedTotal, 1),
-          "Ah",
-          `${num((b.wattHoursDischargedTotal || 0) / 1000, 2)} kWh`,
+          label("ampHoursDischargedTotal"),
+          text("ampHoursDischargedTotal", b.ampHoursDischargedTotal),
+          unit("ampHoursDischargedTotal"),
+          withUnit("wattHoursDischargedTotal", b.wattHoursDischargedTotal || 0),
         ),
       );
-    tiles.push(tile("counters", "This session", num(b.ampHours, 2), "Ah", `${num(b.wattHours, 1)} Wh`));
+    tiles.push(
+      tile(
+        "counters",
+        label("ampHours"),
+        text("ampHours", b.ampHours),
+        unit("ampHours"),
+        withUnit("wattHours", b.wattHours),
+      ),
+    );
+    for (const v of [...shownOf("bms"), ...shownOf("bmsStats")]) {
+      if (LAID_OUT.has(v.id)) continue;
+      const x = v.source === "bmsStats" ? b.stats?.[v.field] : b[v.field];
+      if (x !== undefined) tiles.push(tile(v.id, label(v.id), text(v.id, x), unit(v.id)));
+    }
   }
   $("tiles").replaceChildren(...tiles);
   renderCells(b);
@@ -265,14 +302,11 @@ function renderMotors(r) {
           : h(
               "dl",
               {},
-              row("Input voltage", `${num(v.inputVoltage, 2)} V`),
-              row("Motor current", `${num(v.currentMotor, 2)} A`),
-              row("Input current", `${num(v.currentInput, 2)} A`),
-              row("Duty", `${num((v.dutyCycle || 0) * 100, 1)} %`),
-              row("ERPM", num(v.erpm, 0)),
-              row("FET temp", `${num(v.tempFet, 1)} °C`),
-              row("Motor temp", `${num(v.tempMotor, 1)} °C`),
-              row("Fault", h("span", { class: fault ? "fault" : "" }, v.faultName || "–")),
+              ...shownOf("motor").map((m) =>
+                m.id === "faultName"
+                  ? row(label(m.id), h("span", { class: fault ? "fault" : "" }, v.faultName || "–"))
+                  : row(label(m.id), withUnit(m.id, v[m.field])),
+              ),
             ),
       );
     }),

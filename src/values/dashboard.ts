@@ -1,0 +1,40 @@
+/**
+ * The catalogue as the dashboard reads it (`/api/values`): per value its place in a reading,
+ * its label and unit, and how a tile or row shows it. The browser code lays values out but
+ * takes every name, unit and digit count from here.
+ */
+import { CATALOGUE, type Catalogue } from "./index.js";
+import type { ValueSource } from "./types.js";
+
+export interface DashboardValue {
+  readonly id: string;
+  readonly source: ValueSource;
+  readonly field: string;
+  readonly label: string;
+  readonly unit: string;
+  /** How the dashboard shows it; null: the dashboard does not show this value. */
+  readonly dashboard: {
+    readonly label: string;
+    readonly digits: number;
+    readonly scale: number;
+    readonly unit: string;
+  } | null;
+}
+
+export function dashboardValues(cat: Catalogue = CATALOGUE): DashboardValue[] {
+  return cat.values.map((v) => ({
+    id: v.id,
+    source: v.source,
+    field: v.field,
+    label: v.label,
+    unit: v.unit ?? "",
+    dashboard: v.dashboard
+      ? {
+          label: v.dashboard.label ?? v.label,
+          digits: v.dashboard.digits,
+          scale: v.dashboard.scale ?? 1,
+          unit: v.dashboard.unit ?? v.unit ?? "",
+        }
+      : null,
+  }));
+}
