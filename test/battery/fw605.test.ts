@@ -67,7 +67,10 @@ describe("battery estimate from the real Express 6.05 capture", () => {
     const nmc = ocvCurve("nmc");
     const e = new BatteryEstimator({
       intervalMs: 150,
-      config: { chemistry: "custom", ocv: [...nmc.points.slice(0, -1), [100, 4.3]] },
+      config: {
+        chemistry: "custom",
+        ocv: [...nmc.points.slice(0, -1).map(([s, v]): [number, number] => [s, v]), [100, 4.3]],
+      },
     });
     let calibratedAtS: number | null = null;
     let t0: number | null = null;
