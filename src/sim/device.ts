@@ -35,6 +35,7 @@ import { asReceivedOverCan } from "./model/canHop.js";
 import { asCapturedExpress, CAPTURED_TEMP_SLOTS } from "./model/capturedExpress.js";
 import { expressIdentity, macUuid, motorIdentity, stmUuid } from "./model/identity.js";
 import { MotorModel } from "./model/motor.js";
+import type { PackModel } from "./model/pack.js";
 import { type BalancePackageSpec, DEFAULT_BALANCE_PACKAGE } from "./model/refloat.js";
 import { Prng, randomSeed } from "./prng.js";
 import { SIM_SECRETS } from "./secrets.js";
@@ -78,6 +79,12 @@ export interface SimDeviceOptions {
   capacityAh?: number;
   /** Initial state of charge 0..1. */
   startSoc?: number;
+  /**
+   * A ground-truth pack (model/pack.ts, created with this clock's `now`) instead of the
+   * built-in BMS model: the BMS reports its state (the express-6.05 profile as the real
+   * device would) and tests read the truth from it.
+   */
+  pack?: PackModel;
   faults?: FaultSettings;
   /** The balance package on every motor controller (default Refloat 1.2.3); null = none. */
   balancePackage?: BalancePackageSpec | null;
@@ -131,6 +138,7 @@ export class SimDevice {
     faults: { dropped: 0, corrupted: 0, garbage: 0, resets: 0 },
   };
   private readonly bms: BmsModel;
+  readonly pack: PackModel | undefined;
   private readonly motors = new Map<number, MotorModel>();
   private readonly rideNodes: RideNodes;
   private behaviors: SimBehavior[] = [];
@@ -150,6 +158,7 @@ export class SimDevice {
     // The captured Express's BMS is fed by a script: can id 255, no BMS node on CAN.
     this.bmsCanId = options.bmsCanId ?? (captured ? 255 : 10);
     this.faults = { ...(options.faults ?? {}) };
+    this.pack = options.pack;
     this.faultRng = new Prng(this.seed ^ 0xfa017);
     const now = this.clock();
     // The captured pack is full and on its charger (84 V charge voltage, no charge current).
@@ -181,7 +190,7 @@ export class SimDevice {
   }
 
   get cells(): number {
-    return this.bms.cells;
+    return this.pack?.cellCount ?? this.bms.cells;
   }
 
   /** Motor controller CAN ids, ascending. */
@@ -218,6 +227,7 @@ export class SimDevice {
    */
   bmsState(): BmsRecord {
     const now = this.clock();
+    if (this.pack) return this.pack.record(now, this.profile === "express-6.05" ? "express-6.05" : "model");
     if (this.profile === "express-6.05")
       return asCapturedExpress(this.bms.record(now, 0), this.seed, this.bms.ticks);
     const own = this.bmsOwnState();
@@ -226,6 +236,7 @@ export class SimDevice {
 
   /** The BMS's own state, before any CAN frame: what it answers itself when asked over CAN. */
   bmsOwnState(): BmsRecord {
+    if (this.pack) return this.pack.record(this.clock(), "model");
     return this.bms.record(this.clock(), fwNumber(this.firmware) >= 606 ? 1 : 0);
   }
 

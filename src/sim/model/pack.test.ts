@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SimDevice } from "../device.js";
 import { CAPTURED_TEMP_SLOTS } from "./capturedExpress.js";
 import { ocv } from "./ocv.js";
 import { PackModel } from "./pack.js";
@@ -93,5 +94,22 @@ describe("PackModel (ground truth for the battery estimates)", () => {
       return p.record(300_000);
     };
     expect(run()).toEqual(run());
+  });
+
+  it("drives a SimDevice's BMS replies when given as its pack; the truth stays readable", () => {
+    let now = 1_000_000;
+    const pack = new PackModel({ seed: 11, startSoc: 0.6, cells: 16, now });
+    pack.run([{ kind: "discharge", currentA: 8, seconds: 120 }]);
+    const device = new SimDevice({ seed: 11, clock: () => now, profile: "express-6.05", pack });
+    now += 60_000;
+    const v = device.bmsValues();
+    expect(device.cells).toBe(16);
+    expect(v.cells).toHaveLength(16);
+    expect(v.soc).toBe(0);
+    expect(v.current).toBe(0);
+    expect(Math.abs(v.currentIc - -8)).toBeLessThan(0.006);
+    expect(device.pack?.truth().ahDischarged).toBeCloseTo((8 * 60) / 3600, 9);
+    const model = new SimDevice({ seed: 11, clock: () => now, pack });
+    expect(model.bmsValues().soc).toBeCloseTo(pack.truth().socPercent, 0);
   });
 });
