@@ -22,6 +22,13 @@ export {
 } from "./model/bms.js";
 export { EXPRESS_HARDWARE } from "./model/identity.js";
 export { ocv } from "./model/ocv.js";
+export {
+  type PackModelOptions,
+  type PackProfile,
+  type PackStep,
+  type PackTruth,
+  PackModel,
+} from "./model/pack.js";
 export { loadReplayFile, parseReplayText, ReplayFileError } from "./replay.js";
 export { SIM_SECRETS } from "./secrets.js";
 export { type SerialServing, serveSerial } from "./serial.js";
