@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toBmsReading } from "../model/bmsReading.js";
 import type { BmsReading, BmsValues } from "../model/reading.js";
@@ -122,5 +123,39 @@ describe("BatteryEstimator", () => {
     expect(new BatteryEstimator().restCurrentA).toBe(0.5);
     expect(new BatteryEstimator({ config: { capacityAh: 100 } }).restCurrentA).toBe(2);
     expect(new BatteryEstimator({ config: { restCurrentA: 0.2 } }).restCurrentA).toBe(0.2);
+  });
+
+  it("counters and cycles never decrease, SOC stays 0–100, nothing is NaN, whatever comes in (property)", () => {
+    const step = fc.record({
+      dtMs: fc.integer({ min: -2000, max: 120_000 }),
+      current: fc.double({ min: -60, max: 30, noNaN: true }),
+      cellSoc: fc.double({ min: -10, max: 110, noNaN: true }),
+      bmsSoc: fc.constantFrom(0, 0, 42),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), fc.boolean(), (steps, rated) => {
+        const e = new BatteryEstimator({ config: rated ? { capacityAh: 10 } : {}, intervalMs: 1000 });
+        let t = 0;
+        let prev: ReturnType<BatteryEstimator["update"]> | null = null;
+        for (const s of steps) {
+          t += s.dtMs;
+          const est = e.update(t, reading({ current: s.current, cellSoc: s.cellSoc, bmsSoc: s.bmsSoc }));
+          for (const k of ["whCharged", "whDischarged", "ahCharged", "ahDischarged", "cycles"] as const) {
+            expect(Number.isFinite(est[k])).toBe(true);
+            if (prev) expect(est[k]).toBeGreaterThanOrEqual(prev[k]);
+          }
+          for (const v of [est.socPercent, est.socEstimatePercent]) {
+            if (v === null) continue;
+            expect(v).toBeGreaterThanOrEqual(0);
+            expect(v).toBeLessThanOrEqual(100);
+          }
+          expect(est.socConfidence).toBeGreaterThanOrEqual(0);
+          expect(est.socConfidence).toBeLessThanOrEqual(1);
+          for (const r of est.cellResistanceOhm) if (r !== null) expect(Number.isFinite(r)).toBe(true);
+          prev = est;
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
