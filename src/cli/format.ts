@@ -95,7 +95,7 @@ export function formatDevice(device: DeviceInfo): string {
 
 type Row = ValueDef & { readonly cli: NonNullable<ValueDef["cli"]> };
 
-/** The order of the motor table before the catalogue; values not listed follow in catalogue order. */
+/** The motor table's row order (by field) before the catalogue; values not listed follow in catalogue order. */
 const MOTOR_ORDER = [
   "inputVoltage",
   "currentInput",
@@ -122,7 +122,11 @@ function cliRows(cat: Catalogue, source: ValueSource): readonly Row[] {
   }
   let rows = m.get(source);
   if (!rows) {
-    rows = inPinnedOrder(valuesWith(cat, source, "cli"), source === "motor" ? MOTOR_ORDER : [], (v) => v.id);
+    rows = inPinnedOrder(
+      valuesWith(cat, source, "cli"),
+      source === "motor" ? MOTOR_ORDER : [],
+      (v) => v.field,
+    );
     m.set(source, rows);
   }
   return rows;

@@ -16,11 +16,12 @@ const FAULT_TEMPLATE = `{% set f = value_json['values'].faultName | replace('FAU
   FAULT_OPTIONS,
 )} else 'unknown' }}`;
 
+/** Motor ids are `motor.<field>`: unique beside the BMS's values of the same name (ampHours …). */
 const motor = (v: Omit<ValueDef, "source">): ValueDef => ({ source: "motor", ...v });
 
 export const MOTOR_VALUES: readonly ValueDef[] = [
   motor({
-    id: "inputVoltage",
+    id: "motor.inputVoltage",
     field: "inputVoltage",
     label: "Input voltage",
     unit: "V",
@@ -30,7 +31,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 2 },
   }),
   motor({
-    id: "currentMotor",
+    id: "motor.currentMotor",
     field: "currentMotor",
     label: "Motor current",
     unit: "A",
@@ -40,7 +41,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 2 },
   }),
   motor({
-    id: "currentInput",
+    id: "motor.currentInput",
     field: "currentInput",
     label: "Input current",
     unit: "A",
@@ -50,7 +51,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 2 },
   }),
   motor({
-    id: "dutyCycle",
+    id: "motor.dutyCycle",
     field: "dutyCycle",
     label: "Duty cycle",
     ha: {
@@ -66,7 +67,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 1, scale: 100, unit: "%" },
   }),
   motor({
-    id: "erpm",
+    id: "motor.erpm",
     field: "erpm",
     label: "ERPM",
     ha: { key: "erpm", unit: "ERPM", stateClass: "measurement", precision: 0, icon: "mdi:speedometer" },
@@ -75,7 +76,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 0 },
   }),
   motor({
-    id: "tempFet",
+    id: "motor.tempFet",
     field: "tempFet",
     label: "FET temperature",
     unit: "°C",
@@ -85,7 +86,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 1 },
   }),
   motor({
-    id: "tempMotor",
+    id: "motor.tempMotor",
     field: "tempMotor",
     label: "Motor temperature",
     unit: "°C",
@@ -95,7 +96,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 1 },
   }),
   motor({
-    id: "faultName",
+    id: "motor.faultName",
     field: "faultName",
     label: "Fault",
     ha: {
@@ -109,14 +110,14 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     dashboard: { digits: 0 },
   }),
   motor({
-    id: "fault",
+    id: "motor.fault",
     field: "fault",
     label: "Fault code",
     metric: { name: "vesc_motor_fault_code", help: "mc_fault_code (0 = none)" },
   }),
   // Counters since controller boot; a reboot resets them, which total_increasing treats as a new cycle.
   motor({
-    id: "ampHours",
+    id: "motor.ampHours",
     field: "ampHours",
     label: "Amp hours used",
     unit: "Ah",
@@ -124,7 +125,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     cli: { label: "Used", digits: 4 },
   }),
   motor({
-    id: "ampHoursCharged",
+    id: "motor.ampHoursCharged",
     field: "ampHoursCharged",
     label: "Amp hours charged",
     unit: "Ah",
@@ -132,7 +133,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     cli: { label: "Charged", digits: 4 },
   }),
   motor({
-    id: "wattHours",
+    id: "motor.wattHours",
     field: "wattHours",
     label: "Energy used",
     unit: "Wh",
@@ -140,7 +141,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     cli: { label: "Used", digits: 2 },
   }),
   motor({
-    id: "wattHoursCharged",
+    id: "motor.wattHoursCharged",
     field: "wattHoursCharged",
     label: "Energy charged",
     unit: "Wh",
@@ -149,7 +150,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
   }),
   // The signed tachometer goes backwards when the motor does: a plain measurement.
   motor({
-    id: "tachometer",
+    id: "motor.tachometer",
     field: "tachometer",
     label: "Tachometer",
     unit: "steps",
@@ -163,7 +164,7 @@ export const MOTOR_VALUES: readonly ValueDef[] = [
     },
   }),
   motor({
-    id: "tachometerAbs",
+    id: "motor.tachometerAbs",
     field: "tachometerAbs",
     label: "Tachometer (absolute)",
     unit: "steps",

@@ -49,9 +49,9 @@ describeWithBinary(CHROMIUM, "dashboard labels from the catalogue", () => {
       expect(terms).toEqual(rows.map((v) => v.dashboard?.label));
       expect(terms).toContain("FET temperature");
       const values = await motor.locator("dd").allTextContents();
-      const fet = rows.findIndex((v) => v.id === "tempFet");
+      const fet = rows.findIndex((v) => v.id === "motor.tempFet");
       expect(values[fet]).toBe(`${reading.can?.["84"]?.values?.tempFet?.toFixed(1)} °C`);
-      const duty = rows.findIndex((v) => v.id === "dutyCycle");
+      const duty = rows.findIndex((v) => v.id === "motor.dutyCycle");
       expect(values[duty]).toBe("10.0 %");
       const packLabel = served.values.find((v) => v.id === "packVoltage")?.dashboard?.label;
       expect(await page.textContent('[data-testid="tile-packVoltage"] .k')).toBe(packLabel);

@@ -9,7 +9,7 @@ import { type EntityDef, sameItems } from "./entities.js";
 // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
 const valTpl = (field: string) => `{{ value_json['values'].${field} }}`;
 
-/** The HA order of the motor entities; values not listed follow in catalogue order. */
+/** The HA order of the motor entities, by field; values not listed follow in catalogue order. */
 const HA_ORDER = [
   "erpm",
   "dutyCycle",
@@ -32,7 +32,7 @@ const ordered = new WeakMap<Catalogue, readonly HaValue[]>();
 function motorScalars(cat: Catalogue): readonly HaValue[] {
   let out = ordered.get(cat);
   if (!out) {
-    out = inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.id);
+    out = inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.field);
     ordered.set(cat, out);
   }
   return out;

@@ -303,7 +303,7 @@ function renderMotors(r) {
               "dl",
               {},
               ...shownOf("motor").map((m) =>
-                m.id === "faultName"
+                m.field === "faultName"
                   ? row(label(m.id), h("span", { class: fault ? "fault" : "" }, v.faultName || "–"))
                   : row(label(m.id), withUnit(m.id, v[m.field])),
               ),

@@ -1,0 +1,154 @@
+/**
+ * The catalogue is the one description of a value: it is self-consistent, and a new entry
+ * reaches every consumer (HA discovery, metrics, history columns, CLI, dashboard) with no
+ * other file touched. The dummy entries below exist only in this test.
+ */
+import { describe, expect, test } from "vitest";
+import { evalSimpleTemplate, validateDiscovery } from "../../test/helpers/haRules.js";
+import { syntheticReading } from "../../test/helpers/readings.js";
+import { formatReading, toJsonReading } from "../cli/format.js";
+import { Metrics } from "../metrics/metrics.js";
+import type { BmsReading, MotorValues, Reading } from "../model/reading.js";
+import { bmsEntities, bmsPresence } from "../mqtt/homeassistant/bmsEntities.js";
+import { type HaDevice, discoveryMessages } from "../mqtt/homeassistant/discovery.js";
+import { motorEntities, motorPresence } from "../mqtt/homeassistant/motorEntities.js";
+import { historyScalars, SCALARS } from "../store/historyCodec.js";
+import { dashboardValues } from "./dashboard.js";
+import { CATALOGUE, catalogueProblems, extendCatalogue, inPinnedOrder, type ValueDef } from "./index.js";
+
+/** A bridge-computed BMS value, as a battery estimator would add one. */
+const ESTIMATE: ValueDef = {
+  id: "remainingAh",
+  source: "bms",
+  field: "remainingAh",
+  label: "Remaining charge",
+  unit: "Ah",
+  ha: { key: "remaining_charge", presence: "defined", unit: "Ah", stateClass: "measurement", precision: 2 },
+  metric: { name: "vesc_remaining_amp_hours", help: "Remaining charge (bridge estimate)" },
+  history: { column: "remaining_ah", scale: 1000 },
+  cli: { label: "Remaining", digits: 2 },
+  dashboard: { label: "Left", digits: 1 },
+};
+
+/** A motor value, as ride telemetry would add one. */
+const SPEED: ValueDef = {
+  id: "motor.speedKmh",
+  source: "motor",
+  field: "speedKmh",
+  label: "Speed",
+  unit: "km/h",
+  ha: { key: "speed", deviceClass: "speed", unit: "km/h", stateClass: "measurement", precision: 1 },
+  metric: { name: "vesc_motor_speed_kmh", help: "Speed" },
+  cli: { digits: 1 },
+  dashboard: { digits: 1 },
+};
+
+const cat = extendCatalogue(CATALOGUE, [ESTIMATE, SPEED]);
+
+const base = syntheticReading({ deviceId: "pack", time: 1_700_000_000_000, withMotor: true });
+const reading: Reading = {
+  ...base,
+  bms: { ...(base.bms as BmsReading), remainingAh: 12.345 } as BmsReading,
+  can: {
+    "84": {
+      ...(base.can?.["84"] as NonNullable<Reading["can"]>[string]),
+      values: { ...base.can?.["84"]?.values, speedKmh: 23.25 } as MotorValues,
+    },
+  },
+};
+
+describe("the value catalogue", () => {
+  test("is self-consistent: unique ids, HA keys, history columns; one help per metric", () => {
+    expect(catalogueProblems(CATALOGUE)).toEqual([]);
+    expect(catalogueProblems(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, id: "soc" }]))).toEqual([
+      "duplicate id soc",
+    ]);
+    expect(
+      catalogueProblems(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, history: { column: "soc", scale: 1 } }])),
+    ).toEqual(["duplicate history column soc"]);
+  });
+
+  test("pinned orders keep every item: listed ones first, the rest in their own order", () => {
+    expect(inPinnedOrder(["a", "b", "c", "d"], ["c", "a"], (x) => x)).toEqual(["c", "a", "b", "d"]);
+  });
+
+  test("a new BMS value reaches HA discovery with its metadata and a working template", () => {
+    const presence = bmsPresence(reading.bms as BmsReading, undefined, cat);
+    const entity = bmsEntities(presence, undefined, cat).find((e) => e.key === "remaining_charge");
+    expect(entity).toMatchObject({
+      name: "Remaining charge",
+      unit: "Ah",
+      precision: 2,
+      bmsAvailability: true,
+    });
+    const device: HaDevice = {
+      objectId: "vesc2mqtt_pack",
+      name: "Pack",
+      stateTopic: "vesc2mqtt/pack/state",
+      connectionTopic: "vesc2mqtt/pack/connection",
+      alertsTopic: "vesc2mqtt/pack/alerts",
+      availabilityTopic: "vesc2mqtt/pack/availability",
+      entities: entity ? [entity] : [],
+    };
+    const opts = {
+      prefix: "homeassistant",
+      mode: "entity" as const,
+      origin: { name: "vesc2mqtt", sw: "0", url: "https://example.invalid" },
+      bridgeTopic: "vesc2mqtt/bridge/state",
+    };
+    const msgs = discoveryMessages(opts, device).messages;
+    expect(msgs.map((m) => m.topic)).toEqual(["homeassistant/sensor/vesc2mqtt_pack/remaining_charge/config"]);
+    expect(validateDiscovery(msgs)).toEqual([]);
+    const config = JSON.parse(msgs[0]?.payload ?? "{}") as { uniq_id: string; val_tpl: string };
+    expect(config.uniq_id).toBe("vesc2mqtt_pack_remaining_charge");
+    expect(evalSimpleTemplate(config.val_tpl, JSON.parse(JSON.stringify(reading)))).toBe(12.345);
+    // Presence "defined": a reading without the field has no such entity.
+    const without = bmsEntities(bmsPresence(base.bms as BmsReading, undefined, cat), undefined, cat);
+    expect(without.map((e) => e.key)).not.toContain("remaining_charge");
+  });
+
+  test("a new motor value reaches HA discovery once sent", () => {
+    const keys = motorPresence(reading.can?.["84"]?.values ?? {}, undefined, cat);
+    expect(keys).toContain("speed");
+    expect(motorEntities(keys, cat).find((e) => e.key === "speed")).toMatchObject({
+      name: "Speed",
+      deviceClass: "speed",
+      template: "{{ value_json['values'].speedKmh }}",
+    });
+  });
+
+  test("new values reach the Prometheus exposition", async () => {
+    const metrics = new Metrics({ catalogue: cat });
+    metrics.observeReading(reading);
+    const text = await metrics.text();
+    expect(text).toContain("# HELP vesc_remaining_amp_hours Remaining charge (bridge estimate)");
+    expect(text).toContain('vesc_remaining_amp_hours{device="pack"} 12.345');
+    expect(text).toContain('vesc_motor_speed_kmh{device="pack",can_id="84"} 23.25');
+    metrics.removeDevice("pack");
+    expect(await metrics.text()).not.toContain('vesc_remaining_amp_hours{device="pack"}');
+  });
+
+  test("a new stored value gets a history column after every existing one", () => {
+    const stored = historyScalars(cat);
+    expect(stored.slice(0, SCALARS.length).map(([c]) => c)).toEqual(SCALARS.map(([c]) => c));
+    expect(stored.slice(SCALARS.length).map(([c, id, scale]) => [c, id, scale])).toEqual([
+      ["remaining_ah", "remainingAh", 1000],
+    ]);
+  });
+
+  test("new values reach the CLI read table and the dashboard catalogue", () => {
+    const bmsText = formatReading(toJsonReading(reading), undefined, cat);
+    expect(bmsText).toContain("Remaining 12.35 Ah");
+    const motorText = formatReading(
+      { device: reading.device, values: reading.can?.["84"]?.values },
+      undefined,
+      cat,
+    );
+    expect(motorText).toContain("Speed         23.3 km/h");
+    const shown = dashboardValues(cat).filter((v) => v.id === "remainingAh" || v.id === "motor.speedKmh");
+    expect(shown.map((v) => v.dashboard)).toEqual([
+      { label: "Left", digits: 1, scale: 1, unit: "Ah" },
+      { label: "Speed", digits: 1, scale: 1, unit: "km/h" },
+    ]);
+  });
+});
