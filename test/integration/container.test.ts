@@ -2,7 +2,7 @@
  * The container image, built and run with podman (runc, cgroupfs, host network: this
  * machine has no container daemon and no registry). The base is made locally with
  * debootstrap (Debian trixie + nodejs) and kept between runs; the image is built from the
- * repository's Containerfile. Then: the bridge in the container with a config in /data reads
+ * repository's Containerfile, its npm steps reading the host's npm cache. Then: the bridge in the container with a config in /data reads
  * the simulator on the host, publishes to a real Mosquitto, answers the dashboard, /metrics
  * and its HEALTHCHECK; and the add-on entrypoint turns a sample /data/options.json plus a
  * fake Supervisor's MQTT service into a running bridge. Prints image size and start-up time.
@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -135,6 +135,13 @@ function caArgs(): string[] {
   ];
 }
 
+/** The host's npm cache (filled by `npm ci`) serves the build's npm ci: fewer downloads, works offline. */
+function npmCacheArgs(): string[] {
+  const cache = join(homedir(), ".npm");
+  if (!existsSync(join(cache, "_cacache"))) return [];
+  return ["-v", `${cache}:/root/.npm`, "--build-arg", "npm_config_prefer_offline=true"];
+}
+
 async function buildImage(): Promise<void> {
   await podmanShowingOutput(
     [
@@ -144,6 +151,7 @@ async function buildImage(): Promise<void> {
       "--network=host",
       "--jobs=2", // the deps (SQLite compile) and build (tsc) stages side by side
       ...caArgs(),
+      ...npmCacheArgs(),
       "--build-arg",
       `BASE=${BASE_IMAGE}`,
       "-t",
