@@ -39,7 +39,7 @@ describe("StreamTransport", () => {
     expect(closes).toHaveLength(1);
     const [error] = closes;
     expect(isTransportError(error) && error.code).toBe("Closed");
-    expect((error?.cause as Error).message).toBe("wire cut");
+    expect((error?.cause as Error | undefined)?.message).toBe("wire cut");
     await expect(t.write(Uint8Array.of(1))).rejects.toThrow(/write on a closed connection/);
     await t.close(); // already closed: resolves at once
     expect(closes).toHaveLength(1);
