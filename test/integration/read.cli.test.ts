@@ -293,12 +293,13 @@ describe("vesc2mqtt scan", () => {
     expect(obj.can.map((n: { canId: number }) => n.canId)).toEqual([10, 20, 84]);
   });
 
-  test("a PING_CAN reply listing one id 9,000 times (and 255) costs one FW_VERSION", async () => {
+  // 500 repeats keep the reply within the firmware's 512-byte payload, which the decoder enforces.
+  test("a PING_CAN reply listing one id 500 times (and 255) costs one FW_VERSION", async () => {
     const s = await sim({ canIds: [7] });
     s.device.defineBehavior({
       onRequest: (payload) =>
         payload[0] === CommandId.PingCan
-          ? { handled: true, reply: Uint8Array.of(CommandId.PingCan, ...new Array(9000).fill(7), 255, 7) }
+          ? { handled: true, reply: Uint8Array.of(CommandId.PingCan, ...new Array(500).fill(7), 255, 7) }
           : { handled: false },
     });
     const r = await run(scanCommand, ["--tcp", `127.0.0.1:${s.port}`, "--json"]);
