@@ -39,8 +39,21 @@ const SAMPLE_OPTIONS = {
     },
     { id: "usb", type: "serial", serial_port: "/dev/ttyACM0", baud: 115200, read_bms: false },
   ],
-  mqtt: { base_topic: "vesc", discovery: true },
-  alerts: { cell_delta: 0.04, soc_low: 20 },
+  mqtt: {
+    base_topic: "vesc",
+    discovery_prefix: "ha",
+    discovery: true,
+    publish_on_change: true,
+    heartbeat_s: 30,
+  },
+  alerts: {
+    cell_under_voltage: 3.1,
+    cell_over_voltage: 4.2,
+    cell_delta: 0.04,
+    temperature_high: 50,
+    soc_low: 20,
+  },
+  history: true,
   history_retention_days: 14,
   metrics: true,
   hub: { enabled: true, on_conflict: "refuse" },
@@ -124,7 +137,10 @@ describe("add-on options → config", () => {
       username: "addons",
       password: BROKER_PASSWORD,
       baseTopic: "vesc",
+      discoveryPrefix: "ha",
       discovery: true,
+      publishOnChange: true,
+      heartbeatS: 30,
     });
     expect(c.web).toMatchObject({
       host: "0.0.0.0",
@@ -153,7 +169,8 @@ describe("add-on options → config", () => {
     expect(c.devices[2]?.readBms).toBe(false);
     expect(c.alerts.cellDelta).toBe(0.04);
     expect(c.alerts.socLow).toBe(20);
-    expect(c.alerts.cellUnderVoltage).toBe(3.2);
+    expect(c.alerts).toMatchObject({ cellUnderVoltage: 3.1, cellOverVoltage: 4.2, temperatureHigh: 50 });
+    expect(c.history.enabled).toBe(true);
     expect(c.hub).toMatchObject({ enabled: true, host: "0.0.0.0", port: 65101, onConflict: "refuse" });
     expect(c.hub.devices[0]).toMatchObject({ id: "MyExpress", password: "hub-secret-2" });
   });
@@ -173,6 +190,35 @@ describe("add-on options → config", () => {
     expect(r.out).not.toContain("pw-1");
     expect(c.hub.enabled).toBe(false);
     expect(c.web.token).toBeNull();
+  });
+
+  test("the defaults in ha-addon/vesc2mqtt/config.yaml make a valid config", () => {
+    const manifest = parse(
+      readFileSync(new URL("../../ha-addon/vesc2mqtt/config.yaml", import.meta.url), "utf8"),
+    ) as {
+      options: unknown;
+      ingress_port: number;
+      schema: Record<string, unknown>;
+    };
+    const generated = addonConfig(manifest.options, MOSQUITTO_SERVICE.data);
+    const c = validateConfig(generated.config, { env: generated.env, baseDir: dir });
+    expect(c.web.port).toBe(manifest.ingress_port);
+    expect(c.devices).toHaveLength(1);
+    // The sample (checked end to end above) uses every option of the schema, nested ones too;
+    // mqtt's url/username/password are the manual-broker test's.
+    const keys = (o: object) => Object.keys(o).sort();
+    const schema = manifest.schema as Record<
+      string,
+      Record<string, unknown> | Array<Record<string, unknown>>
+    >;
+    expect(keys(SAMPLE_OPTIONS)).toEqual(keys(schema));
+    const sampleDeviceKeys = [...new Set(SAMPLE_OPTIONS.devices.flatMap((d) => Object.keys(d)))].sort();
+    expect(sampleDeviceKeys).toEqual(keys((schema.devices as Array<Record<string, unknown>>)[0] ?? {}));
+    expect([...keys(SAMPLE_OPTIONS.mqtt), "password", "url", "username"].sort()).toEqual(
+      keys(schema.mqtt ?? {}),
+    );
+    expect(keys(SAMPLE_OPTIONS.alerts)).toEqual(keys(schema.alerts ?? {}));
+    expect(keys(SAMPLE_OPTIONS.hub)).toEqual(keys(schema.hub ?? {}));
   });
 
   test("TLS broker from the Supervisor becomes mqtts://", () => {
