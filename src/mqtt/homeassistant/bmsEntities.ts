@@ -21,6 +21,30 @@ type HaValue = ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> };
 /** The catalogue's BMS scalars with an HA entity (`bms.<field>`). */
 const scalarsOf = (cat: Catalogue): readonly HaValue[] => valuesWith(cat, "bms", "ha");
 
+/** What the presence check reads per optional scalar, flat: it runs once per reading. */
+interface PresenceRule {
+  readonly field: string;
+  readonly key: string;
+  readonly presence: "defined" | "nonzero";
+}
+const rulesOf = (cat: Catalogue): readonly PresenceRule[] =>
+  scalarsOf(cat).flatMap((s) =>
+    s.ha.presence === "defined" || s.ha.presence === "nonzero"
+      ? [{ field: s.field, key: s.ha.key, presence: s.ha.presence }]
+      : [],
+  );
+const DEFAULT_RULES = rulesOf(CATALOGUE);
+const rulesMemo = new WeakMap<Catalogue, readonly PresenceRule[]>();
+function presenceRules(cat: Catalogue): readonly PresenceRule[] {
+  if (cat === CATALOGUE) return DEFAULT_RULES;
+  let rules = rulesMemo.get(cat);
+  if (!rules) {
+    rules = rulesOf(cat);
+    rulesMemo.set(cat, rules);
+  }
+  return rules;
+}
+
 /** A catalogue value as an HA entity on the state topic, following the BMS availability. */
 function scalarEntity(v: HaValue, template: string): EntityDef {
   const { key, platform, template: own, presence: _presence, ...metadata } = v.ha;
@@ -95,9 +119,9 @@ export interface BmsPresence {
 
 const fittedSensor = fittedTemperature;
 
-function scalarPresent(s: HaValue, v: unknown): boolean {
-  if (s.ha.presence === "defined") return v !== undefined;
-  return s.ha.presence === "nonzero" && typeof v === "number" && Number.isFinite(v) && v !== 0;
+function scalarPresent(s: PresenceRule, v: unknown): boolean {
+  if (s.presence === "defined") return v !== undefined;
+  return typeof v === "number" && Number.isFinite(v) && v !== 0;
 }
 
 /** True when `bms` would leave `prev` as it is: checked without allocating, once per reading. */
@@ -108,8 +132,8 @@ function addsNothing(bms: BmsReading, prev: BmsPresence, cat: Catalogue): boolea
   for (const i of prev.temperatures) if (i >= bms.temperatures.length) return false;
   for (let i = 0; i < bms.temperatures.length; i++)
     if (fittedSensor(bms.temperatures[i] ?? 0) && !prev.temperatures.includes(i)) return false;
-  for (const s of scalarsOf(cat))
-    if (scalarPresent(s, field(bms, s)) && !prev.fields.includes(s.ha.key)) return false;
+  for (const s of presenceRules(cat))
+    if (scalarPresent(s, field(bms, s)) && !prev.fields.includes(s.key)) return false;
   return true;
 }
 
@@ -118,7 +142,8 @@ export function bmsPresence(bms: BmsReading, prev?: BmsPresence, cat: Catalogue 
   return prev && addsNothing(bms, prev, cat) ? prev : mergedBmsPresence(bms, prev, cat);
 }
 
-const field = (bms: BmsReading, s: ValueDef): unknown => (bms as unknown as Record<string, unknown>)[s.field];
+const field = (bms: BmsReading, s: PresenceRule): unknown =>
+  (bms as unknown as Record<string, unknown>)[s.field];
 
 /** The whole merge, always a new object (bmsPresence skips it when nothing changes). */
 export function mergedBmsPresence(
@@ -133,7 +158,7 @@ export function mergedBmsPresence(
     if (fittedSensor(t)) temps.add(i);
   });
   const fields = new Set(prev?.fields ?? []);
-  for (const s of scalarsOf(cat)) if (scalarPresent(s, field(bms, s))) fields.add(s.ha.key);
+  for (const s of presenceRules(cat)) if (scalarPresent(s, field(bms, s))) fields.add(s.key);
   return {
     cells,
     temperatures: [...temps].sort((a, b) => a - b),

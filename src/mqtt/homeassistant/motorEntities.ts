@@ -28,11 +28,16 @@ const HA_ORDER = [
 ];
 
 type HaValue = ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> };
+const inHaOrder = (cat: Catalogue): readonly HaValue[] =>
+  inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.field);
+// Read once per CAN node per reading: the default catalogue's list without a map lookup.
+const DEFAULT = inHaOrder(CATALOGUE);
 const ordered = new WeakMap<Catalogue, readonly HaValue[]>();
 function motorScalars(cat: Catalogue): readonly HaValue[] {
+  if (cat === CATALOGUE) return DEFAULT;
   let out = ordered.get(cat);
   if (!out) {
-    out = inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.field);
+    out = inHaOrder(cat);
     ordered.set(cat, out);
   }
   return out;
