@@ -27,7 +27,7 @@ import type { MqttOutbox } from "./outbox.js";
  */
 export const DISCOVERY_SETTLE_READINGS = 3;
 
-/** PublishedComponents as a flat [key, platform, …] array: a Map per HA device cost ~3.5 KB for the process's life. */
+/** PublishedComponents as a flat [key, platform, …] array: far smaller than a Map kept per HA device for the process's life. */
 type PackedComponents = readonly string[];
 
 function pack(components: PublishedComponents): PackedComponents {
@@ -100,8 +100,7 @@ export class DiscoveryPublisher {
 
   /** Publishes the device's discovery if its shape changed (always, `force`); returns the broker acks to wait for. */
   publish(mem: DiscoveryMemory, force: boolean): readonly Promise<unknown>[] {
-    // The presence decides the shape: an unchanged one (same object, then same key) skips
-    // building every entity, which was a fifth of the bridge's CPU at fleet scale.
+    // The presence decides the shape: an unchanged one (same object, then same key) skips building every entity.
     if (!force && mem.presence === mem.keyedPresence) return NO_ACKS;
     const presence = presenceKey(mem.presence);
     if (!force && presence === mem.presenceKey) {

@@ -1,8 +1,7 @@
 /**
- * Republishing everything (after a connect or HA's birth) a slice of devices at a time:
- * each slice goes out once the broker acknowledged the one before, with the event loop free
- * in between. A fleet's discovery is tens of megabytes; sent in one go it held the loop for
- * a second and more, and every poll queued behind it.
+ * Republishing everything (after a connect or HA's birth) a slice of devices at a time, each
+ * slice once the broker acknowledged the one before, so polls never queue behind a fleet's
+ * discovery (docs/performance.md, "Bridge heap").
  */
 
 /** Devices whose messages go out between two waits for the broker. */

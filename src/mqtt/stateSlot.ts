@@ -1,9 +1,7 @@
 /**
- * The newest state payload of one MQTT topic, kept for a republish (reconnect, HA birth) and
- * for publish_on_change, as UTF-8 bytes in a buffer that is reused reading after reading.
- * Kept as a string, each device's payload lived a second, outlived a young-generation GC and
- * was promoted: at fleet scale a kilobyte per device per second of old-generation garbage and
- * the major GCs that come with it. The buffers' memory is outside the JS heap and never moves.
+ * The newest state payload of one MQTT topic (for a republish and publish_on_change) as UTF-8
+ * bytes in a buffer reused reading after reading: off the JS heap, so never promoted
+ * (docs/performance.md, "Bridge heap").
  */
 import type { StateDoc } from "./state.js";
 
