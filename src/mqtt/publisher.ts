@@ -143,11 +143,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   /**
-   * publish() without a promise, for the per-reading path: `done` (if given) gets the same
-   * answer. Returns false when the message was dropped at once: disconnected, or a QoS 0
-   * message while more than `congestionBytes` wait for the broker. A state is worth nothing
-   * once the next reading has replaced it, and buffering them for a broker that is not keeping
-   * up would only grow memory (and MQTT.js's per-publish `drain` listeners) without bound.
+   * publish() without a promise, for the per-reading path (`done` gets the same answer). False
+   * when dropped at once: disconnected, or QoS 0 while more than `congestionBytes` wait
+   * (a state is worthless once the next replaces it; docs/performance.md, "MQTT writes").
    */
   send(topic: string, payload: string, opts: PublishOptions = {}, done?: (ok: boolean) => void): boolean {
     const client = this.#client;
@@ -173,12 +171,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return true;
   }
 
-  /**
-   * A fleet's readings arrive one socket event at a time, and written one by one every
-   * publish would be a syscall of its own (the largest single cost at a few thousand devices).
-   * Corked for a few milliseconds, the publishes of that moment leave in one write. Nothing
-   * waiting for MQTT notices: Home Assistant's own debounce is far longer.
-   */
+  /** Corks the socket for `batchMs`, so the publishes of that moment leave in one write (docs/performance.md). */
   #batch(client: MqttClientLike): void {
     const stream = client.stream;
     if (!stream || this.#cork?.stream === stream) return;
