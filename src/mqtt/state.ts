@@ -12,7 +12,7 @@ export interface StateDoc {
   /**
    * The change key is payload[keyStart, keyEnd): the payload without time/latency, so equal
    * keys mean "nothing changed" (publish_on_change). Offsets, not a string, so a consumer can
-   * compare it where the payload is kept (src/bridge/stateSlot.ts). What lies outside the key
+   * compare it where the payload is kept (src/mqtt/stateSlot.ts). What lies outside the key
    * is ASCII: these offsets are byte offsets in the UTF-8 payload too, counted from each end.
    */
   readonly keyStart: number;
