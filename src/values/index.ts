@@ -70,17 +70,34 @@ export function inPinnedOrder<T>(
   return [...items].sort((a, b) => rank(a) - rank(b));
 }
 
-/** The number a value holds in its part of a reading (`bms`, or a motor node's `values`), else undefined. */
-export function numberOf(v: ValueDef, part: object | undefined): number | undefined {
-  const holder = v.source === "bmsStats" ? (part as { stats?: object } | undefined)?.stats : part;
-  const x = (holder as Record<string, unknown> | undefined)?.[v.field];
-  return typeof x === "number" ? x : undefined;
-}
+/**
+ * Where each source's values sit: the path inside the part of a reading a consumer holds (a
+ * reading's or CAN node's `bms`, a motor node's `values`), and the same place as a Jinja
+ * expression on the state document. A group of values in a new place is one row here.
+ */
+export const SOURCES: Readonly<
+  Record<ValueSource, { readonly within: readonly string[]; readonly jinja: string }>
+> = {
+  bms: { within: [], jinja: "value_json.bms" },
+  bmsStats: { within: ["stats"], jinja: "value_json.bms.stats" },
+  // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
+  motor: { within: [], jinja: "value_json['values']" },
+};
+
+/** The Home Assistant value template that reads a value from its state document. */
+export const defaultTemplate = (v: ValueDef): string => `{{ ${SOURCES[v.source].jinja}.${v.field} }}`;
 
 /** The raw field (number, string, null or undefined) a value holds in its part of a reading. */
 export function fieldOf(v: ValueDef, part: object | undefined): unknown {
-  const holder = v.source === "bmsStats" ? (part as { stats?: object } | undefined)?.stats : part;
-  return (holder as Record<string, unknown> | undefined)?.[v.field];
+  let holder = part as Record<string, unknown> | undefined;
+  for (const key of SOURCES[v.source].within) holder = holder?.[key] as Record<string, unknown> | undefined;
+  return holder?.[v.field];
+}
+
+/** The number a value holds in its part of a reading, else undefined (absent, null, text). */
+export function numberOf(v: ValueDef, part: object | undefined): number | undefined {
+  const x = fieldOf(v, part);
+  return typeof x === "number" ? x : undefined;
 }
 
 /** Descriptions that contradict each other (duplicate ids, HA keys, columns or metric helps); [] when sound. */

@@ -8,13 +8,12 @@ import { fittedTemperature } from "../../model/sensorHealth.js";
 import {
   CATALOGUE,
   type Catalogue,
+  defaultTemplate,
   type IndexedValueDef,
   type ValueDef,
   valuesWith,
 } from "../../values/index.js";
 import type { EntityDef } from "./entities.js";
-
-const bmsTpl = (field: string) => `{{ value_json.bms.${field} }}`;
 
 type HaValue = ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> };
 
@@ -46,7 +45,7 @@ function presenceRules(cat: Catalogue): readonly PresenceRule[] {
 }
 
 /** A catalogue value as an HA entity on the state topic, following the BMS availability. */
-function scalarEntity(v: HaValue, template: string): EntityDef {
+function scalarEntity(v: HaValue): EntityDef {
   const { key, platform, template: own, presence: _presence, ...metadata } = v.ha;
   return {
     key,
@@ -54,7 +53,7 @@ function scalarEntity(v: HaValue, template: string): EntityDef {
     ...metadata,
     platform: platform ?? "sensor",
     source: "state",
-    template: own ?? template,
+    template: own ?? defaultTemplate(v),
     bmsAvailability: true,
   };
 }
@@ -181,10 +180,10 @@ export function bmsEntities(
   const present = new Set(p.fields);
   for (const s of scalarsOf(cat)) {
     if ((s.ha.presence ?? "always") !== "always" && !present.has(s.ha.key)) continue;
-    out.push(scalarEntity(s, bmsTpl(s.field)));
+    out.push(scalarEntity(s));
   }
   if (p.cells > 0 && p.stats) {
-    for (const s of valuesWith(cat, "bmsStats", "ha")) out.push(scalarEntity(s, bmsTpl(`stats.${s.field}`)));
+    for (const s of valuesWith(cat, "bmsStats", "ha")) out.push(scalarEntity(s));
   }
   if (p.cells > 0) {
     out.push({

@@ -3,11 +3,15 @@
  * (src/values/motor.ts); an entity exists once its field has been sent.
  */
 import type { MotorValues } from "../../model/reading.js";
-import { CATALOGUE, type Catalogue, inPinnedOrder, type ValueDef, valuesWith } from "../../values/index.js";
+import {
+  CATALOGUE,
+  type Catalogue,
+  defaultTemplate,
+  inPinnedOrder,
+  type ValueDef,
+  valuesWith,
+} from "../../values/index.js";
 import { type EntityDef, sameItems } from "./entities.js";
-
-// `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
-const valTpl = (field: string) => `{{ value_json['values'].${field} }}`;
 
 /** The HA order of the motor entities, by field; values not listed follow in catalogue order. */
 const HA_ORDER = [
@@ -69,7 +73,7 @@ export function motorEntities(presentKeys: readonly string[], cat: Catalogue = C
         ...metadata,
         platform: platform ?? "sensor",
         source: "state" as const,
-        template: template ?? valTpl(m.field),
+        template: template ?? defaultTemplate(m),
       };
     });
 }
