@@ -3,13 +3,15 @@
  * its label and unit, and how a tile or row shows it. The browser code lays values out but
  * takes every name, unit and digit count from here.
  */
-import { CATALOGUE, type Catalogue } from "./index.js";
+import { CATALOGUE, type Catalogue, SOURCES } from "./index.js";
 import type { ValueSource } from "./types.js";
 
 export interface DashboardValue {
   readonly id: string;
   readonly source: ValueSource;
   readonly field: string;
+  /** Path from the part a view holds (`bms`, a motor node's `values`) to the object holding `field`. */
+  readonly within: readonly string[];
   readonly label: string;
   readonly unit: string;
   /** How the dashboard shows it; null: the dashboard does not show this value. */
@@ -26,6 +28,7 @@ export function dashboardValues(cat: Catalogue = CATALOGUE): DashboardValue[] {
     id: v.id,
     source: v.source,
     field: v.field,
+    within: SOURCES[v.source].within,
     label: v.label,
     unit: v.unit ?? "",
     dashboard: v.dashboard

@@ -33,5 +33,13 @@ export const withUnit = (id, v) => {
   return u ? `${text(id, v)} ${u}` : text(id, v);
 };
 
-/** Dashboard values of one source ("bms", "bmsStats", "motor") in catalogue order. */
-export const shownOf = (source) => [...byId.values()].filter((v) => v.source === source && v.dashboard);
+/** The value `v` (a catalogue entry) holds in `part` (the reading's `bms`, a motor node's `values`). */
+export function valueIn(v, part) {
+  let holder = part;
+  for (const key of v.within || []) holder = holder?.[key];
+  return holder?.[v.field];
+}
+
+/** Dashboard values of one source ("bms", "bmsStats", "motor" …), or of all, in catalogue order. */
+export const shownOf = (source) =>
+  [...byId.values()].filter((v) => v.dashboard && (source === undefined || v.source === source));

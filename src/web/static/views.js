@@ -1,6 +1,6 @@
 // Rendering of the device list, alerts banner, tiles, cell bars and CAN motor nodes.
 import { $, h, LINK_TEXT, num, RULE_TITLES } from "./dom.js";
-import { label, shownOf, text, unit, withUnit } from "./values.js";
+import { label, shownOf, text, unit, valueIn, withUnit } from "./values.js";
 
 /** BMS values the tiles below lay out; any other catalogue value the dashboard shows gets a tile of its own. */
 const LAID_OUT = new Set([
@@ -192,9 +192,10 @@ export function renderDevice(id, en) {
         withUnit("wattHours", b.wattHours),
       ),
     );
-    for (const v of [...shownOf("bms"), ...shownOf("bmsStats")]) {
+    // Every non-motor value reads from the BMS part (bms, bms.stats, bms.<group>).
+    for (const v of shownOf().filter((x) => x.source !== "motor")) {
       if (LAID_OUT.has(v.id)) continue;
-      const x = v.source === "bmsStats" ? b.stats?.[v.field] : b[v.field];
+      const x = valueIn(v, b);
       if (x !== undefined) tiles.push(tile(v.id, label(v.id), text(v.id, x), unit(v.id)));
     }
   }
@@ -305,7 +306,7 @@ function renderMotors(r) {
               ...shownOf("motor").map((m) =>
                 m.field === "faultName"
                   ? row(label(m.id), h("span", { class: fault ? "fault" : "" }, v.faultName || "–"))
-                  : row(label(m.id), withUnit(m.id, v[m.field])),
+                  : row(label(m.id), withUnit(m.id, valueIn(m, v))),
               ),
             ),
       );
