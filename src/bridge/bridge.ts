@@ -47,7 +47,12 @@ export function pollerOptionsOf(d: DeviceConfig, hub?: EmbeddedHub | null): Poll
     url: local && spec.type === "hub" ? `hub-local://${spec.hubId.toUpperCase()}` : transportUrl(spec),
     intervalMs: Math.round(d.intervalS * 1000),
     requestTimeoutMs: Math.round(d.requestTimeoutS * 1000),
-    can: d.can.map((c) => ({ id: c.id, kind: c.kind })),
+    can: d.can.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      ...(c.groups ? { groups: c.groups } : {}),
+      ...(c.speedUnit ? { speedUnit: c.speedUnit } : {}),
+    })),
     // "auto" = the poller's own default (on for hub, off otherwise).
     ...(d.customConfigHandshake === "auto" ? {} : { customConfigHandshake: d.customConfigHandshake }),
     readBms: d.readBms,

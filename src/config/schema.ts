@@ -101,6 +101,15 @@ export const canNodeSchema = z.strictObject({
   kind: z.enum(["bms", "motor"], { error: "expected bms or motor" }),
   name: text().optional(),
 });
+  /** Motor nodes: what to read; absent = values, setup, stats, refloat (each if the firmware has it). */
+  groups: z
+    .array(z.enum(["values", "setup", "stats", "refloat", "imu", "battery_cut"]), {
+      error: "expected a list of values, setup, stats, refloat, imu, battery_cut",
+    })
+    .min(1, { error: "expected at least one group" })
+    .optional(),
+  /** Motor nodes: unit of the published speed; absent = kmh. */
+  speedUnit: z.enum(["kmh", "mph"], { error: "expected kmh or mph" }).optional(),
 
 /** One BMS sensor as the user sees it: a display name, or ignored (not applicable). */
 const bmsSensorSchema = z.strictObject({ name: text().optional(), ignore: bool().optional() });

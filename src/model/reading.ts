@@ -4,6 +4,15 @@
  * these types; nothing here knows about bytes or sockets.
  * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
  */
+import type {
+  BalanceRunState,
+  BatteryCut,
+  FootpadCompat,
+  ImuValues,
+  RideStats,
+  SetupValues,
+} from "./ride.js";
+import type { BatteryEstimate } from "../battery/battery.js";
 
 /** Identity of a device as told by its COMM_FW_VERSION reply. */
 export interface DeviceInfo {
@@ -187,6 +196,79 @@ export interface CanNodeReading {
   /** Set when this node did not answer this poll; the other fields are then absent. */
   readonly error?: string;
 }
+/** What a CAN motor node is read for (config `groups`; docs/ride.md). */
+export type CanReadGroup = "values" | "setup" | "stats" | "refloat" | "imu" | "battery_cut";
+
+/**
+ * The balance package's view of the board (Float or Refloat, COMMAND_GET_ALLDATA), in the
+ * units a rider reads: °, V, A, m/s. A fault reply sets only `package`, `rideState` and `fault`.
+ */
+export interface RefloatReading {
+  /** "Refloat 1.2.3", "Float 2.0". */
+  readonly package: string;
+  /** riding, idle, charging, startup, disabled or fault (the package's run state, summarised). */
+  readonly rideState: RideState;
+  /** The Float-compatible run state, e.g. "idle_switch_full" (absent in a fault reply). */
+  readonly state?: BalanceRunState;
+  /** Pads pressed: none, one or both. */
+  readonly footpad?: FootpadCompat;
+  /** Each pad: exact for none/both; for "one", the pad whose sensor reads higher. */
+  readonly footpadLeft?: boolean;
+  readonly footpadRight?: boolean;
+  /** Footpad sensor voltages, V. */
+  readonly adcLeftV?: number;
+  readonly adcRightV?: number;
+  /** °. */
+  readonly pitch?: number;
+  readonly roll?: number;
+  /** m/s. */
+  readonly speedMps?: number;
+  readonly batteryVoltage?: number;
+  readonly batteryCurrent?: number;
+  readonly motorCurrent?: number;
+  /** Percent 0–100 (the package's estimate from the voltage). */
+  readonly batteryPercent?: number;
+  readonly odometerM?: number;
+  readonly distanceAbsM?: number;
+  /** Charger, V and A (0 without one). */
+  readonly chargingVoltage?: number;
+  readonly chargingCurrent?: number;
+  /** The package reports CHARGING (its own charge detection). */
+  readonly charging?: boolean;
+  /** bldc fault name while the controller has a fault. */
+  readonly fault?: string;
+}
+
+export type RideState = "riding" | "idle" | "charging" | "startup" | "disabled" | "fault";
+
+/**
+ * The ride values a rider and Home Assistant use, derived by the bridge from the node's
+ * setup values and balance package data (src/session/ride.ts): display units, km.
+ */
+export interface RideReading {
+  /** Wheel speed (absolute), in the node's configured unit: exactly one of the two is set. */
+  readonly speedKmh?: number;
+  readonly speedMph?: number;
+  /** Absolute trip distance since the controller booted, km. */
+  readonly tripKm?: number;
+  /** Lifetime distance, km. */
+  readonly odometerKm?: number;
+  /** Battery level, percent 0–100 (the controller's estimate). */
+  readonly batteryPercent?: number;
+  /** Energy left by the same estimate, Wh. */
+  readonly wattHoursLeft?: number;
+  /** Net energy per distance over the trip, Wh/km; null until 100 m were ridden. */
+  readonly whPerKm?: number | null;
+  readonly state?: RideState;
+  readonly footpadLeft?: boolean;
+  readonly footpadRight?: boolean;
+  /** °. */
+  readonly pitch?: number;
+  readonly roll?: number;
+  /** The balance package's charge detection (for a pack whose BMS reports none). */
+  readonly charging?: boolean;
+}
+
 
 /** One poll of one configured device. */
 export interface Reading {
@@ -194,6 +276,14 @@ export interface Reading {
   readonly deviceId: string;
   /** ISO-8601 UTC time the reading completed. */
   readonly time: string;
+  /** Ride telemetry (docs/ride.md); each group only when configured and the firmware has it. */
+  readonly setup?: SetupValues;
+  readonly stats?: RideStats;
+  readonly imu?: ImuValues;
+  readonly batteryCut?: BatteryCut;
+  readonly refloat?: RefloatReading;
+  /** Derived from setup and refloat. */
+  readonly ride?: RideReading;
   readonly device: DeviceInfo;
   readonly bms?: BmsReading;
   /** Keyed by CAN id as a decimal string. */

@@ -28,6 +28,7 @@ import {
   getValues,
   pingCan,
 } from "../protocol/index.js";
+import { MotorNodeReader } from "./rideReader.js";
 import { type Session, isSessionError } from "./session.js";
 import type { CanNodeSpec } from "./types.js";
 
@@ -64,6 +65,8 @@ export interface DeviceReaderOptions {
   readonly can?: readonly CanNodeSpec[];
   /** CAN node identities already read on this session (skips their FW_VERSION). */
   readonly canDevices?: ReadonlyMap<number, DeviceInfo>;
+  /** ms on the Date.now() scale (default Date.now): when an unanswered ride command is asked again. */
+  readonly now?: () => number;
   /** Called for errors that do not stop the poll (a CAN node not answering, a malformed node reply). */
   readonly onError?: (error: Error) => void;
 }
@@ -71,6 +74,8 @@ export interface DeviceReaderOptions {
 /** Polls one device on one session. Create one per connection, after handshake(). */
 export class DeviceReader {
   private readonly canInfo: Map<number, DeviceInfo>;
+  /** Per motor node: what its firmware answers, learnt on this connection. */
+  private readonly motorReaders = new Map<number, MotorNodeReader>();
 
   constructor(
     private readonly session: Session,
@@ -124,16 +129,12 @@ export class DeviceReader {
         });
         return { canId: node.id, kind: node.kind, device, bms: toBmsReading(decodeBmsValues(reply)) };
       }
-      const reply = await this.session.forward(node.id, getValues.encodeRequest(), {
-        expect: CommandId.GetValues,
-        timeoutMs,
-      });
-      return {
-        canId: node.id,
-        kind: node.kind,
-        device,
-        values: checkController(decodeValues(reply), node.id),
-      };
+      let motor = this.motorReaders.get(node.id);
+      if (!motor) {
+        motor = new MotorNodeReader(this.session, node, this.options.now ?? Date.now, this.options.onError);
+        this.motorReaders.set(node.id, motor);
+      }
+      return await motor.poll(device, timeoutMs);
     } catch (e) {
       // A lost link ends the whole poll; a silent or garbled node only this node's part.
       if (isSessionError(e) && e.code === "Closed") throw e;
@@ -150,18 +151,4 @@ export class DeviceReader {
  */
 export function withStats(bms: BmsValues): BmsReading {
   return toBmsReading(bms);
-}
-
-/**
- * Forwarded replies carry no CAN id; a late reply from another node would be taken for this
- * one's. GET_VALUES names its controller id, so a mismatch is caught here.
- */
-function checkController(values: MotorValues, canId: number): MotorValues {
-  if (values.controllerId !== undefined && values.controllerId !== canId) {
-    throw new ProtocolError(
-      "InvalidPayload",
-      `CAN node ${canId}: reply came from controller ${values.controllerId} (a late reply), ignored`,
-    );
-  }
-  return values;
 }

@@ -243,6 +243,7 @@ export class Poller extends EventEmitter<PollerEvents> {
       requestTimeoutMs: this.requestTimeoutMs,
       readBms: this.options.readBms ?? true,
       can: this.options.can ?? [],
+      now: () => this.clock.now(),
       onError: (e) => this.report(e),
     };
   }

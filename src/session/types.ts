@@ -2,13 +2,17 @@
  * Options and events of the poller (one per configured device), shared by the session
  * layer and everything that composes pollers (bridge, CLI, benchmarks).
  */
-import type { CanNodeKind, DeviceStatus, Reading } from "../model/reading.js";
+import type { CanNodeKind, CanReadGroup, DeviceStatus, Reading } from "../model/reading.js";
 import type { LinkPolicy, TransportFactory } from "../transport/transport.js";
 import type { Clock } from "./pollClock.js";
 
 export interface CanNodeSpec {
   readonly id: number;
   readonly kind: CanNodeKind;
+  /** Motor nodes: what to read (default DEFAULT_MOTOR_GROUPS, src/session/rideReader.ts). */
+  readonly groups?: readonly CanReadGroup[];
+  /** Motor nodes: the unit of the derived speed (default kmh). */
+  readonly speedUnit?: "kmh" | "mph";
 }
 
 export interface PollerOptions {
