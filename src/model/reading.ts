@@ -4,6 +4,7 @@
  * these types; nothing here knows about bytes or sockets.
  * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
  */
+import type { BatteryEstimate } from "../battery/battery.js";
 import type {
   BalanceRunState,
   BatteryCut,
@@ -135,7 +136,17 @@ export interface BmsReading {
   readonly stuck?: BmsHealth["stuck"];
   readonly unverified?: BmsHealth["unverified"];
   readonly stale?: boolean;
+  /** Set by the bridge for the device's own BMS: its battery estimates (src/battery/, docs/battery.md). */
+  readonly battery?: BatteryReading;
 }
+
+/** The bridge's battery estimates as published: BatteryEstimate without its time (the reading has one). */
+export type BatteryReading = Omit<BatteryEstimate, "timeMs"> & {
+  /** The highest of cellResistanceOhm, Ω; null while none is known. */
+  readonly maxCellResistanceOhm: number | null;
+  /** The cellDriftV farthest from 0 (signed), V; null while none is known. */
+  readonly maxCellDriftV: number | null;
+};
 
 /** The bridge's verdict on a BMS's sensors; sensor numbers are 1-based, as shown to users. */
 export interface BmsHealth {
