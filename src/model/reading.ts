@@ -4,7 +4,6 @@
  * these types; nothing here knows about bytes or sockets.
  * Units: volts, amps, °C, Ah, Wh, Pa, percent (soc/soh/humidity), seconds unless named.
  */
-import type { BatteryEstimate } from "../battery/battery.js";
 import type {
   BalanceRunState,
   BatteryCut,
