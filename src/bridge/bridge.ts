@@ -3,6 +3,7 @@
  * Start order: broker, sinks, pollers (so no reading is emitted before a sink listens);
  * stop order: the reverse. Nothing here maps or publishes; the parts do.
  */
+import { join } from "node:path";
 import { connectionSpecOf } from "../config/load.js";
 import type { Config, DeviceConfig } from "../config/schema.js";
 import { type EmbeddedHub, startHubForConfig } from "../hub/forConfig.js";
@@ -11,8 +12,10 @@ import type { DeviceStatus, Reading } from "../model/reading.js";
 import { SensorHealth } from "../model/sensorHealth.js";
 import { EmbeddedBroker } from "../mqtt/embeddedBroker.js";
 import { Poller } from "../session/poller.js";
+import { BatteryStateError, BatteryStateStore } from "../store/batteryState.js";
 import type { PollerOptions } from "../session/types.js";
 import { createTransportFactory, transportUrl } from "../transport/fromSpec.js";
+import { BatteryStage } from "./batteryStage.js";
 import { type Log, silentLog } from "./log.js";
 import { buildSinks, type SinkContext } from "./sinks.js";
 import { bridgeOrigin } from "./version.js";
@@ -69,6 +72,9 @@ export class Bridge {
   /** Per device: what the bridge knows about its sensors (stuck, fitted, frozen BMS data). */
   readonly #health = new Map<string, SensorHealth>();
   readonly #bmsStale = new Map<string, boolean>();
+  /** Per device: its battery estimator and where its state is saved (src/bridge/batteryStage.ts). */
+  readonly #battery = new Map<string, BatteryStage>();
+  #batteryStore: BatteryStateStore | undefined;
   /** Per sink: listener errors since the last log line, and when that was. */
   readonly #sinkErrors = new Map<string, { count: number; loggedAt: number }>();
   #sinks: Sink[] = [];
@@ -94,6 +100,27 @@ export class Bridge {
     } catch (e) {
       this.#sinkFailed("sensor-health", "reading", e);
       return r;
+    }
+  }
+
+  /** Same rule as #withHealth: a failing estimate never fails a poll. */
+  #withBattery(stage: BatteryStage, r: Reading): Reading {
+    try {
+      return stage.apply(r);
+    } catch (e) {
+      this.#sinkFailed("battery", "reading", e);
+      return r;
+    }
+  }
+
+  /** `<data_dir>/battery.db`; without it (unwritable directory) the counters start from zero each start. */
+  #openBatteryStore(): BatteryStateStore | undefined {
+    try {
+      return new BatteryStateStore(join(this.options.config.dataDir, "battery.db"));
+    } catch (e) {
+      if (!(e instanceof BatteryStateError)) throw e;
+      this.#log.error(`${e.message}; battery counters will not survive a restart`);
+      return undefined;
     }
   }
 
@@ -171,6 +198,7 @@ export class Bridge {
         this.#started.push(s);
       }
       const count = config.devices.length;
+      if (config.devices.some((d) => d.readBms)) this.#batteryStore = this.#openBatteryStore();
       for (const [i, d] of config.devices.entries()) {
         // Spread the starts over one interval: started together, every poller would poll in
         // the same instant each interval and the readings would queue behind each other.
@@ -178,8 +206,16 @@ export class Bridge {
         const poller = new Poller({ ...pollerOptionsOf(d, this.#hub), startDelayMs });
         const health = sensorHealthOf(d);
         this.#health.set(d.id, health);
+        const battery = new BatteryStage({
+          deviceId: d.id,
+          config: d.battery,
+          intervalMs: Math.round(d.intervalS * 1000),
+          store: this.#batteryStore,
+          onRestoreError: (m) => this.#log.warn(`device ${d.id}: ${m}; counting from zero`),
+        });
+        this.#battery.set(d.id, battery);
         poller.on("reading", (r) => {
-          const reading = this.#withHealth(health, r);
+          const reading = this.#withBattery(battery, this.#withHealth(health, r));
           const stale = reading.bms?.stale === true;
           const statusChanged = stale !== (this.#bmsStale.get(d.id) ?? false);
           this.#bmsStale.set(d.id, stale);
@@ -213,6 +249,16 @@ export class Bridge {
     }
     await Promise.allSettled([...this.pollers.values()].map((p) => p.stop()));
     this.pollers.clear();
+    for (const [id, stage] of this.#battery) {
+      try {
+        stage.save();
+      } catch (e) {
+        this.#log.warn(`device ${id}: battery state not saved: ${String(e)}`);
+      }
+    }
+    this.#battery.clear();
+    this.#batteryStore?.close();
+    this.#batteryStore = undefined;
     await this.#hub?.stop();
     this.#hub = null;
     for (const s of this.#started.reverse()) {

@@ -24,6 +24,7 @@ import {
   resolveConnection,
   secondsFlag,
 } from "./connectionArgs.js";
+import { BatteryStage } from "../bridge/batteryStage.js";
 import { formatReading, toJsonReading } from "./format.js";
 
 export const READ_USAGE =
@@ -158,10 +159,12 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
   try {
     link = await openLink(factory, args, abort.signal, canDevices);
     let failures = 0;
+    // Nothing is stored: one reading's estimate is the OCV curve's SOC (NMC) for the cells.
+    const battery = new BatteryStage({ deviceId: "read" });
     for (let done = 0; done < args.count && !abort.signal.aborted; ) {
       const started = Date.now();
       try {
-        const reading = await link.reader.poll();
+        const reading = battery.apply(await link.reader.poll());
         const line = toJsonReading(reading, args.canId);
         out(args.json ? `${JSON.stringify(line)}\n` : `${formatReading(line, reading.time)}\n\n`);
         done++;
