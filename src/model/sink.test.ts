@@ -64,3 +64,30 @@ test("a partial logger is completed: the levels it lacks are silent, the ones it
   expect(sink.warnings).toEqual(["no data"]);
   await sink.stop();
 });
+
+class Ticker extends BusSink {
+  readonly name = "ticker";
+  fire: (() => void) | undefined;
+  fireAsync: (() => void) | undefined;
+  protected async onStart(): Promise<void> {
+    this.fire = this.guarded("timer", () => {
+      throw new Error("tick broke");
+    });
+    this.fireAsync = this.guarded("async timer", async () => {
+      throw new Error("async tick broke");
+    });
+  }
+}
+
+test("guarded callbacks (timers, other emitters) report a throw or rejection as the sink's, never throw", async () => {
+  const bus = new Bus();
+  const errors: string[] = [];
+  bus.onListenerError = (owner, what, e) => errors.push(`${owner}/${what}: ${(e as Error).message}`);
+  const sink = new Ticker(bus);
+  await sink.start();
+  expect(() => sink.fire?.()).not.toThrow();
+  sink.fireAsync?.();
+  await new Promise((r) => setImmediate(r));
+  expect(errors).toEqual(["ticker/timer: tick broke", "ticker/async timer: async tick broke"]);
+  await sink.stop();
+});

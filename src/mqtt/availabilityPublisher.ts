@@ -36,11 +36,17 @@ export class AvailabilityPublisher {
     private readonly baseTopic: string,
   ) {}
 
-  /** Re-checks every device once a second: a reading that does not come changes nothing else. */
-  startStaleChecks(devices: () => Iterable<AvailabilityMemory>): void {
-    this.#staleTimer = setInterval(() => {
-      for (const mem of devices()) this.publish(mem, false);
-    }, STALE_CHECK_MS);
+  /** Re-checks every device once a second (a reading that does not come changes nothing else); `guard` wraps the timer's callback. */
+  startStaleChecks(
+    devices: () => Iterable<AvailabilityMemory>,
+    guard: (check: () => void) => () => void = (check) => check,
+  ): void {
+    this.#staleTimer = setInterval(
+      guard(() => {
+        for (const mem of devices()) this.publish(mem, false);
+      }),
+      STALE_CHECK_MS,
+    );
   }
 
   stopStaleChecks(): void {

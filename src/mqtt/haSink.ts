@@ -153,24 +153,33 @@ export class HaSink extends BusSink {
       log: this.log,
       current: () => this.#out.publisher === pub,
     });
-    pub.on("connect", () => {
-      if (this.#scan.state === "pending" && m.discovery && (this.options.retainedScanMs ?? 2000) > 0)
-        void this.#scanRetained(pub);
-      else if (this.#scan.state !== "running") {
-        this.#scan.state = "done";
-        this.#republishAllTracked();
-      }
-    });
-    pub.on("message", (topic, payload) => {
-      if (topic === haStatusTopic(m.discoveryPrefix)) {
-        if (payload.toString() === "online") this.#haBirth();
-      } else this.#scan.offer(topic, payload);
-    });
+    pub.on(
+      "connect",
+      this.guarded("connect", () => {
+        if (this.#scan.state === "pending" && m.discovery && (this.options.retainedScanMs ?? 2000) > 0)
+          return this.#scanRetained(pub);
+        if (this.#scan.state !== "running") {
+          this.#scan.state = "done";
+          this.#republishAllTracked();
+        }
+      }),
+    );
+    pub.on(
+      "message",
+      this.guarded("message", (topic: string, payload: Buffer) => {
+        if (topic === haStatusTopic(m.discoveryPrefix)) {
+          if (payload.toString() === "online") this.#haBirth();
+        } else this.#scan.offer(topic, payload);
+      }),
+    );
     if (m.discovery) void pub.subscribe(haStatusTopic(m.discoveryPrefix));
     this.listen("reading", (r) => this.#reading(r));
     this.listen("status", (s) => this.#status(s));
     this.listen("alert", (a) => this.#alert(a));
-    this.#availability.startStaleChecks(() => this.#mem.values());
+    this.#availability.startStaleChecks(
+      () => this.#mem.values(),
+      (check) => this.guarded("stale check", check),
+    );
     pub.start();
   }
 
@@ -218,13 +227,12 @@ export class HaSink extends BusSink {
   }
 
   #republishAllTracked(): void {
-    void this.#out.track(
-      this.#republish.run([...this.#mem.values()], {
-        proceed: () => this.#out.connected,
-        current: (mem) => this.#mem.get(mem.desc.id) === mem,
-        publish: (mem) => this.#republishDevice(mem),
-      }),
-    );
+    const run = this.#republish.run([...this.#mem.values()], {
+      proceed: () => this.#out.connected,
+      current: (mem) => this.#mem.get(mem.desc.id) === mem,
+      publish: (mem) => this.#republishDevice(mem),
+    });
+    void this.#out.track(run).catch((e: unknown) => this.report("republish", e));
   }
 
   /** Discovery, availability, connection, states, BMS availability and alerts of one device. */
@@ -250,7 +258,7 @@ export class HaSink extends BusSink {
   #haBirth(): void {
     const delay = this.options.birthDelayMs?.() ?? 1000 + Math.random() * 2000;
     this.log.info(`home assistant came online: re-publishing discovery in ${Math.round(delay)} ms`);
-    void this.#delay(delay).then(() => this.#republishAllTracked());
+    void this.#delay(delay).then(this.guarded("HA birth", () => this.#republishAllTracked()));
   }
 
   #reading(r: Reading): void {

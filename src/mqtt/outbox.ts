@@ -37,7 +37,8 @@ export class MqttOutbox {
 
   track<T>(done: Promise<T>): Promise<T> {
     this.#pending.add(done);
-    void done.finally(() => this.#pending.delete(done));
+    const settled = () => this.#pending.delete(done);
+    done.then(settled, settled); // a rejection is the caller's to handle, not a second unhandled one
     return done;
   }
 
