@@ -1,9 +1,7 @@
 /**
- * Which sinks a bridge runs, built from the config. The MQTT/HA sink is here; the web
- * dashboard, history, metrics and alerts sinks are added here by their owners, so
- * bridge.ts (composition) never changes when a sink is added.
- * Convention: a sink that serves HTTP is named "web" and exposes `url` once started
- * (`vesc2mqtt demo` prints it).
+ * Which sinks a bridge runs, built from the config: a new sink is one more entry here and
+ * bridge.ts never changes (docs/architecture.md, "How to add a sink"). A sink that serves
+ * HTTP is named "web" and exposes `url` once started (`vesc2mqtt demo` prints it).
  */
 import type { Config } from "../config/schema.js";
 import type { Bus, Sink } from "../model/bus.js";
