@@ -196,7 +196,11 @@ export function formatBms(bms: BmsReading, cat: Catalogue = CATALOGUE): string[]
   );
   lines.push(`Humidity  ${fixed(bms.humidity, 1)} %  at ${fixed(bms.humidityTemperature, 1)} °C`);
   // The lines above lay out the device's own values; a catalogue value with a CLI row follows them.
-  lines.push(...tableRows(cliRows(cat, "bms"), bms, 10), ...tableRows(cliRows(cat, "bmsStats"), bms, 10));
+  lines.push(
+    ...tableRows(cliRows(cat, "bms"), bms, 10),
+    ...tableRows(cliRows(cat, "bmsStats"), bms, 10),
+    ...tableRows(cliRows(cat, "battery"), bms, 10),
+  );
   if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
   if (bms.status) lines.push(`Status    ${escapeControl(bms.status)}`);
   return lines;

@@ -145,7 +145,11 @@ export class Metrics {
       }
       return g;
     };
-    this.bmsValues = [...valuesWith(cat, "bms", "metric"), ...valuesWith(cat, "bmsStats", "metric")];
+    this.bmsValues = [
+      ...valuesWith(cat, "bms", "metric"),
+      ...valuesWith(cat, "bmsStats", "metric"),
+      ...valuesWith(cat, "battery", "metric"),
+    ];
     const bmsMetrics: { readonly metric: MetricSpec; readonly labelNames: string[] }[] = [
       ...cat.families.flatMap((f) =>
         f.metric ? [{ metric: f.metric, labelNames: ["device", f.metric.indexLabel] }] : [],

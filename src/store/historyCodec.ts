@@ -10,10 +10,11 @@ import type { BmsReading, Reading } from "../model/reading.js";
 import {
   CATALOGUE,
   type Catalogue,
+  type HistorySpec,
   inPinnedOrder,
   numberOf,
   type ValueDef,
-  valuesWith,
+  type ValueSource,
 } from "../values/index.js";
 
 /**
@@ -40,12 +41,19 @@ const SCHEMA_2_COLUMNS = [
   "pressure",
 ];
 
+/** The sources whose values sit in a reading's `bms` (a row's scalars); motor values go to the `can` JSON. */
+const ON_BMS: readonly ValueSource[] = ["bms", "bmsStats", "battery"];
+
 /** [column, value id, scale to integer, the value]. */
 export type StoredScalar = readonly [string, string, number, ValueDef];
 
 /** The stored BMS scalars of a catalogue, in column order. */
 export function historyScalars(cat: Catalogue): readonly StoredScalar[] {
-  const stored = [...valuesWith(cat, "bms", "history"), ...valuesWith(cat, "bmsStats", "history")];
+  // Catalogue order, not grouped by source: a value added later (any source) gets the last column.
+  const stored = cat.values.filter(
+    (v): v is ValueDef & { readonly history: HistorySpec } =>
+      ON_BMS.includes(v.source) && v.history !== undefined,
+  );
   return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(
     (v) => [v.history.column, v.id, v.history.scale, v] as const,
   );

@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { formatReading, toJsonReading } from "../cli/format.js";
 import { Metrics } from "../metrics/metrics.js";
-import type { BmsReading, MotorValues, Reading } from "../model/reading.js";
+import type { BatteryReading, BmsReading, MotorValues, Reading } from "../model/reading.js";
 import { discoveryMessages, type DiscoveryOptions } from "../mqtt/homeassistant/discovery.js";
 import {
   type DeviceDescription,
@@ -45,9 +45,48 @@ function withStats(r: Reading): Reading {
   return { ...r, bms: { ...(r.bms as BmsReading), stats } };
 }
 
-/** Firmware 6.05 Express, 20S, lifetime totals, a motor node answering COMM_GET_VALUES in part. */
-const express605 = withStats(
-  syntheticReading({ deviceId: "pack", time: 1_700_000_000_000, withMotor: true, balancing: [3, 17] }),
+/** The bridge's battery estimates (src/bridge/batteryStage.ts) as they ride on a reading. */
+function withBattery(r: Reading): Reading {
+  const n = r.bms?.cells.length ?? 0;
+  const battery: BatteryReading = {
+    socPercent: 80,
+    socSource: "bms",
+    socEstimatePercent: 78.4,
+    socMethod: "coulomb",
+    bmsSocPercent: 80,
+    calibrated: true,
+    socConfidence: 0.9,
+    whCharged: 1234.5678,
+    whDischarged: 987.6543,
+    ahCharged: 15.125,
+    ahDischarged: 12.5,
+    bmsTotals: { whCharged: 7400.25, whDischarged: 6600.5, ahCharged: 100.5, ahDischarged: 90.125 },
+    cycles: 1.25,
+    capacityAh: 10.2,
+    capacityLearnedAh: 10.2,
+    sohPercent: 98,
+    charging: false,
+    discharging: true,
+    smoothedCurrentA: -5,
+    timeToFullS: null,
+    timeToEmptyS: 5875,
+    cellResistanceOhm: Array.from({ length: n }, (_, i) => 0.02 + i * 0.0001),
+    cellCapacityAh: Array.from({ length: n }, () => null),
+    cellDriftV: Array.from({ length: n }, (_, i) => (i === 6 ? -0.012 : 0.0005)),
+    cellDriftRateVPerDay: Array.from({ length: n }, () => null),
+    weakestCell: 7,
+    alerts: { driftingCells: [7], highResistanceCells: [] },
+    maxCellResistanceOhm: 0.02 + (n - 1) * 0.0001,
+    maxCellDriftV: -0.012,
+  };
+  return { ...r, bms: { ...(r.bms as BmsReading), battery } };
+}
+
+/** Firmware 6.05 Express, 20S, lifetime totals, a motor node answering COMM_GET_VALUES in part; the bridge's battery estimates. */
+const express605 = withBattery(
+  withStats(
+    syntheticReading({ deviceId: "pack", time: 1_700_000_000_000, withMotor: true, balancing: [3, 17] }),
+  ),
 );
 
 /** Every motor field of a full COMM_GET_VALUES (firmware 6.x). */

@@ -4,6 +4,7 @@
  * statistics, motor, later ride or battery-estimate values) is one file of entries listed in
  * GROUPS; docs/architecture.md "How to add a value" walks through it.
  */
+import { BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
 import { CELL_FAMILIES, CELL_STATS } from "./cells.js";
 import { MOTOR_VALUES } from "./motor.js";
@@ -18,7 +19,7 @@ export interface Catalogue {
 }
 
 /** Groups in order; within a source, a consumer lists values in this order unless it pins its own. */
-const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, MOTOR_VALUES];
+const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, BATTERY_VALUES, MOTOR_VALUES];
 
 export const CATALOGUE: Catalogue = { values: GROUPS.flat(), families: CELL_FAMILIES };
 
@@ -80,6 +81,7 @@ export const SOURCES: Readonly<
 > = {
   bms: { within: [], jinja: "value_json.bms" },
   bmsStats: { within: ["stats"], jinja: "value_json.bms.stats" },
+  battery: { within: ["battery"], jinja: "value_json.bms.battery" },
   // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
   motor: { within: [], jinja: "value_json['values']" },
 };

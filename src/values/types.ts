@@ -5,8 +5,11 @@
  * definitions (static properties plus dynamic, per-index ones, each with its metadata).
  */
 
-/** Where the value lives in a reading: `bms.<field>`, `bms.stats.<field>` or a CAN motor node's `values.<field>`. */
-export type ValueSource = "bms" | "bmsStats" | "motor";
+/**
+ * Where the value lives in a reading: `bms.<field>`, `bms.stats.<field>`, the bridge's battery
+ * estimates `bms.battery.<field>` or a CAN motor node's `values.<field>`.
+ */
+export type ValueSource = "bms" | "bmsStats" | "battery" | "motor";
 
 export type Platform = "sensor" | "binary_sensor";
 export type StateClass = "measurement" | "total" | "total_increasing";

@@ -112,6 +112,8 @@ export interface BmsPresence {
   readonly fields: readonly string[];
   /** The reading carries `stats` (derived by the poller). */
   readonly stats: boolean;
+  /** The reading carries `battery` (the bridge's estimates, src/bridge/batteryStage.ts). */
+  readonly battery?: boolean;
   /** BMS data_version last seen: names the temperature slots (1: IC, Cell Min …). */
   readonly dataVersion?: number;
 }
@@ -127,6 +129,7 @@ function scalarPresent(s: PresenceRule, v: unknown): boolean {
 function addsNothing(bms: BmsReading, prev: BmsPresence, cat: Catalogue): boolean {
   if (bms.cells.length > 0 && bms.cells.length !== prev.cells) return false;
   if (bms.stats !== undefined && !prev.stats) return false;
+  if (bms.battery !== undefined && prev.battery !== true) return false;
   if (bms.dataVersion !== undefined && bms.dataVersion !== prev.dataVersion) return false;
   for (const i of prev.temperatures) if (i >= bms.temperatures.length) return false;
   for (let i = 0; i < bms.temperatures.length; i++)
@@ -163,6 +166,7 @@ export function mergedBmsPresence(
     temperatures: [...temps].sort((a, b) => a - b),
     fields: [...fields].sort(),
     stats: bms.stats !== undefined || (prev?.stats ?? false),
+    ...(bms.battery !== undefined || prev?.battery === true ? { battery: true } : {}),
     ...(dataVersion === undefined ? {} : { dataVersion }),
   };
 }
@@ -185,6 +189,7 @@ export function bmsEntities(
   if (p.cells > 0 && p.stats) {
     for (const s of valuesWith(cat, "bmsStats", "ha")) out.push(scalarEntity(s));
   }
+  if (p.battery === true) for (const s of valuesWith(cat, "battery", "ha")) out.push(scalarEntity(s));
   if (p.cells > 0) {
     out.push({
       key: "balancing",
