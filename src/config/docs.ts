@@ -77,6 +77,17 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   "devices[].can[].speed_unit": "Motor nodes: the unit of the published speed, `kmh` (when absent) or `mph`.",
   "devices[].alerts":
     "Per-device overrides of the top-level `alerts` keys (same names; absent = the top-level value).",
+  "devices[].battery":
+    "The battery values the bridge computes itself (SOC, energy counters, capacity, runtime, cell health). See [battery](battery.md).",
+  "devices[].battery.chemistry":
+    "Cell chemistry, which picks the built-in open-circuit-voltage curve; `custom` needs `ocv`.",
+  "devices[].battery.capacity_ah":
+    "Rated capacity in Ah; learned from charge and discharge spans when left out.",
+  "devices[].battery.ocv":
+    "`[soc %, cell volts at rest]` points, SOC and volts both rising; required for `custom`, replaces the built-in curve otherwise.",
+  "devices[].battery.rest_current_a":
+    "A current at or below this (in A) counts as rest (default 0.5 A, or C/50 when larger).",
+  "devices[].battery.rest_minutes": "Rest this long (minutes) before the voltage curve re-anchors the SOC.",
   "devices[].bms":
     "The device's own BMS: sensor names, ignored sensors, stuck-sensor and frozen-data detection.",
   "devices[].bms.temperatures":
@@ -148,7 +159,8 @@ interface Json {
   pattern?: string;
   properties?: Record<string, Json>;
   required?: string[];
-  items?: Json;
+  items?: Json | false;
+  prefixItems?: Json[];
   additionalProperties?: Json | boolean;
   anyOf?: Json[];
   oneOf?: Json[];
@@ -174,8 +186,9 @@ function typeText(s: Json): string {
   if (s.const !== undefined) return code(s.const);
   if (s.enum) return s.enum.map(code).join(" \\| ");
   if (s.type === "null") return "`null`";
+  if (s.type === "array" && s.prefixItems) return `[${s.prefixItems.map(typeText).join(", ")}]`;
   if (s.type === "array")
-    return `list of ${s.items && isObject(s.items) ? "objects" : `${typeText(s.items ?? {})}`}`;
+    return `list of ${s.items && isObject(s.items) ? "objects" : `${typeText(s.items || {})}`}`;
   if (s.type === "object") return s.properties ? "object" : "map";
   if (s.type === "number" || s.type === "integer") {
     const kind = s.type === "integer" ? "whole number" : "number";
