@@ -57,6 +57,8 @@ export type AlertRule =
   | "cell_delta"
   | "temperature_high"
   | "soc_low"
+  | "cell_drift"
+  | "cell_resistance_high"
   | "stale";
 
 export const ALERT_RULES: readonly AlertRule[] = [
@@ -65,6 +67,8 @@ export const ALERT_RULES: readonly AlertRule[] = [
   "cell_delta",
   "temperature_high",
   "soc_low",
+  "cell_drift",
+  "cell_resistance_high",
   "stale",
 ];
 
@@ -75,6 +79,8 @@ export const ALERT_TITLES: Readonly<Record<AlertRule, string>> = {
   cell_delta: "Cell delta high",
   temperature_high: "Temperature high",
   soc_low: "SOC low",
+  cell_drift: "Cell drifting",
+  cell_resistance_high: "Cell resistance high",
   stale: "Data stale",
 };
 
@@ -266,6 +272,50 @@ function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
   return { active, message };
 }
 
+/**
+ * The bridge's cell-health verdicts (bms.battery.alerts, from the estimator's pure predicates
+ * driftingCells / highResistanceCells in src/battery/cellHealth.ts): on while any cell is named.
+ */
+function cellHealthCheck(
+  cellsOf: (b: NonNullable<BmsReading["battery"]>) => readonly number[],
+  describe: (b: NonNullable<BmsReading["battery"]>, n: number) => string,
+  cleared: string,
+): (r: Reading, t: AlertThresholds, was: boolean) => Check {
+  return (r, _t, was) => {
+    const b = r.bms?.battery;
+    if (!b) return undefined;
+    const cells = cellsOf(b);
+    const active = cells.length > 0;
+    if (active === was) return null;
+    const message = () => (active ? cells.map((n) => describe(b, n)).join("; ") : cleared);
+    return { active, message };
+  };
+}
+
+const checkCellDrift = cellHealthCheck(
+  (b) => b.alerts.driftingCells,
+  (b, n) => {
+    const d = b.cellDriftV[n - 1];
+    const rate = b.cellDriftRateVPerDay[n - 1];
+    const trend = typeof rate === "number" ? `, ${mv(rate)}/day` : "";
+    return typeof d === "number"
+      ? `cell ${n} ${mv(Math.abs(d))} ${d < 0 ? "below" : "above"} the pack mean at rest${trend}`
+      : `cell ${n} drifting`;
+  },
+  "no cell drifting away any more",
+);
+
+const checkCellResistance = cellHealthCheck(
+  (b) => b.alerts.highResistanceCells,
+  (b, n) => {
+    const ohm = b.cellResistanceOhm[n - 1];
+    return typeof ohm === "number"
+      ? `cell ${n} at ${(ohm * 1000).toFixed(1)} mΩ`
+      : `cell ${n} resistance high`;
+  },
+  "cell resistances back in line",
+);
+
 const READING_CHECKS: ReadonlyArray<
   readonly [AlertRule, (r: Reading, t: AlertThresholds, was: boolean) => Check]
 > = [
@@ -274,6 +324,8 @@ const READING_CHECKS: ReadonlyArray<
   ["cell_delta", checkDelta],
   ["temperature_high", checkTemperature],
   ["soc_low", checkSoc],
+  ["cell_drift", checkCellDrift],
+  ["cell_resistance_high", checkCellResistance],
 ];
 
 function apply(
