@@ -9,6 +9,7 @@
  * a JSON object for attributes, payload_available/not_available for availability.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { BatteryStage } from "../../src/bridge/batteryStage.js";
 import { SensorHealth } from "../../src/model/sensorHealth.js";
 import type { DeviceStatus, Reading } from "../../src/model/reading.js";
 import { alertsDoc } from "../../src/mqtt/homeassistant/alerts.js";
@@ -195,11 +196,21 @@ const NUMERIC_CLASSES = new Set([
   "duration",
 ]);
 
+const PATH = String.raw`((?:\.[A-Za-z_]\w*|\[\d+\]|\['[^']+'\])+)`;
+
 /** A plain `{{ value_json.a.b[0]['c'] }}` lookup, as a path, so its output can be compared with the document. */
 function plainPath(template: string): (string | number)[] | undefined {
-  const m = /^\{\{ value_json((?:\.[A-Za-z_]\w*|\[\d+\]|\['[^']+'\])+) \}\}$/.exec(template);
-  if (!m?.[1]) return undefined;
-  return [...m[1].matchAll(/\.([A-Za-z_]\w*)|\[(\d+)\]|\['([^']+)'\]/g)].map((p) =>
+  return pathOf(new RegExp(String.raw`^\{\{ value_json${PATH} \}\}$`).exec(template)?.[1]);
+}
+
+/** The looked-up path of a `{% set x = value_json.a.b %}…` template (a scaled value, None when null). */
+function setPath(template: string): (string | number)[] | undefined {
+  return pathOf(new RegExp(String.raw`^\{% set \w+ = value_json${PATH} %\}`).exec(template)?.[1]);
+}
+
+function pathOf(m: string | undefined): (string | number)[] | undefined {
+  if (!m) return undefined;
+  return [...m.matchAll(/\.([A-Za-z_]\w*)|\[(\d+)\]|\['([^']+)'\]/g)].map((p) =>
     p[2] !== undefined ? Number(p[2]) : (p[1] ?? p[3] ?? ""),
   );
 }
@@ -256,7 +267,8 @@ function problem(check: Check, r: JinjaResult): string | undefined {
   if (numeric) {
     const path = plainPath(String(c.val_tpl));
     // HA's MQTT sensor takes "None" as "no value" (unknown): right for a null in the document.
-    if (out === "None" && path && lookup(JSON.parse(check.payload), path) === null) return undefined;
+    const looked = path ?? setPath(String(c.val_tpl));
+    if (out === "None" && looked && lookup(JSON.parse(check.payload), looked) === null) return undefined;
     const n = Number(out);
     if (!Number.isFinite(n)) return `numeric sensor rendered "${out}"`;
     if (path) {
@@ -286,8 +298,10 @@ suite(`Home Assistant templates rendered by Jinja2${python ? "" : " (skipped: no
   afterAll(() => scenarios.clear());
 
   function checksFor(readings: readonly Reading[]): Check[] {
+    // As the bridge publishes them: sensor verdicts, then the battery estimates (bms.battery).
     const health = new SensorHealth();
-    const published = readings.map((r) => health.apply(r));
+    const battery = new BatteryStage({ deviceId: "pack" });
+    const published = readings.map((r) => battery.apply(health.apply(r)));
     let presence: DevicePresence = EMPTY_PRESENCE;
     for (const r of published) presence = updatePresence(presence, r);
     const devices = haDevices(BASE, desc, presence);
@@ -364,6 +378,14 @@ suite(`Home Assistant templates rendered by Jinja2${python ? "" : " (skipped: no
       "sensor:duty_cycle",
       "sensor:cell_20_voltage",
       "binary_sensor:alert_stale",
+      "sensor:soc_estimate",
+      "sensor:bridge_energy_charged",
+      "sensor:bridge_energy_discharged",
+      "sensor:time_to_empty",
+      "sensor:max_cell_resistance",
+      "sensor:max_cell_drift",
+      "binary_sensor:charging",
+      "binary_sensor:alert_cell_drift",
     ])
       expect(platforms).toContain(key);
     expect(uniqueIds).toContain("vesc2mqtt_pack_can10_pack_voltage");
