@@ -4,13 +4,14 @@
  * balancing cell stands out at a glance.
  */
 import { escapeControl } from "../bridge/log.js";
-import type { BmsReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
+import type { BmsReading, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
 import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
 import {
   CATALOGUE,
   type Catalogue,
   fieldOf,
   inPinnedOrder,
+  RIDE_SOURCES,
   type ValueDef,
   type ValueSource,
   valuesWith,
@@ -21,6 +22,13 @@ export interface JsonReading {
   readonly device: JsonDevice;
   readonly bms?: BmsReading;
   readonly values?: MotorValues;
+  /** A motor node's ride telemetry groups (docs/ride.md). */
+  readonly setup?: CanNodeReading["setup"];
+  readonly stats?: CanNodeReading["stats"];
+  readonly imu?: CanNodeReading["imu"];
+  readonly batteryCut?: CanNodeReading["batteryCut"];
+  readonly refloat?: CanNodeReading["refloat"];
+  readonly ride?: CanNodeReading["ride"];
 }
 
 export interface JsonDevice {
@@ -56,6 +64,12 @@ export function toJsonReading(reading: Reading, canId?: number): JsonReading {
     device: jsonDevice(node.device),
     ...(node.bms ? { bms: node.bms } : {}),
     ...(node.values ? { values: node.values } : {}),
+    ...(node.setup ? { setup: node.setup } : {}),
+    ...(node.stats ? { stats: node.stats } : {}),
+    ...(node.imu ? { imu: node.imu } : {}),
+    ...(node.batteryCut ? { batteryCut: node.batteryCut } : {}),
+    ...(node.refloat ? { refloat: node.refloat } : {}),
+    ...(node.ride ? { ride: node.ride } : {}),
   };
 }
 
@@ -210,11 +224,18 @@ export function formatValues(values: MotorValues, cat: Catalogue = CATALOGUE): s
   return tableRows(cliRows(cat, "motor"), values, 14);
 }
 
+/** A motor node's ride rows (src/values/ride.ts), under a "Ride" line; none without ride data. */
+export function formatRide(node: JsonReading, cat: Catalogue = CATALOGUE): string[] {
+  const rows = RIDE_SOURCES.flatMap((s) => tableRows(cliRows(cat, s), node, 14));
+  return rows.length > 0 ? ["Ride", ...rows.map((r) => `  ${r}`)] : [];
+}
+
 /** The human block for one reading (no trailing newline). */
 export function formatReading(reading: JsonReading, time?: string, cat: Catalogue = CATALOGUE): string {
   const lines = [formatDevice(reading.device) + (time ? `  at ${time}` : "")];
   if (reading.bms) lines.push(...formatBms(reading.bms, cat));
   if (reading.values) lines.push(...formatValues(reading.values, cat));
+  lines.push(...formatRide(reading, cat));
   if (!reading.bms && !reading.values) lines.push("(no BMS values)");
   return lines.join("\n");
 }

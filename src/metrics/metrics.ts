@@ -16,7 +16,9 @@ import {
   type IndexedValueDef,
   inPinnedOrder,
   type MetricSpec,
+  nodePartOf,
   numberOf,
+  RIDE_SOURCES,
   type ValueDef,
   valuesWith,
 } from "../values/index.js";
@@ -169,7 +171,8 @@ export class Metrics {
       labels: def.metric.labels ?? NO_LABELS,
     }));
     this.g = statusGauges(this.registry);
-    this.motor = valuesWith(cat, "motor", "metric").map((def) => ({
+    const nodeValues = [valuesWith(cat, "motor", "metric"), ...RIDE_SOURCES.map((s) => valuesWith(cat, s, "metric"))];
+    this.motor = nodeValues.flat().map((def) => ({
       def,
       gauge: register(def.metric, ["device", "can_id", ...Object.keys(def.metric.labels ?? {})]),
       labels: def.metric.labels ?? NO_LABELS,
@@ -255,10 +258,10 @@ export class Metrics {
       });
     }
     for (const [id, node] of Object.entries(r.can ?? {})) {
-      if (!node.values) continue;
+      if (!node.values && !node.ride) continue;
       shape.can.add(id);
       for (const v of this.motor) {
-        const x = numberOf(v.def, node.values);
+        const x = numberOf(v.def, nodePartOf(v.def, node));
         if (x !== undefined) this.set(v.gauge, { device, can_id: id, ...v.labels }, x);
       }
     }

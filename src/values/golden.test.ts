@@ -182,6 +182,72 @@ const bareExpress: Reading = {
   },
 };
 
+/** A Floatwheel (bldc 6.05, Refloat 1.2.3) on CAN 84 with every ride group, riding. */
+const floatwheel: Reading = {
+  deviceId: "board",
+  time: "2023-11-14T22:13:22.000Z",
+  device: { firmware: "6.05", hardware: "VESC Express T", uuid: "0102030405060000000000ab" },
+  can: {
+    "84": {
+      canId: 84,
+      kind: "motor",
+      device: { firmware: "6.05", hardware: "ADV500", uuid: "aabbccddeeff001122334455", canId: 84 },
+      values: { erpm: 6200, inputVoltage: 78.4, currentMotor: 11.5, faultName: "FAULT_CODE_NONE", fault: 0 },
+      setup: {
+        speedMps: 6.1234,
+        tripDistanceAbsM: 12345.6,
+        odometerM: 1_523_400,
+        batteryLevel: 0.734,
+        wattHoursLeft: 812.5,
+        wattHoursTotal: 250.25,
+        wattHoursChargedTotal: 12.5,
+        vescCount: 1,
+        controllerId: 84,
+        uptimeMs: 3_600_000,
+      },
+      stats: {
+        speedAvgMps: 5.5,
+        speedMaxMps: 8.25,
+        powerAvgW: 420.5,
+        powerMaxW: 2100,
+        currentAvgA: 6.25,
+        currentMaxA: 38.5,
+        tempMosAvgC: 41.5,
+        tempMotorAvgC: 48.25,
+        elapsedS: 3540,
+      },
+      batteryCut: { startV: 62, endV: 60 },
+      refloat: {
+        package: "Refloat 1.2.3",
+        rideState: "riding",
+        state: "running",
+        footpad: "both",
+        footpadLeft: true,
+        footpadRight: true,
+        adcLeftV: 3.02,
+        adcRightV: 2.98,
+        pitch: 1.5,
+        roll: -2.3,
+        charging: false,
+      },
+      ride: {
+        speedKmh: 22.04,
+        tripKm: 12.346,
+        odometerKm: 1523.4,
+        batteryPercent: 73.4,
+        wattHoursLeft: 812.5,
+        whPerKm: 19.3,
+        state: "riding",
+        footpadLeft: true,
+        footpadRight: false,
+        pitch: 1.5,
+        roll: -2.3,
+        charging: false,
+      },
+    },
+  },
+};
+
 const descs: Record<string, DeviceDescription> = {
   pack: { id: "pack", name: "Garage pack", can: [{ id: 84, kind: "motor", name: "Front motor" }] },
   bike: {
@@ -195,9 +261,10 @@ const descs: Record<string, DeviceDescription> = {
     temperatureNames: new Map([[2, "Cell min NTC"]]),
   },
   bare: { id: "bare", name: "Bare", can: [], alerts: false },
+  board: { id: "board", name: "Floatwheel", can: [{ id: 84, kind: "motor" }], alerts: false },
 };
 
-const READINGS = [express605, bike606, bareExpress];
+const READINGS = [express605, bike606, bareExpress, floatwheel];
 
 const opts = (mode: "device" | "entity"): DiscoveryOptions => ({
   prefix: "homeassistant",
@@ -277,6 +344,7 @@ describe("golden outputs of the value descriptions", () => {
       formatReading(toJsonReading(bike606, 10)),
       formatReading({ device: bike606.device, values: bike606.can?.["11"]?.values }),
       formatReading(toJsonReading(bareExpress)),
+      formatReading(toJsonReading(floatwheel, 84)),
     ];
     await expect(`${blocks.join("\n\n")}\n`).toMatchFileSnapshot("__golden__/cli.txt");
   });

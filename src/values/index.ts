@@ -8,10 +8,12 @@ import { BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
 import { CELL_FAMILIES, CELL_STATS } from "./cells.js";
 import { MOTOR_VALUES } from "./motor.js";
+import { RIDE_SOURCES, RIDE_VALUES } from "./ride.js";
 import type { IndexedValueDef, ValueDef, ValueSource } from "./types.js";
 
 export type * from "./types.js";
 export { FAULT_OPTIONS } from "./motor.js";
+export { nodePartOf, RIDE_SOURCES, RIDE_STATE_OPTIONS } from "./ride.js";
 
 export interface Catalogue {
   readonly values: readonly ValueDef[];
@@ -19,7 +21,7 @@ export interface Catalogue {
 }
 
 /** Groups in order; within a source, a consumer lists values in this order unless it pins its own. */
-const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, BATTERY_VALUES, MOTOR_VALUES];
+const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, BATTERY_VALUES, MOTOR_VALUES, RIDE_VALUES];
 
 export const CATALOGUE: Catalogue = { values: GROUPS.flat(), families: CELL_FAMILIES };
 
@@ -84,6 +86,11 @@ export const SOURCES: Readonly<
   battery: { within: ["battery"], jinja: "value_json.bms.battery" },
   // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
   motor: { within: [], jinja: "value_json['values']" },
+  // Ride sources: the path inside the CAN motor node itself (src/values/ride.ts).
+  ride: { within: ["ride"], jinja: "value_json.ride" },
+  rideStats: { within: ["stats"], jinja: "value_json.stats" },
+  refloat: { within: ["refloat"], jinja: "value_json.refloat" },
+  batteryCut: { within: ["batteryCut"], jinja: "value_json.batteryCut" },
 };
 
 /** The Home Assistant value template that reads a value from its state document. */
@@ -115,7 +122,7 @@ export function catalogueProblems(cat: Catalogue): string[] {
   seen("id", [...cat.values.map((v) => v.id), ...cat.families.map((f) => f.id)]);
   seen(
     "HA key",
-    cat.values.filter((v) => v.ha).map((v) => `${v.source === "motor" ? "motor" : "bms"}:${v.ha?.key}`),
+    cat.values.filter((v) => v.ha).map((v) => `${v.source === "motor" || RIDE_SOURCES.includes(v.source) ? "motor" : "bms"}:${v.ha?.key}`),
   );
   seen("history column", [
     ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),

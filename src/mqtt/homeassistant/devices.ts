@@ -45,7 +45,10 @@ export function updatePresence(prev: DevicePresence, r: Reading): DevicePresence
     const next: CanPresence = {
       device: node.device ?? old?.device,
       bms: node.bms ? bmsPresence(node.bms, old?.bms) : old?.bms,
-      motor: node.values ? motorPresence(node.values, old?.motor) : old?.motor,
+      motor:
+        node.values || node.kind === "motor"
+          ? motorPresence(node.values ?? {}, old?.motor, undefined, node)
+          : old?.motor,
     };
     if (old && sameDevice(next.device, old.device) && next.bms === old.bms && next.motor === old.motor)
       continue;

@@ -2,12 +2,14 @@
  * Motor controller entities for CAN motor nodes, from the catalogue's motor values
  * (src/values/motor.ts); an entity exists once its field has been sent.
  */
-import type { MotorValues } from "../../model/reading.js";
+import type { CanNodeReading, MotorValues } from "../../model/reading.js";
 import {
   CATALOGUE,
   type Catalogue,
   defaultTemplate,
+  fieldOf,
   inPinnedOrder,
+  RIDE_SOURCES,
   type ValueDef,
   valuesWith,
 } from "../../values/index.js";
@@ -32,8 +34,11 @@ const HA_ORDER = [
 ];
 
 type HaValue = ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> };
-const inHaOrder = (cat: Catalogue): readonly HaValue[] =>
-  inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.field);
+// Ride values (src/values/ride.ts) follow the motor values, in catalogue order.
+const inHaOrder = (cat: Catalogue): readonly HaValue[] => [
+  ...inPinnedOrder(valuesWith(cat, "motor", "ha"), HA_ORDER, (v) => v.field),
+  ...RIDE_SOURCES.flatMap((s) => valuesWith(cat, s, "ha")),
+];
 // Read once per CAN node per reading: the default catalogue's list without a map lookup.
 const DEFAULT = inHaOrder(CATALOGUE);
 const ordered = new WeakMap<Catalogue, readonly HaValue[]>();
@@ -47,15 +52,21 @@ function motorScalars(cat: Catalogue): readonly HaValue[] {
   return out;
 }
 
-/** Keys of the motor fields present so far (sticky: a selective read may skip some). */
+/**
+ * Keys of the motor fields present so far (sticky: a selective read may skip some). Ride
+ * values are looked up on `node`, the CAN node reading the values came in.
+ */
 export function motorPresence(
   values: MotorValues,
   prev?: readonly string[],
   cat: Catalogue = CATALOGUE,
+  node?: CanNodeReading,
 ): readonly string[] {
   const fields = new Set(prev ?? []);
-  for (const m of motorScalars(cat))
-    if ((values as Record<string, unknown>)[m.field] !== undefined) fields.add(m.ha.key);
+  for (const m of motorScalars(cat)) {
+    const v = m.source === "motor" ? (values as Record<string, unknown>)[m.field] : fieldOf(m, node);
+    if (v !== undefined) fields.add(m.ha.key);
+  }
   const next = [...fields].sort();
   // The same array back when nothing changed: callers compare presences by identity.
   return prev && sameItems(prev, next) ? prev : next;
