@@ -196,16 +196,6 @@ export interface MotorValues {
 
 export type CanNodeKind = "bms" | "motor";
 
-/** One CAN node read through COMM_FORWARD_CAN, only for ids the user listed. */
-export interface CanNodeReading {
-  readonly canId: number;
-  readonly kind: CanNodeKind;
-  readonly device?: DeviceInfo;
-  readonly bms?: BmsReading;
-  readonly values?: MotorValues;
-  /** Set when this node did not answer this poll; the other fields are then absent. */
-  readonly error?: string;
-}
 /** What a CAN motor node is read for (config `groups`; docs/ride.md). */
 export type CanReadGroup = "values" | "setup" | "stats" | "refloat" | "imu" | "battery_cut";
 
@@ -279,13 +269,13 @@ export interface RideReading {
   readonly charging?: boolean;
 }
 
-
-/** One poll of one configured device. */
-export interface Reading {
-  /** Configured device id (slug, [a-z0-9_-]), stable across restarts. */
-  readonly deviceId: string;
-  /** ISO-8601 UTC time the reading completed. */
-  readonly time: string;
+/** One CAN node read through COMM_FORWARD_CAN, only for ids the user listed. */
+export interface CanNodeReading {
+  readonly canId: number;
+  readonly kind: CanNodeKind;
+  readonly device?: DeviceInfo;
+  readonly bms?: BmsReading;
+  readonly values?: MotorValues;
   /** Ride telemetry (docs/ride.md); each group only when configured and the firmware has it. */
   readonly setup?: SetupValues;
   readonly stats?: RideStats;
@@ -294,6 +284,16 @@ export interface Reading {
   readonly refloat?: RefloatReading;
   /** Derived from setup and refloat. */
   readonly ride?: RideReading;
+  /** Set when this node did not answer this poll; the other fields are then absent. */
+  readonly error?: string;
+}
+
+/** One poll of one configured device. */
+export interface Reading {
+  /** Configured device id (slug, [a-z0-9_-]), stable across restarts. */
+  readonly deviceId: string;
+  /** ISO-8601 UTC time the reading completed. */
+  readonly time: string;
   readonly device: DeviceInfo;
   readonly bms?: BmsReading;
   /** Keyed by CAN id as a decimal string. */
