@@ -101,7 +101,6 @@ export const canNodeSchema = z.strictObject({
     .max(254, { error: "expected a CAN id 0–254" }),
   kind: z.enum(["bms", "motor"], { error: "expected bms or motor" }),
   name: text().optional(),
-});
   /** Motor nodes: what to read; absent = values, setup, stats, refloat (each if the firmware has it). */
   groups: z
     .array(z.enum(["values", "setup", "stats", "refloat", "imu", "battery_cut"]), {
@@ -111,6 +110,7 @@ export const canNodeSchema = z.strictObject({
     .optional(),
   /** Motor nodes: unit of the published speed; absent = kmh. */
   speedUnit: z.enum(["kmh", "mph"], { error: "expected kmh or mph" }).optional(),
+});
 
 /** One BMS sensor as the user sees it: a display name, or ignored (not applicable). */
 const bmsSensorSchema = z.strictObject({ name: text().optional(), ignore: bool().optional() });
