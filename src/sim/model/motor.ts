@@ -14,8 +14,14 @@ export interface MotorModelOptions {
   readonly now: number;
 }
 
-/** Mean riding figures; the sines around them average out to zero over a whole period. */
-const RIDE_ERPM = 15_000;
+/**
+ * Mean riding figures; the sines around them average out to zero over a whole period. On the
+ * 0.28 m, 30-pole wheel 6000 ± 2000 ERPM is 13–29 km/h, a onewheel's cruising range.
+ */
+const RIDE_ERPM = 6_000;
+const RIDE_ERPM_SWING = 2_000;
+/** ERPM at full duty on the simulated pack: duty ≈ 0.3–0.6 at those speeds. */
+const FULL_DUTY_ERPM = 14_000;
 const RIDE_MOTOR_A = 12;
 const RIDE_PERIOD_S = 40;
 
@@ -51,9 +57,9 @@ export class MotorModel {
     const tick = Math.floor(now / 1000);
     const riding = this.scenario === "riding";
     const wave = Math.sin((2 * Math.PI * t) / RIDE_PERIOD_S);
-    const erpm = riding ? RIDE_ERPM + 8000 * wave + 300 * hashNoise(this.seed, tick, 1) : 0;
+    const erpm = riding ? RIDE_ERPM + RIDE_ERPM_SWING * wave + 300 * hashNoise(this.seed, tick, 1) : 0;
     const currentMotor = riding ? RIDE_MOTOR_A + 8 * wave + 0.5 * hashNoise(this.seed, tick, 2) : 0;
-    const duty = riding ? Math.min(0.95, erpm / 40_000) : 0;
+    const duty = riding ? Math.min(0.95, erpm / FULL_DUTY_ERPM) : 0;
     const heat = riding ? 12 + 3 * wave : 0;
     const c = this.counters(now);
     const values: MotorValues = {
@@ -88,7 +94,7 @@ export class MotorModel {
   private counters(now: number): typeof this.base {
     const hours = Math.max(0, now - this.since) / 3_600_000;
     if (this.scenario !== "riding") return { ...this.base };
-    const inputA = RIDE_MOTOR_A * (RIDE_ERPM / 40_000);
+    const inputA = RIDE_MOTOR_A * (RIDE_ERPM / FULL_DUTY_ERPM);
     return {
       ah: this.base.ah + inputA * hours,
       ahCharged: this.base.ahCharged + 0.05 * inputA * hours, // a little regen braking
