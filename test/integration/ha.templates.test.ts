@@ -65,6 +65,8 @@ const CUTS: readonly { label: string; firmware: { major: number; minor: number }
     { label: "7.00", firmware: { major: 7, minor: 0 } },
   ];
 
+const ALL_GROUPS = ["values", "setup", "stats", "refloat", "imu", "battery_cut"] as const;
+
 async function simReadings(cut: (typeof CUTS)[number], count: number): Promise<Reading[]> {
   const sim = await startSimulator({
     port: 0,
@@ -74,6 +76,8 @@ async function simReadings(cut: (typeof CUTS)[number], count: number): Promise<R
     tempSlots: 24,
     tempSensors: 4,
     seed: 3,
+    // Riding at 6.05, so both the riding and the idle ride states render.
+    scenario: cut.label === "6.05" ? "riding" : "idle",
     firmware: cut.firmware,
     ...(cut.oldFirmware ? { faults: { oldFirmware: true } } : {}),
   });
@@ -83,7 +87,12 @@ async function simReadings(cut: (typeof CUTS)[number], count: number): Promise<R
     url: sim.url,
     intervalMs: 100,
     requestTimeoutMs: 1000,
-    can: desc.can.map((c) => ({ id: c.id, kind: c.kind })),
+    // Motor nodes read every ride group their firmware has (docs/ride.md).
+    can: desc.can.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      ...(c.kind === "motor" ? { groups: ALL_GROUPS } : {}),
+    })),
   });
   const readings: Reading[] = [];
   poller.on("reading", (r) => readings.push(r));
@@ -390,6 +399,23 @@ suite(`Home Assistant templates rendered by Jinja2${python ? "" : " (skipped: no
       expect(platforms).toContain(key);
     expect(uniqueIds).toContain("vesc2mqtt_pack_can10_pack_voltage");
     expect(uniqueIds).toContain("vesc2mqtt_pack_can84_erpm");
+    for (const key of [
+      "speed",
+      "trip",
+      "odometer",
+      "battery_level",
+      "energy_left",
+      "energy_per_km",
+      "ride_state",
+      "footpad_left",
+      "footpad_right",
+      "pitch",
+      "roll",
+      "stats_speed_max",
+      "balance_package",
+      "battery_cut_end",
+    ])
+      expect(uniqueIds).toContain(`vesc2mqtt_pack_can84_${key}`);
   });
 
   test("real 6.05 data after 3 minutes: temperature 4 is stuck in HA; frozen BMS data shows", () => {
