@@ -4,6 +4,10 @@ import { label, shownOf, text, unit, valueIn, withUnit } from "./values.js";
 
 /** BMS values the tiles below lay out; any other catalogue value the dashboard shows gets a tile of its own. */
 const LAID_OUT = new Set([
+  // The bridge's battery estimates laid out below: SOC gauge with its source, one runtime tile.
+  "socEstimate",
+  "timeToFull",
+  "timeToEmpty",
   "packVoltage",
   "chargeVoltage",
   "packCurrent",
@@ -142,6 +146,34 @@ export function renderDevice(id, en) {
           h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, b.soc))}%` })),
         ),
       );
+    const est = b.battery;
+    // The BMS's own SOC when it measures one (above), else the bridge's estimate as the gauge.
+    if (est && typeof est.socEstimatePercent === "number") {
+      const bmsShown = typeof est.bmsSocPercent === "number";
+      const soc = est.socEstimatePercent;
+      const how = `${est.socMethod || "estimate"}${est.calibrated ? "" : ", not calibrated yet"}`;
+      tiles.push(
+        tile(
+          "soc-estimate",
+          label("socEstimate"),
+          text("socEstimate", soc),
+          unit("socEstimate"),
+          bmsShown
+            ? `bridge estimate (${how}) · BMS says ${text("soc", est.bmsSocPercent)} %`
+            : `bridge estimate (${how})`,
+          bmsShown
+            ? null
+            : h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, soc))}%` })),
+        ),
+      );
+    }
+    if (est && (est.charging || est.discharging)) {
+      const id = est.charging ? "timeToFull" : "timeToEmpty";
+      const s = est.charging ? est.timeToFullS : est.timeToEmptyS;
+      tiles.push(
+        tile("runtime", label(id), text(id, s), unit(id), est.charging ? "charging" : "discharging"),
+      );
+    }
     if (typeof b.soh === "number") tiles.push(tile("soh", label("soh"), text("soh", b.soh), unit("soh")));
     const shown = b.temperatures.map((t, i) => [t, i + 1]).filter(([, n]) => !fittedT || fittedT.includes(n));
     const temps = shown
@@ -245,6 +277,7 @@ function renderCells(b) {
     h("b", { "data-testid": "cell-delta" }, `${Math.round(delta * 1000)} mV`),
     ` · min cell ${lo + 1} ${num(min, 3)} V · max cell ${hi + 1} ${num(max, 3)} V · avg ${num(avg, 3)} V`,
     balancing.some(Boolean) ? ` · balancing ${balancing.filter(Boolean).length}` : "",
+    b.battery?.weakestCell ? ` · ${label("weakestCell")} ${b.battery.weakestCell}` : "",
   );
   const bars = cells.map((v, i) => {
     const bal = Boolean(balancing[i]);
@@ -265,9 +298,13 @@ function renderCells(b) {
         "data-cell": i + 1,
         "data-mv": mv,
         "data-balancing": bal ? "true" : "false",
-        title: known
-          ? `cell ${i + 1}: ${num(v, 3)} V (${Math.round((v - avg) * 1000)} mV vs average)${bal ? ", balancing" : ""}`
-          : `cell ${i + 1}: implausible reading`,
+        "data-resistance-mohm": typeof ir[i] === "number" ? num(ir[i] * 1000, 1) : "",
+        "data-drift-mv": typeof drift[i] === "number" ? String(Math.round(drift[i] * 1000)) : "",
+        title: `${
+          known
+            ? `cell ${i + 1}: ${num(v, 3)} V (${Math.round((v - avg) * 1000)} mV vs average)${bal ? ", balancing" : ""}`
+            : `cell ${i + 1}: implausible reading`
+        }${cellHealth(i) ? ` · ${cellHealth(i)}` : ""}`,
       },
       h(
         "div",
