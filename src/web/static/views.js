@@ -279,6 +279,16 @@ function renderCells(b) {
     balancing.some(Boolean) ? ` · balancing ${balancing.filter(Boolean).length}` : "",
     b.battery?.weakestCell ? ` · ${label("weakestCell")} ${b.battery.weakestCell}` : "",
   );
+  // The bridge's per-cell estimates (bms.battery): internal resistance and drift from the mean at rest.
+  const ir = b.battery?.cellResistanceOhm || [];
+  const drift = b.battery?.cellDriftV || [];
+  const cellHealth = (i) =>
+    [
+      typeof ir[i] === "number" ? `${num(ir[i] * 1000, 1)} mΩ` : "",
+      typeof drift[i] === "number" ? `drift ${Math.round(drift[i] * 1000)} mV` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
   const bars = cells.map((v, i) => {
     const bal = Boolean(balancing[i]);
     const cls = [
