@@ -356,8 +356,44 @@ function renderMotors(r) {
                   : row(label(m.id), withUnit(m.id, valueIn(m, v))),
               ),
             ),
+        n.error || !n.ride ? null : ridePanel(n),
       );
     }),
+  );
+}
+
+/** A motor node's ride panel: speed, trip, odometer, state and the footpads, labelled by the catalogue. */
+function ridePanel(n) {
+  const byField = new Map(shownOf("ride").map((m) => [m.field, m]));
+  const title = (field) => (byField.has(field) ? label(byField.get(field).id) : field);
+  const shown = (field) => {
+    const m = byField.get(field);
+    return m ? withUnit(m.id, valueIn(m, n)) : "–";
+  };
+  const speed = n.ride.speedMph !== undefined ? "speedMph" : "speedKmh";
+  const pad = (field, testid) =>
+    h(
+      "span",
+      {
+        class: n.ride[field] ? "pad on" : "pad",
+        "data-testid": testid,
+        "data-on": String(Boolean(n.ride[field])),
+      },
+      title(field),
+    );
+  return h(
+    "div",
+    { class: "ride", "data-testid": "ride-panel" },
+    h("div", { class: "ride-speed", "data-testid": "ride-speed" }, shown(speed)),
+    h(
+      "dl",
+      {},
+      ...["tripKm", "odometerKm", "state", "batteryPercent", "whPerKm"].flatMap((f) => [
+        h("dt", {}, title(f)),
+        h("dd", { "data-testid": `ride-${f}` }, shown(f)),
+      ]),
+    ),
+    h("div", { class: "pads" }, pad("footpadLeft", "footpad-left"), pad("footpadRight", "footpad-right")),
   );
 }
 
