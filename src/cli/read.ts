@@ -159,12 +159,14 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
   try {
     link = await openLink(factory, args, abort.signal, canDevices);
     let failures = 0;
-    // Nothing is stored: one reading's estimate is the OCV curve's SOC (NMC) for the cells.
+    // The table's `SOC est.`: nothing is stored, so it is the OCV curve's SOC (NMC) of the
+    // cells. The JSON stays the reading as read (docs/cli.md "JSON output").
     const battery = new BatteryStage({ deviceId: "read" });
     for (let done = 0; done < args.count && !abort.signal.aborted; ) {
       const started = Date.now();
       try {
-        const reading = battery.apply(await link.reader.poll());
+        const polled = await link.reader.poll();
+        const reading = args.json ? polled : battery.apply(polled);
         const line = toJsonReading(reading, args.canId);
         out(args.json ? `${JSON.stringify(line)}\n` : `${formatReading(line, reading.time)}\n\n`);
         done++;
