@@ -110,9 +110,31 @@ describe("BatteryStage", () => {
     store.save("pack", { version: 99 }, T0);
     const told: string[] = [];
     const stage = new BatteryStage({ deviceId: "pack", store, onRestoreError: (m) => told.push(m) });
+    const whCharged = stage.estimator.snapshot().counters.totals.whCharged;
     store.close();
     expect(told).toEqual([expect.stringMatching(/^battery state not restored: version/)]);
-    expect(stage.estimator.snapshot().counters.totals.whCharged).toBe(0);
+    expect(whCharged).toBe(0);
+  });
+
+  test("state counted on another device or pack is not inherited by a reused device id", () => {
+    const path = join(dir, "identity.db");
+    const store = new BatteryStateStore(path);
+    const first = new BatteryStage({ deviceId: "pack", intervalMs: 150, store });
+    run(first, 0, 2);
+    first.save(T0 + 2 * LAP_MS);
+    const [r] = [...readings(2, 1)];
+    const told: string[] = [];
+    const other = { ...(r as Reading), device: { ...device, uuid: "0a0b0c0d0e0f000000000000" } };
+    // The same device again continues (and saves its state back).
+    const same = new BatteryStage({ deviceId: "pack", store }).apply(r as Reading).bms?.battery;
+    const swapped = new BatteryStage({ deviceId: "pack", store, onRestoreError: (m) => told.push(m) });
+    const b = swapped.apply(other).bms?.battery;
+    store.close();
+    expect(told).toEqual([
+      `battery state not restored: it was counted on device ${device.uuid} with 20 cells, this is 0a0b0c0d0e0f000000000000 with 20 cells`,
+    ]);
+    expect(b?.whCharged).toBe(0);
+    expect(same?.whCharged).toBeGreaterThan(0.1);
   });
 
   test("a frozen BMS reply is not counted again: the last estimate rides on it", () => {

@@ -2,12 +2,13 @@
  * The battery step of the bridge pipeline: one BatteryEstimator per device, fed each reading
  * of the device's own BMS before it reaches the bus, its estimate attached as `bms.battery`
  * (so MQTT, Home Assistant, alerts, history, metrics and the dashboard see the same numbers).
- * State is restored from the BatteryStateStore at start and saved every `saveEveryMs` of
- * reading time and on stop, so the counters survive restarts and never go backwards.
+ * State is restored from the BatteryStateStore on the first reading (only if it was counted on
+ * the same device UUID and cell count) and saved every `saveEveryMs` of reading time and on
+ * stop, so the counters survive restarts and never go backwards.
  */
 import { type BatteryEstimate, BatteryEstimator, type BatteryEstimatorOptions } from "../battery/index.js";
 import type { BatteryReading, Reading } from "../model/reading.js";
-import type { BatteryStateStore } from "../store/batteryState.js";
+import type { BatteryIdentity, BatteryStateStore } from "../store/batteryState.js";
 
 export interface BatteryStageOptions extends BatteryEstimatorOptions {
   readonly deviceId: string;
@@ -22,7 +23,9 @@ export interface BatteryStageOptions extends BatteryEstimatorOptions {
 export const DEFAULT_BATTERY_SAVE_EVERY_MS = 10_000;
 
 export class BatteryStage {
-  readonly #estimator: BatteryEstimator;
+  readonly #options: BatteryStageOptions;
+  #estimator: BatteryEstimator | undefined;
+  #identity: BatteryIdentity | undefined;
   readonly #store: BatteryStateStore | undefined;
   readonly #deviceId: string;
   readonly #saveEveryMs: number;
@@ -34,10 +37,12 @@ export class BatteryStage {
     this.#deviceId = options.deviceId;
     this.#store = options.store;
     this.#saveEveryMs = options.saveEveryMs ?? DEFAULT_BATTERY_SAVE_EVERY_MS;
-    this.#estimator = restored(options);
+    this.#options = options;
   }
 
+  /** The estimator (restored without the identity check when no reading came yet). */
   get estimator(): BatteryEstimator {
+    this.#estimator ??= restored(this.#options, undefined);
     return this.#estimator;
   }
 
@@ -50,6 +55,10 @@ export class BatteryStage {
     if (bms.stale !== true || this.#last === undefined) {
       const tMs = Date.parse(r.time);
       if (!Number.isFinite(tMs)) return r;
+      if (!this.#estimator) {
+        this.#identity = { deviceUuid: r.device.uuid, cells: bms.cells.length };
+        this.#estimator = restored(this.#options, this.#identity);
+      }
       this.#last = batteryReadingOf(this.#estimator.update(tMs, bms));
       this.#dirty = true;
       if (tMs - this.#savedAtMs >= this.#saveEveryMs) this.save(tMs);
@@ -59,16 +68,24 @@ export class BatteryStage {
 
   /** Writes the estimator's state now (the bridge calls it on stop). */
   save(nowMs: number = Date.now()): void {
-    if (!this.#store || !this.#dirty) return;
-    this.#store.save(this.#deviceId, this.#estimator.snapshot(), nowMs);
+    if (!this.#store || !this.#dirty || !this.#estimator) return;
+    this.#store.save(this.#deviceId, this.#estimator.snapshot(), nowMs, this.#identity);
     this.#savedAtMs = nowMs;
     this.#dirty = false;
   }
 }
 
-function restored(options: BatteryStageOptions): BatteryEstimator {
+/** The stored state when it was counted on this pack (`identity`; undefined: take it as it is). */
+function restored(options: BatteryStageOptions, identity: BatteryIdentity | undefined): BatteryEstimator {
   const stored = options.store?.load(options.deviceId);
   if (stored === undefined) return new BatteryEstimator(options);
+  const was = stored.identity;
+  if (identity && was && (was.deviceUuid !== identity.deviceUuid || was.cells !== identity.cells)) {
+    options.onRestoreError?.(
+      `battery state not restored: it was counted on device ${was.deviceUuid} with ${was.cells} cells, this is ${identity.deviceUuid} with ${identity.cells} cells`,
+    );
+    return new BatteryEstimator(options);
+  }
   try {
     return BatteryEstimator.restore(options, stored.snapshot);
   } catch (e) {

@@ -12,17 +12,34 @@ export class BatteryStateError extends Error {
   override readonly name = "BatteryStateError";
 }
 
+/** Which pack the state was counted on: a device id reused for another device or pack must not inherit it. */
+export interface BatteryIdentity {
+  /** The device's UUID (COMM_FW_VERSION). */
+  readonly deviceUuid: string;
+  /** Cells in series as the BMS reports them. */
+  readonly cells: number;
+}
+
 export interface StoredBatteryState {
   /** BatteryEstimator.snapshot() as stored; the caller validates it (BatteryEstimator.restore). */
   readonly snapshot: unknown;
   /** When it was saved, ms since the epoch. */
   readonly savedMs: number;
+  /** Absent for a row saved without one. */
+  readonly identity?: BatteryIdentity;
+}
+
+interface Row {
+  snapshot: string;
+  saved_ms: number;
+  device_uuid: string | null;
+  cells: number | null;
 }
 
 export class BatteryStateStore {
   readonly #db: Database.Database;
-  readonly #get: Database.Statement<[string], { snapshot: string; saved_ms: number }>;
-  readonly #put: Database.Statement<[string, string, number]>;
+  readonly #get: Database.Statement<[string], Row>;
+  readonly #put: Database.Statement<[string, string, number, string | null, number | null]>;
 
   constructor(readonly path: string) {
     try {
@@ -32,9 +49,17 @@ export class BatteryStateStore {
       this.#db.exec(
         "CREATE TABLE IF NOT EXISTS battery_state (device_id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, saved_ms INTEGER NOT NULL)",
       );
-      this.#get = this.#db.prepare("SELECT snapshot, saved_ms FROM battery_state WHERE device_id = ?");
+      // Identity columns came later: an older file gets them (its rows read as without identity).
+      const columns = new Set(
+        (this.#db.pragma("table_info(battery_state)") as { name: string }[]).map((c) => c.name),
+      );
+      if (!columns.has("device_uuid")) this.#db.exec("ALTER TABLE battery_state ADD COLUMN device_uuid TEXT");
+      if (!columns.has("cells")) this.#db.exec("ALTER TABLE battery_state ADD COLUMN cells INTEGER");
+      this.#get = this.#db.prepare(
+        "SELECT snapshot, saved_ms, device_uuid, cells FROM battery_state WHERE device_id = ?",
+      );
       this.#put = this.#db.prepare(
-        "INSERT INTO battery_state (device_id, snapshot, saved_ms) VALUES (?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET snapshot = excluded.snapshot, saved_ms = excluded.saved_ms",
+        "INSERT INTO battery_state (device_id, snapshot, saved_ms, device_uuid, cells) VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET snapshot = excluded.snapshot, saved_ms = excluded.saved_ms, device_uuid = excluded.device_uuid, cells = excluded.cells",
       );
     } catch (e) {
       throw new BatteryStateError(`battery state file ${path} cannot be opened: ${(e as Error).message}`, {
@@ -47,15 +72,27 @@ export class BatteryStateStore {
   load(deviceId: string): StoredBatteryState | undefined {
     const row = this.#get.get(deviceId);
     if (!row) return undefined;
+    let snapshot: unknown;
     try {
-      return { snapshot: JSON.parse(row.snapshot) as unknown, savedMs: row.saved_ms };
+      snapshot = JSON.parse(row.snapshot) as unknown;
     } catch {
       return undefined;
     }
+    const identity =
+      row.device_uuid !== null && row.cells !== null
+        ? { deviceUuid: row.device_uuid, cells: row.cells }
+        : undefined;
+    return { snapshot, savedMs: row.saved_ms, ...(identity ? { identity } : {}) };
   }
 
-  save(deviceId: string, snapshot: unknown, savedMs: number): void {
-    this.#put.run(deviceId, JSON.stringify(snapshot), Math.round(savedMs));
+  save(deviceId: string, snapshot: unknown, savedMs: number, identity?: BatteryIdentity): void {
+    this.#put.run(
+      deviceId,
+      JSON.stringify(snapshot),
+      Math.round(savedMs),
+      identity?.deviceUuid ?? null,
+      identity?.cells ?? null,
+    );
   }
 
   close(): void {
