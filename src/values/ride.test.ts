@@ -90,6 +90,7 @@ describe("ride values in Home Assistant", () => {
       canStateDocs(r).map((d) => [canStateTopic(BASE, "board", d.canId ?? -1), JSON.parse(d.payload)]),
     );
     expect(checkNumericStates(entities, docs)).toEqual([]);
+    expect(r.can?.["84"]?.ride?.whPerKm).toBeGreaterThan(5);
     const odometer = entities.find((e) => e.key === "odometer")?.config;
     expect(odometer).toMatchObject({
       device_class: "distance",

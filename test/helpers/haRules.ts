@@ -170,7 +170,10 @@ export function evalSimpleTemplate(template: string, doc: unknown): unknown {
   return cur;
 }
 
-/** Where a unit or state class is set, a simple template must yield a finite number. */
+/**
+ * Where a unit or state class is set, a simple template must yield a finite number, or null:
+ * a value not known yet (Wh/km before 100 m) renders None, which HA shows as unknown.
+ */
 export function checkNumericStates(
   entities: readonly EntityConfig[],
   docs: ReadonlyMap<string, unknown>,
@@ -184,7 +187,7 @@ export function checkNumericStates(
     const v = evalSimpleTemplate(String(c.value_template), doc);
     if (v === undefined && /^\{\{ value_json\.[\w.[\]]+ \}\}$/.test(String(c.value_template)))
       errs.push(`${e.key}: template ${String(c.value_template)} finds nothing in ${String(c.state_topic)}`);
-    else if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v)))
+    else if (v !== undefined && v !== null && (typeof v !== "number" || !Number.isFinite(v)))
       errs.push(`${e.key}: non-numeric state ${JSON.stringify(v)}`);
   }
   return errs;
