@@ -73,7 +73,7 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   "devices[].can[].kind": "`motor`: a motor controller's values; `bms`: a CAN BMS.",
   "devices[].can[].name": "Name of the node in Home Assistant.",
   "devices[].can[].groups":
-    "Motor nodes: what to read, of `values`, `setup`, `stats`, `refloat`, `imu`, `battery_cut`. Absent: `values`, `setup`, `stats` and `refloat`, each only where the firmware (or package) has it (docs/ride.md).",
+    "Motor nodes: what to read, of `values`, `setup`, `stats`, `refloat`, `imu`, `battery_cut`. Absent: `values`, `setup`, `stats` and `refloat`, each only where the firmware (or package) has it. See [ride](ride.md).",
   "devices[].can[].speed_unit": "Motor nodes: the unit of the published speed, `kmh` (when absent) or `mph`.",
   "devices[].alerts":
     "Per-device overrides of the top-level `alerts` keys (same names; absent = the top-level value).",
