@@ -90,7 +90,7 @@ describe("loadConfig: good configs", () => {
       { type: "serial", path: "/dev/ttyACM0", baud: 115200 },
     ]);
     expect(c.devices[0]?.name).toBeUndefined();
-    expect(c.devices[0]?.customConfigHandshake).toBe("auto");
+    expect(c.devices[0]?.customConfigHandshake).toBe(false);
   });
 
   test("`embedded: true` is shorthand for { enabled: true }", () => {

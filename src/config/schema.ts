@@ -145,10 +145,13 @@ export const deviceSchema = z.strictObject({
     .min(0.1, { error: "expected seconds ≥ 0.1" })
     .default(5),
   requestTimeoutS: positive("expected seconds > 0").default(2),
-  /** auto = on for hub connections (the Express expects it there), off otherwise. */
+  /**
+   * Opt-in: true sends COMM_GET_CUSTOM_CONFIG after FW_VERSION, which makes the Express send
+   * its WiFi and hub passwords over the link. Nothing needs it; "auto" (older configs) = off.
+   */
   customConfigHandshake: z
     .union([z.literal("auto"), z.boolean()], { error: "expected auto, true or false" })
-    .default("auto"),
+    .default(false),
   readBms: bool().default(true),
   /** A device with no reading for this many intervals is stale (HA shows it unavailable). */
   staleAfterIntervals: positive("expected a number > 0").default(3),
