@@ -6,13 +6,14 @@
  * balancing is a bit set. Nothing is lost that the device reported. Which values are stored,
  * under which column and at which scale, is the value catalogue's `history` (src/values/).
  */
-import type { BmsReading, Reading } from "../model/reading.js";
+import type { BmsReading, CanNodeReading, Reading } from "../model/reading.js";
 import {
   CATALOGUE,
   type Catalogue,
   type HistorySpec,
   inPinnedOrder,
   numberOf,
+  RIDE_SOURCES,
   type ValueDef,
   type ValueSource,
 } from "../values/index.js";
@@ -52,7 +53,7 @@ export function historyScalars(cat: Catalogue): readonly StoredScalar[] {
   // Catalogue order, not grouped by source: a value added later (any source) gets the last column.
   const stored = cat.values.filter(
     (v): v is ValueDef & { readonly history: HistorySpec } =>
-      ON_BMS.includes(v.source) && v.history !== undefined,
+      (ON_BMS.includes(v.source) || RIDE_SOURCES.includes(v.source)) && v.history !== undefined,
   );
   return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(
     (v) => [v.history.column, v.id, v.history.scale, v] as const,
@@ -118,12 +119,22 @@ function canJson(reading: Reading): string | null {
   return Object.keys(out).length > 0 ? JSON.stringify(out) : null;
 }
 
+/**
+ * The CAN node whose ride values a row stores: the first with any. A board has one
+ * controller that rides; a second one's trip and speed would only repeat it.
+ */
+function rideNodeOf(reading: Reading): CanNodeReading | undefined {
+  for (const node of Object.values(reading.can ?? {})) if (node.ride) return node;
+  return undefined;
+}
+
 /** The row for one reading (without the device key, which the store prepends). */
 export function encodeReading(reading: Reading): Row {
   const bms = reading.bms;
+  const ride = rideNodeOf(reading);
   const row: Row = [Date.parse(reading.time)];
   for (const [, , scale, def] of SCALARS) {
-    const v = numberOf(def, bms);
+    const v = numberOf(def, RIDE_SOURCES.includes(def.source) ? ride : bms);
     row.push(v !== undefined && Number.isFinite(v) ? Math.round(v * scale) : null);
   }
   row.push(reading.latencyMs === undefined ? null : Math.round(reading.latencyMs));
