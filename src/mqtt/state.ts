@@ -41,9 +41,26 @@ type KeyFields = Exclude<keyof Reading, "deviceId" | "time" | "latencyMs" | "can
 export function deviceStateDoc(r: Reading): StateDoc {
   const head = `{"deviceId":${JSON.stringify(r.deviceId)},"time":${JSON.stringify(r.time)}`;
   const fields: Record<KeyFields, unknown> = { device: r.device, bms: r.bms };
-  const key = member("device", fields.device) + member("bms", fields.bms);
-  const payload = `${head}${key}${member("latencyMs", r.latencyMs)}}`;
+  const [bmsKey, bmsTail] = bmsMembers(r.bms);
+  const key = member("device", fields.device) + bmsKey;
+  const payload = `${head}${key}${bmsTail}${member("latencyMs", r.latencyMs)}}`;
   return { topicKind: "device", payload, keyStart: head.length, keyEnd: head.length + key.length };
+}
+
+/**
+ * The `bms` member split where the bridge's battery estimates begin (key part, tail part).
+ * They move with time whenever current flows, also when the BMS sent the same reply, so the
+ * change key holds the BMS's own data and the estimates ride along (docs/battery.md). The
+ * bridge adds `battery` last, so the two parts are JSON.stringify(bms); they are ASCII.
+ */
+function bmsMembers(bms: Reading["bms"]): [string, string] {
+  if (bms?.battery === undefined) return [member("bms", bms), ""];
+  const { battery, ...own } = bms;
+  const json = JSON.stringify(own);
+  return [
+    `,"bms":${json.slice(0, -1)}`,
+    `${json.length > 2 ? "," : ""}"battery":${JSON.stringify(battery)}}`,
+  ];
 }
 
 /** `<base>/<device>/can/<id>/state` for every CAN node that answered this poll; the time comes last. */
