@@ -4,6 +4,9 @@
  * Real chain: simulator over TCP → DeviceReader → Bus → WebServer on 127.0.0.1 → chromium.
  */
 import type { Browser } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Bus } from "../../src/model/bus.js";
 import type { Reading } from "../../src/model/reading.js";
@@ -11,14 +14,19 @@ import { DeviceReader } from "../../src/session/device.js";
 import { Session } from "../../src/session/session.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
 import { tcpTransport } from "../../src/transport/tcp.js";
+import { HistorySink } from "../../src/store/historySink.js";
 import { WebServer } from "../../src/web/server.js";
 import { launchChromium } from "../helpers/browser.js";
 import { CHROMIUM, describeWithBinary } from "../helpers/require.js";
+import { waitFor } from "../helpers/waitFor.js";
 
 describeWithBinary(CHROMIUM, "dashboard ride panel", () => {
   let sim: Simulator;
   let session: Session;
   let web: WebServer;
+  let history: HistorySink;
+  let dir: string;
+  const POLLS = 5;
   let browser: Browser;
   let reading: Reading;
 
@@ -34,17 +42,30 @@ describeWithBinary(CHROMIUM, "dashboard ride panel", () => {
       { firmware: "6.05", hardware: "VESC Express T", uuid: "00".repeat(12) },
       { deviceId: "board", readBms: false, can: [{ id: 84, kind: "motor" }] },
     );
-    reading = { ...(await reader.poll()), time: new Date().toISOString() };
+    dir = mkdtempSync(join(tmpdir(), "vesc2mqtt-ride-dash-"));
     const bus = new Bus();
-    web = new WebServer({ bus, port: 0 });
-    await web.start();
-    bus.emit("reading", reading);
+    history = new HistorySink({ bus, path: join(dir, "history.db"), flushMs: 100 });
+    web = new WebServer({ bus, port: 0, history });
+    for (const s of [history, web]) await s.start();
+    // Five polls a second apart (device and reading time alike), the last one now.
+    const wall = Date.now();
+    for (let i = POLLS - 1; i >= 0; i--) {
+      now += 1000;
+      reading = { ...(await reader.poll()), time: new Date(wall - i * 1000).toISOString() };
+      bus.emit("reading", reading);
+    }
+    await waitFor(() => (history.store?.stats().readings ?? 0) >= POLLS, {
+      timeoutMs: 10_000,
+      what: "stored",
+    });
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
     await web?.stop();
+    await history?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
     await session?.close();
     await sim?.close();
   });
@@ -79,6 +100,13 @@ describeWithBinary(CHROMIUM, "dashboard ride panel", () => {
       for (const side of ["left", "right"])
         expect(await panel.locator(`[data-testid="footpad-${side}"]`).getAttribute("data-on")).toBe("true");
       expect(await panel.locator('[data-testid="footpad-left"]').textContent()).toBe("Left pad");
+      // The history chart of the ride: shown, one point per stored reading.
+      await waitFor(
+        async () => Number(await page.getAttribute('[data-testid="chart-ride"]', "data-points")) >= POLLS,
+        { timeoutMs: 20_000, what: "the ride chart's points" },
+      );
+      expect(await page.isVisible('[data-testid="chart-ride"]')).toBe(true);
+      expect(await page.textContent("#ride-figure figcaption")).toBe("Speed & trip");
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -5,7 +5,17 @@ import { label, unit } from "./values.js";
 /** The chart set (rebuilt when the cell count or the colour scheme changes) and its data. */
 let charts = null;
 let historyData = null;
-const EMPTY = () => ({ t: [], packVoltage: [], current: [], soc: [], deltaMv: [], cells: [] });
+const EMPTY = () => ({
+  t: [],
+  packVoltage: [],
+  current: [],
+  soc: [],
+  deltaMv: [],
+  cells: [],
+  speed: [],
+  trip: [],
+  speedId: "ride.speedKmh",
+});
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -48,7 +58,7 @@ function makeChart(el, series, axes, scales, height) {
 }
 
 const observers = [];
-function buildCharts(cellCount) {
+function buildCharts(cellCount, speedId) {
   if (typeof uPlot === "undefined") return null;
   for (const ro of observers.splice(0)) ro.disconnect();
   const accent = css("--accent");
@@ -65,6 +75,7 @@ function buildCharts(cellCount) {
   });
   return {
     cellCount,
+    speedId,
     pack: makeChart(
       $("chart-pack"),
       [
@@ -98,8 +109,30 @@ function buildCharts(cellCount) {
       { V: { auto: true } },
       280,
     ),
+    // A board's ride (src/values/ride.ts): speed and the trip since the controller booted.
+    ride: makeChart(
+      $("chart-ride"),
+      [
+        line(label(speedId), accent, "speed", unit(speedId), 1),
+        line(label("ride.tripKm"), ok, "km", unit("ride.tripKm"), 2),
+      ],
+      [axis("speed", 3, unit(speedId)), axis("km", 1, unit("ride.tripKm"))],
+      { speed: { auto: true }, km: { auto: true } },
+      200,
+    ),
   };
 }
+
+/** The ride series of a history answer, keyed by catalogue id; mph when the board sends mph. */
+function rideSeries(s, n) {
+  const none = () => new Array(n).fill(null);
+  const mph = (s["ride.speedMph"] || []).some((v) => v !== null);
+  const speedId = mph ? "ride.speedMph" : "ride.speedKmh";
+  return { speedId, speed: s[speedId] || none(), trip: s["ride.tripKm"] || none() };
+}
+
+/** The ride values of a live reading: its first CAN node with any (as the history stores). */
+const rideOf = (r) => Object.values(r.can || {}).find((n) => n.ride)?.ride;
 
 function seriesFromHistory(hist) {
   if (!hist) return EMPTY();
@@ -116,24 +149,29 @@ function seriesFromHistory(hist) {
     soc: s.soc,
     deltaMv: s.cellDelta.map((v) => (v === null ? null : v * 1000)),
     cells: hist.cells,
+    ...rideSeries(s, t.length),
   };
 }
 
 export function drawCharts() {
   if (!historyData) return;
   const n = historyData.cells.length;
-  if (!charts || charts.cellCount !== n) charts = buildCharts(n);
+  if (!charts || charts.cellCount !== n || charts.speedId !== historyData.speedId)
+    charts = buildCharts(n, historyData.speedId);
   if (!charts) return;
   const d = historyData;
   charts.pack.setData([d.t, d.packVoltage, d.current]);
   charts.soc.setData([d.t, d.soc]);
   charts.delta.setData([d.t, d.deltaMv]);
   charts.cells.setData([d.t, ...d.cells]);
+  charts.ride.setData([d.t, d.speed, d.trip]);
+  $("ride-figure").hidden = !d.speed.some((v) => v !== null) && !d.trip.some((v) => v !== null);
   // With the cursor away, legends show the newest values instead of dashes.
   const last = d.t.length - 1;
   if (last >= 0)
-    for (const u of [charts.pack, charts.soc, charts.delta, charts.cells]) u.setLegend({ idx: last });
-  for (const id of ["chart-pack", "chart-soc", "chart-delta", "chart-cells"])
+    for (const u of [charts.pack, charts.soc, charts.delta, charts.cells, charts.ride])
+      u.setLegend({ idx: last });
+  for (const id of ["chart-pack", "chart-soc", "chart-delta", "chart-cells", "chart-ride"])
     $(id).dataset.points = String(d.t.length);
 }
 
@@ -165,6 +203,9 @@ export function appendReading(r, windowMs) {
   d.current.push(r.bms.packCurrent);
   d.soc.push(typeof r.bms.soc === "number" ? r.bms.soc : null);
   d.deltaMv.push(r.bms.stats ? r.bms.stats.cellDelta * 1000 : null);
+  const ride = rideOf(r);
+  d.speed.push(typeof ride?.[d.speedId.slice(5)] === "number" ? ride[d.speedId.slice(5)] : null);
+  d.trip.push(typeof ride?.tripKm === "number" ? ride.tripKm : null);
   cells.forEach((v, i) => {
     d.cells[i].push(v);
   });
@@ -175,6 +216,8 @@ export function appendReading(r, windowMs) {
     d.current.shift();
     d.soc.shift();
     d.deltaMv.shift();
+    d.speed.shift();
+    d.trip.shift();
     for (const c of d.cells) c.shift();
   }
   drawCharts();
