@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { Bridge } from "../../src/bridge/bridge.js";
 import { validateConfig } from "../../src/config/load.js";
 import type { BatteryReading } from "../../src/model/reading.js";
