@@ -4,12 +4,52 @@
  * value of the same name, so both can be shown side by side (docs/battery.md).
  */
 import { AH_TOTAL, WH_TOTAL } from "./presets.js";
-import type { ValueDef } from "./types.js";
+import type { IndexedValueDef, ValueDef } from "./types.js";
 
 const counted = (what: string) => `${what}, counted by the bridge`;
 const kWh = { digits: 2, scale: 0.001, unit: "kWh" } as const;
 const duration = (key: string) =>
   ({ key, deviceClass: "duration", unit: "s", stateClass: "measurement", precision: 0 }) as const;
+
+/** A per-cell estimate in Ω or V, shown ×1000 (mΩ, mV); None (unknown in HA) while not known. */
+const perCellMilli = (field: string, digits: number) => (n: number) =>
+  `{% set x = value_json.bms.battery.${field}[${n - 1}] %}{{ (x * 1000) | round(${digits}) if x is number else None }}`;
+
+/** Per-cell estimates, one entity per cell (diagnostic, off until enabled: 2 × the cell count). */
+export const BATTERY_FAMILIES: readonly IndexedValueDef[] = [
+  {
+    id: "cellResistance",
+    field: "cellResistanceOhm",
+    label: (n) => `Cell ${n} resistance`,
+    unit: "Ω",
+    ha: {
+      key: (n) => `cell_${n}_resistance`,
+      template: perCellMilli("cellResistanceOhm", 2),
+      unit: "mΩ",
+      stateClass: "measurement",
+      precision: 2,
+      diagnostic: true,
+      enabledByDefault: false,
+      icon: "mdi:omega",
+    },
+  },
+  {
+    id: "cellDrift",
+    field: "cellDriftV",
+    label: (n) => `Cell ${n} drift`,
+    unit: "V",
+    ha: {
+      key: (n) => `cell_${n}_drift`,
+      template: perCellMilli("cellDriftV", 1),
+      deviceClass: "voltage",
+      unit: "mV",
+      stateClass: "measurement",
+      precision: 1,
+      diagnostic: true,
+      enabledByDefault: false,
+    },
+  },
+];
 
 export const BATTERY_VALUES: readonly ValueDef[] = [
   {

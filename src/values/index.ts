@@ -4,7 +4,7 @@
  * statistics, motor, later ride or battery-estimate values) is one file of entries listed in
  * GROUPS; docs/architecture.md "How to add a value" walks through it.
  */
-import { BATTERY_VALUES } from "./battery.js";
+import { BATTERY_FAMILIES, BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
 import { CELL_FAMILIES, CELL_STATS } from "./cells.js";
 import { MOTOR_VALUES } from "./motor.js";
@@ -23,7 +23,10 @@ export interface Catalogue {
 /** Groups in order; within a source, a consumer lists values in this order unless it pins its own. */
 const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, BATTERY_VALUES, MOTOR_VALUES, RIDE_VALUES];
 
-export const CATALOGUE: Catalogue = { values: GROUPS.flat(), families: CELL_FAMILIES };
+export const CATALOGUE: Catalogue = {
+  values: GROUPS.flat(),
+  families: [...CELL_FAMILIES, ...BATTERY_FAMILIES],
+};
 
 /** A catalogue with more values (tests; an embedder's own derived values). */
 export function extendCatalogue(base: Catalogue, values: readonly ValueDef[]): Catalogue {

@@ -91,8 +91,11 @@ export interface ValueDef {
 /** A family of values indexed by a 1-based number n (cells, balancing flags, temperature sensors). */
 export interface IndexedValueDef {
   readonly id: string;
-  /** The BMS array the family reads: `bms.<field>[n - 1]`. */
-  readonly field: "cells" | "balancing" | "temperatures";
+  /**
+   * The BMS array the family reads: `bms.<field>[n - 1]`; the per-cell battery estimates
+   * (cellResistanceOhm, cellDriftV) read `bms.battery.<field>[n - 1]`.
+   */
+  readonly field: "cells" | "balancing" | "temperatures" | "cellResistanceOhm" | "cellDriftV";
   /** `dataVersion`: the BMS's, which names temperature slots (1: IC, Cell Min …). */
   readonly label: (n: number, dataVersion?: number) => string;
   readonly unit?: string;

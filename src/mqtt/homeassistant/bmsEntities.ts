@@ -213,6 +213,12 @@ export function bmsEntities(
       const n = i + 1;
       out.push(familyEntity(temperatures, n, names?.get(n) ?? temperatures.label(n, p.dataVersion)));
     }
+  // The bridge's per-cell estimates (bms.battery), once a reading carried them.
+  if (p.battery === true)
+    for (const field of ["cellResistanceOhm", "cellDriftV"] as const) {
+      const f = family(cat, field);
+      if (f) for (let n = 1; n <= p.cells; n++) out.push(familyEntity(f, n, f.label(n)));
+    }
   out.push(...bmsHealthEntities());
   return out;
 }
