@@ -21,7 +21,13 @@ export interface Catalogue {
 }
 
 /** Groups in order; within a source, a consumer lists values in this order unless it pins its own. */
-const GROUPS: readonly (readonly ValueDef[])[] = [BMS_VALUES, CELL_STATS, BATTERY_VALUES, MOTOR_VALUES, RIDE_VALUES];
+const GROUPS: readonly (readonly ValueDef[])[] = [
+  BMS_VALUES,
+  CELL_STATS,
+  BATTERY_VALUES,
+  MOTOR_VALUES,
+  RIDE_VALUES,
+];
 
 export const CATALOGUE: Catalogue = {
   values: GROUPS.flat(),
@@ -125,7 +131,11 @@ export function catalogueProblems(cat: Catalogue): string[] {
   seen("id", [...cat.values.map((v) => v.id), ...cat.families.map((f) => f.id)]);
   seen(
     "HA key",
-    cat.values.filter((v) => v.ha).map((v) => `${v.source === "motor" || RIDE_SOURCES.includes(v.source) ? "motor" : "bms"}:${v.ha?.key}`),
+    cat.values
+      .filter((v) => v.ha)
+      .map(
+        (v) => `${v.source === "motor" || RIDE_SOURCES.includes(v.source) ? "motor" : "bms"}:${v.ha?.key}`,
+      ),
   );
   seen("history column", [
     ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),

@@ -9,7 +9,15 @@
  * Where the value lives in a reading: `bms.<field>`, `bms.stats.<field>`, the bridge's battery
  * estimates `bms.battery.<field>` or a CAN motor node's `values.<field>`.
  */
-export type ValueSource = "bms" | "bmsStats" | "battery" | "motor" | "ride" | "rideStats" | "refloat" | "batteryCut";
+export type ValueSource =
+  | "bms"
+  | "bmsStats"
+  | "battery"
+  | "motor"
+  | "ride"
+  | "rideStats"
+  | "refloat"
+  | "batteryCut";
 
 export type Platform = "sensor" | "binary_sensor";
 export type StateClass = "measurement" | "total" | "total_increasing";
