@@ -30,6 +30,11 @@ interface Rig {
 async function rig(sim: SimulatorOptions, node: Partial<CanNodeSpec> = {}): Promise<Rig> {
   const s = await startSimulator({ port: 0, seed: 7, canIds: [84], ...sim });
   cleanups.push(() => s.close());
+  return connect(s, node);
+}
+
+/** A new connection to the same simulator, as the poller makes on reconnect (a new DeviceReader). */
+async function connect(s: Simulator, node: Partial<CanNodeSpec> = {}): Promise<Rig> {
   const session = new Session(
     await tcpTransport({ host: s.host, port: s.port })(new AbortController().signal),
   );
@@ -152,6 +157,16 @@ describe("a motor node's ride telemetry", () => {
     await node(r);
     expect(asked(r.sim, "COMM_CUSTOM_APP_DATA")).toBe(2);
     expect(r.errors).toEqual([]);
+  });
+
+  test("a reconnect starts over: the package is looked for again at once", async () => {
+    const r = await rig({ balancePackage: null });
+    await node(r);
+    await node(r);
+    expect(asked(r.sim, "COMM_CUSTOM_APP_DATA")).toBe(1);
+    const again = await connect(r.sim);
+    await node(again);
+    expect(asked(r.sim, "COMM_CUSTOM_APP_DATA")).toBe(2);
   });
 
   test("a command a live node ignores is reported once and backed off; the rest is read", async () => {
