@@ -171,7 +171,10 @@ export class Metrics {
       labels: def.metric.labels ?? NO_LABELS,
     }));
     this.g = statusGauges(this.registry);
-    const nodeValues = [valuesWith(cat, "motor", "metric"), ...RIDE_SOURCES.map((s) => valuesWith(cat, s, "metric"))];
+    const nodeValues = [
+      valuesWith(cat, "motor", "metric"),
+      ...RIDE_SOURCES.map((s) => valuesWith(cat, s, "metric")),
+    ];
     this.motor = nodeValues.flat().map((def) => ({
       def,
       gauge: register(def.metric, ["device", "can_id", ...Object.keys(def.metric.labels ?? {})]),

@@ -5,27 +5,17 @@
  * listed are ever forwarded to.
  */
 import { toBmsReading } from "../model/bmsReading.js";
-import type {
-  BmsReading,
-  BmsValues,
-  CanNodeReading,
-  DeviceInfo,
-  MotorValues,
-  Reading,
-} from "../model/reading.js";
+import type { BmsReading, BmsValues, CanNodeReading, DeviceInfo, Reading } from "../model/reading.js";
 import {
   CommandId,
-  ProtocolError,
   bmsGetValues,
   decodeBmsValues,
   decodeFwVersion,
   decodePingCan,
-  decodeValues,
   deviceInfoFromFwVersion,
   encodeFrame,
   type FwVersion,
   fwVersion,
-  getValues,
   pingCan,
 } from "../protocol/index.js";
 import { MotorNodeReader } from "./rideReader.js";
