@@ -1,6 +1,7 @@
 /**
  * Pure: a motor node's ride telemetry as the bridge publishes it. The balance package's
- * GET_ALLDATA becomes a RefloatReading (rider units, each pad's state), and the setup
+ * REALTIME_DATA (Refloat ≥ 1.3) or GET_ALLDATA becomes a RefloatReading (rider units, each
+ * pad's state), and the setup
  * values plus the package's data become the RideReading a dashboard shows (km/h or mph, km,
  * Wh/km). Nothing here talks to a device.
  */
@@ -10,6 +11,7 @@ import type {
   BalancePackageInfo,
   BalanceRunState,
   ImuValues,
+  RefloatRealtimeValues,
   SetupValues,
 } from "./ride.js";
 import type { RefloatReading, RideReading, RideState } from "./reading.js";
@@ -65,6 +67,71 @@ export function toRefloatReading(pkg: string, d: BalanceAllData | BalanceAllData
     ...(d.chargingVoltage !== undefined ? { chargingVoltage: d.chargingVoltage } : {}),
     ...(d.chargingCurrent !== undefined ? { chargingCurrent: d.chargingCurrent } : {}),
     charging: d.state === "charging",
+  };
+}
+
+/** Refloat ≥ 1.3 can say what REALTIME_DATA carries; older packages only GET_ALLDATA. */
+export function hasRealtimeData(info: BalancePackageInfo): boolean {
+  return info.infoVersion === 2 && (info.major > 1 || (info.major === 1 && info.minor >= 3));
+}
+
+/** The REALTIME_DATA fields read (Refloat ≥ 1.3): each footpad exactly, the charging flag. */
+export const REALTIME_FIELDS: readonly (keyof RefloatRealtimeValues)[] = [
+  "stateFlags",
+  "speedKmh",
+  "current",
+  "batteryVoltage",
+  "batteryCurrent",
+  "batterySoc",
+  "pitch",
+  "roll",
+  "adcLeftV",
+  "adcRightV",
+  "odometerM",
+  "distanceAbsM",
+  "chargingVoltage",
+  "chargingCurrent",
+];
+
+/** A REALTIME_DATA reply as published: Refloat's own state and footpad bits, no guessing. */
+export function refloatFromRealtime(pkg: string, v: RefloatRealtimeValues): RefloatReading {
+  const f = v.stateFlags;
+  const rideState: RideState = !f
+    ? "idle"
+    : f.fatalError
+      ? "fault"
+      : f.charging
+        ? "charging"
+        : f.state === "running"
+          ? "riding"
+          : f.state === "ready"
+            ? "idle"
+            : f.state;
+  const opt = <K extends string, T>(k: K, x: T | undefined) => (x === undefined ? {} : { [k]: x });
+  return {
+    package: pkg,
+    rideState,
+    ...(f
+      ? {
+          footpad: f.footpad === "both" ? "both" : f.footpad === "none" ? "none" : "one",
+          footpadLeft: f.footpad === "left" || f.footpad === "both",
+          footpadRight: f.footpad === "right" || f.footpad === "both",
+          charging: f.charging,
+        }
+      : {}),
+    ...opt("adcLeftV", v.adcLeftV === undefined ? undefined : round(v.adcLeftV, 2)),
+    ...opt("adcRightV", v.adcRightV === undefined ? undefined : round(v.adcRightV, 2)),
+    ...opt("pitch", v.pitch),
+    ...opt("roll", v.roll),
+    ...opt("speedMps", v.speedKmh === undefined ? undefined : v.speedKmh / 3.6),
+    ...opt("batteryVoltage", v.batteryVoltage),
+    ...opt("batteryCurrent", v.batteryCurrent),
+    ...opt("motorCurrent", v.current),
+    ...opt("batteryPercent", v.batterySoc === undefined ? undefined : round(v.batterySoc * 100, 1)),
+    ...opt("odometerM", v.odometerM),
+    ...opt("distanceAbsM", v.distanceAbsM),
+    ...opt("chargingVoltage", v.chargingVoltage),
+    ...opt("chargingCurrent", v.chargingCurrent),
   };
 }
 

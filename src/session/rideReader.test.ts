@@ -96,6 +96,33 @@ describe("a motor node's ride telemetry", () => {
     expect(asked(r.sim, "COMM_GET_IMU_DATA")).toBe(0);
   });
 
+  test("Refloat 1.3: REALTIME_DATA each poll (exact pads), GET_ALLDATA never", async () => {
+    const r = await rig({ scenario: "riding", balancePackage: { name: "Refloat", version: "1.3.0" } });
+    const packageCommands: number[] = [];
+    r.sim.device.defineBehavior({
+      onRequest: (p) => {
+        if (p[0] === CommandId.ForwardCan && p[2] === CommandId.CustomAppData)
+          packageCommands.push(p[4] ?? -1);
+        return { handled: false };
+      },
+    });
+    for (let i = 0; i < 2; i++) await node(r);
+    const n = await node(r);
+    expect(n.refloat).toMatchObject({
+      package: "Refloat 1.3.0",
+      rideState: "riding",
+      footpad: "both",
+      footpadLeft: true,
+      footpadRight: true,
+      charging: false,
+    });
+    expect(n.refloat?.batteryPercent).toBeGreaterThan(0);
+    expect(n.ride?.state).toBe("riding");
+    // INFO (0) once, then REALTIME_DATA (33) at every poll; GET_ALLDATA (10) never.
+    expect(packageCommands).toEqual([0, 33, 33, 33]);
+    expect(r.errors).toEqual([]);
+  });
+
   test("every group, mph: IMU and battery cut-off too, the cut-off read once per connection", async () => {
     const r = await rig(
       { scenario: "riding" },

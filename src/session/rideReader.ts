@@ -8,7 +8,14 @@
  */
 import type { CanNodeReading, CanReadGroup, DeviceInfo, RefloatReading } from "../model/reading.js";
 import type { BatteryCut } from "../model/ride.js";
-import { deriveRide, packageName, toRefloatReading } from "../model/rideReading.js";
+import {
+  deriveRide,
+  hasRealtimeData,
+  packageName,
+  REALTIME_FIELDS,
+  refloatFromRealtime,
+  toRefloatReading,
+} from "../model/rideReading.js";
 import {
   ALL_STATS_MASK,
   BATTERY_CUT_SINCE_FW,
@@ -19,6 +26,7 @@ import {
   decodeBalanceInfo,
   decodeBatteryCut,
   decodeImuData,
+  decodeRefloatRealtime,
   decodeStats,
   decodeValues,
   decodeValuesSetup,
@@ -29,6 +37,8 @@ import {
   getValuesSetup,
   IMU_SINCE_FW,
   ProtocolError,
+  realtimeMasks,
+  refloatRealtime,
   SETUP_SINCE_FW,
   STATS_SINCE_FW,
 } from "../protocol/index.js";
@@ -43,6 +53,8 @@ export const RETRY_UNANSWERED_MS = 600_000;
 export const PACKAGES_SINCE_FW = 600;
 /** GET_IMU_DATA fields read: roll, pitch, yaw, acceleration and gyro x/y/z (bits 0–8). */
 export const IMU_READ_MASK = 0x1ff;
+/** REALTIME_DATA masks of the fields read, as Refloat's float16 (control flags 0). */
+const REALTIME_MASKS = realtimeMasks(REALTIME_FIELDS);
 /** GET_ALLDATA mode: every field, the charger's included (a package answers its highest). */
 const ALLDATA_MODE = 4;
 
@@ -75,8 +87,8 @@ type Parts = {
 export class MotorNodeReader {
   /** Group → time (ms) before which it is not asked again. */
   private readonly silentUntil = new Map<CanReadGroup, number>();
-  /** The package's name once INFO answered; undefined = not (yet) found. */
-  private pkg: string | undefined;
+  /** The package once INFO answered (its name, whether it has REALTIME_DATA); undefined = not found yet. */
+  private pkg: { readonly name: string; readonly realtime: boolean } | undefined;
   /** Cut-off voltages are configuration: read once per connection. */
   private batteryCut: BatteryCut | undefined;
 
@@ -158,15 +170,23 @@ export class MotorNodeReader {
     }
   }
 
-  /** INFO once (it names the package), then GET_ALLDATA each poll. */
+  /** INFO once (it names the package), then REALTIME_DATA (Refloat ≥ 1.3) or GET_ALLDATA each poll. */
   private async readPackage(
     ask: (request: Uint8Array, expect: CommandId) => Promise<Uint8Array>,
   ): Promise<RefloatReading> {
-    this.pkg ??= packageName(
-      decodeBalanceInfo(await ask(balanceInfo.encodeRequest({ version: 2 }), CommandId.CustomAppData)),
-    );
+    if (!this.pkg) {
+      const info = decodeBalanceInfo(
+        await ask(balanceInfo.encodeRequest({ version: 2 }), CommandId.CustomAppData),
+      );
+      this.pkg = { name: packageName(info), realtime: hasRealtimeData(info) };
+    }
+    if (this.pkg.realtime) {
+      const request = refloatRealtime.encodeRequest({ controlFlags: 0, ...REALTIME_MASKS });
+      const reply = decodeRefloatRealtime(await ask(request, CommandId.CustomAppData));
+      return refloatFromRealtime(this.pkg.name, reply.values);
+    }
     const reply = await ask(balanceAllData.encodeRequest(ALLDATA_MODE), CommandId.CustomAppData);
-    return toRefloatReading(this.pkg, decodeBalanceAllData(reply));
+    return toRefloatReading(this.pkg.name, decodeBalanceAllData(reply));
   }
 
   /**

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { checkNumericStates, entityConfigs, validateDiscovery } from "../../test/helpers/haRules.js";
 import type { CanNodeSpec } from "../session/types.js";
 import type { Reading } from "../model/reading.js";
-import { deriveRide, toRefloatReading } from "../model/rideReading.js";
+import { deriveRide, refloatFromRealtime, toRefloatReading } from "../model/rideReading.js";
 import { discoveryMessages } from "../mqtt/homeassistant/discovery.js";
 import { EMPTY_PRESENCE, haDevices, updatePresence } from "../mqtt/homeassistant/devices.js";
 import { canStateDocs } from "../mqtt/state.js";
@@ -117,6 +117,31 @@ describe("derived ride values", () => {
     ).toBe(20);
     expect(deriveRide({ setup: { tripDistanceAbsM: 99, wattHoursTotal: 1 } })?.whPerKm).toBeNull();
     expect(deriveRide({})).toBeUndefined();
+  });
+
+  test("REALTIME_DATA's state flags name each pad and the state exactly", () => {
+    const flags = {
+      mode: "normal",
+      state: "ready",
+      footpad: "left",
+      charging: false,
+      fatalError: false,
+      darkride: false,
+      wheelslip: false,
+      sat: 0,
+      stopCondition: 4,
+      beepReason: 0,
+    } as const;
+    expect(refloatFromRealtime("Refloat 1.3.0", { stateFlags: flags, batterySoc: 0.5 })).toMatchObject({
+      rideState: "idle",
+      footpad: "one",
+      footpadLeft: true,
+      footpadRight: false,
+      batteryPercent: 50,
+    });
+    expect(refloatFromRealtime("r", { stateFlags: { ...flags, charging: true } }).rideState).toBe("charging");
+    expect(refloatFromRealtime("r", { stateFlags: { ...flags, state: "running" } }).rideState).toBe("riding");
+    expect(refloatFromRealtime("r", { stateFlags: { ...flags, fatalError: true } }).rideState).toBe("fault");
   });
 
   test("one pressed footpad is the one whose sensor reads higher", () => {
