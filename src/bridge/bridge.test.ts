@@ -4,6 +4,7 @@ import { validateConfig } from "../config/load.js";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import type { BmsReading } from "../model/reading.js";
 import { Bridge, sensorHealthOf } from "./bridge.js";
+import { scratchDataDir } from "../../test/helpers/dataDir.js";
 
 let bridge: Bridge | undefined;
 afterEach(async () => {
@@ -19,6 +20,7 @@ test("pollers start spread over their interval, so their polls never all fall in
   }));
   const config = validateConfig(
     {
+      data_dir: scratchDataDir(),
       mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: 0 } },
       web: { enabled: false },
       history: { enabled: false },
@@ -35,6 +37,7 @@ test("pollers start spread over their interval, so their polls never all fall in
 test("devices[].bms config: sensor numbers as keys, ignore and name, stuck and stale times", () => {
   const config = validateConfig(
     {
+      data_dir: scratchDataDir(),
       devices: [
         {
           id: "pack",
@@ -67,6 +70,7 @@ test("devices[].bms config: sensor numbers as keys, ignore and name, stuck and s
   expect(() =>
     validateConfig(
       {
+        data_dir: scratchDataDir(),
         devices: [
           {
             id: "p",

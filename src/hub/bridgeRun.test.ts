@@ -5,6 +5,7 @@ import { validateConfig } from "../config/load.js";
 import type { Reading } from "../model/reading.js";
 import { type HubRegistration, registerWithHub, SimDevice } from "../sim/index.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
+import { scratchDataDir } from "../../test/helpers/dataDir.js";
 
 const PW = "run-hub-pw";
 let bridge: Bridge | undefined;
@@ -20,6 +21,7 @@ afterEach(async () => {
 test("a device registered with the bridge's own hub is polled in-process", async () => {
   const config = validateConfig(
     {
+      data_dir: scratchDataDir(),
       mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: 0 }, url: "mqtt://127.0.0.1:1" },
       web: { enabled: true, host: "127.0.0.1", port: 0 },
       history: { enabled: false },

@@ -15,6 +15,7 @@ import type { Transport } from "../../src/transport/transport.js";
 import { launchChromium } from "../helpers/browser.js";
 import { CHROMIUM, describeWithBinary } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const PW = "panel-hub-S3CRET";
 
@@ -28,6 +29,7 @@ describeWithBinary(CHROMIUM, "dashboard hub panel in chromium", () => {
   beforeAll(async () => {
     const config = validateConfig(
       {
+        data_dir: scratchDataDir(),
         mqtt: { embedded: { enabled: true, host: "127.0.0.1", port: 0 } },
         web: { enabled: true, host: "127.0.0.1", port: 0 },
         history: { enabled: false },

@@ -15,6 +15,7 @@ import type { AlertSink } from "../../src/alerts/alertSink.js";
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
 import { MOSQUITTO, describeWithBinary } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const ALERTS = "vesc2mqtt/pack/alerts";
 
@@ -47,6 +48,7 @@ describeWithBinary(MOSQUITTO, "bridge sinks and alerts against a real Mosquitto"
     });
     const config = validateConfig(
       {
+        data_dir: scratchDataDir(),
         mqtt: { url: broker.url, client_id: "bridge-alerts" },
         web: { enabled: false },
         history: { enabled: false },

@@ -13,6 +13,7 @@ import { validateConfig } from "../../src/config/load.js";
 import { Bridge } from "../../src/bridge/bridge.js";
 import { SIM_SECRETS, type Simulator, startSimulator } from "../../src/sim/index.js";
 import type { Reading } from "../../src/model/reading.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const DEVICE_TOPIC = "homeassistant/device/vesc2mqtt_pack/config";
 const MOTOR_TOPIC = "homeassistant/device/vesc2mqtt_pack_can84/config";
@@ -44,6 +45,7 @@ describeWithBinary(MOSQUITTO, "bridge against a real Mosquitto and the simulator
     simPort = sim.port;
     const config = validateConfig(
       {
+        data_dir: scratchDataDir(),
         mqtt: { url: broker.url, client_id: "bridge-under-test" },
         devices: [
           {

@@ -10,6 +10,7 @@ import { type Simulator, startSimulator } from "../../src/sim/index.js";
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
 import { describeWithBinary, MOSQUITTO } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const CLOCK = Date.parse("2025-06-01T12:00:00Z");
 
@@ -26,6 +27,7 @@ describeWithBinary(MOSQUITTO, "publish_on_change with a heartbeat", () => {
     sim = await startSimulator({ host: "127.0.0.1", port: 0, cells: 4, seed: 2, clock: () => CLOCK });
     const config = validateConfig(
       {
+        data_dir: scratchDataDir(),
         mqtt: { url: broker.url, client_id: "onchange-bridge", publish_on_change: true, heartbeat_s: 1 },
         devices: [
           { id: "frozen", connection: { type: "tcp", host: "127.0.0.1", port: sim.port }, interval_s: 0.1 },

@@ -16,6 +16,7 @@ import { fw605BmsFrames, framePayload } from "../helpers/fw605Sequence.js";
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
 import { MOSQUITTO, describeWithBinary } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const SIMULATED_S = 180;
 
@@ -39,6 +40,7 @@ describeWithBinary(MOSQUITTO, "the real Express 6.05 replayed through the bridge
     sim = await startSimulator({ port: 0, replay: perSecond, seed: 1 });
     const config = validateConfig(
       {
+        data_dir: scratchDataDir(),
         mqtt: { url: broker.url, client_id: "bridge-replay" },
         web: { enabled: false },
         history: { enabled: false },

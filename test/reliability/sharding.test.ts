@@ -12,6 +12,7 @@ import { type SimulatorFleet, startSimulatorFleet } from "../../src/sim/index.js
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
 import { describeWithBinary, MOSQUITTO } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
+import { scratchDataDir } from "../helpers/dataDir.js";
 
 const N = 24;
 const SHARDS = 2;
@@ -38,6 +39,7 @@ describeWithBinary(MOSQUITTO, "two bridges sharding one fleet through one broker
         }));
       const config = validateConfig(
         {
+          data_dir: scratchDataDir(),
           mqtt: { url: broker.url, client_id: `vesc2mqtt-shard-${shard}`, base_topic: `vesc2mqtt-${shard}` },
           web: { enabled: false },
           history: { enabled: false },
