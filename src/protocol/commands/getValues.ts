@@ -12,26 +12,20 @@ import { type CommandCodec, expectCommand } from "../codec.js";
 import { CommandId } from "../commandId.js";
 import { ProtocolError } from "../errors.js";
 import { faultCodeName } from "../faultCode.js";
+import { f16, f32, type FieldKind, I32, U8, readField, sizeOf, writeField } from "./fieldKind.js";
 
 type Field = keyof Omit<MotorValues, "faultName">;
-type Kind = { readonly type: "f16" | "f32"; readonly scale: number } | { readonly type: "i32" | "u8" };
 
 /** One mask bit: the fields it carries (bit 18 carries three MOS temperatures). */
 interface BitLayout {
   readonly bit: number;
   readonly fields: readonly Field[];
-  readonly kind: Kind;
+  readonly kind: FieldKind;
   /** Bytes this bit occupies on the wire. */
   readonly size: number;
 }
 
-const f16 = (scale: number): Kind => ({ type: "f16", scale });
-const f32 = (scale: number): Kind => ({ type: "f32", scale });
-const I32: Kind = { type: "i32" };
-const U8: Kind = { type: "u8" };
-const sizeOf = (k: Kind): number => (k.type === "f16" ? 2 : k.type === "u8" ? 1 : 4);
-
-const layout = (bit: number, fields: Field[], kind: Kind): BitLayout => ({
+const layout = (bit: number, fields: Field[], kind: FieldKind): BitLayout => ({
   bit,
   fields,
   kind,
@@ -66,36 +60,6 @@ export const VALUES_LAYOUT: readonly BitLayout[] = [
 export const ALL_VALUES_MASK = 0xffffffff;
 /** Fields older firmware may leave out of a reply: they were added in bit order, so the missing ones are a suffix. */
 const FIRST_OPTIONAL_BIT = 16;
-
-function readField(r: ByteReader, kind: Kind, what: string): number {
-  switch (kind.type) {
-    case "f16":
-      return r.float16(kind.scale, what);
-    case "f32":
-      return r.float32(kind.scale, what);
-    case "i32":
-      return r.int32(what);
-    case "u8":
-      return r.uint8(what);
-  }
-}
-
-function writeField(w: ByteWriter, kind: Kind, value: number): void {
-  switch (kind.type) {
-    case "f16":
-      w.float16(value, kind.scale);
-      return;
-    case "f32":
-      w.float32(value, kind.scale);
-      return;
-    case "i32":
-      w.int32(Math.trunc(value));
-      return;
-    case "u8":
-      w.uint8(value);
-      return;
-  }
-}
 
 function decodeFields(r: ByteReader, mask: number): MotorValues {
   const out: Partial<Record<Field, number>> = {};

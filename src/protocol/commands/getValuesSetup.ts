@@ -11,24 +11,19 @@ import { type CommandCodec, expectCommand } from "../codec.js";
 import { CommandId } from "../commandId.js";
 import { ProtocolError } from "../errors.js";
 import { faultCodeName } from "../faultCode.js";
+import { f16, f32, type FieldKind, U32, U8, readField, sizeOf, writeField } from "./fieldKind.js";
 
 type Field = keyof Omit<SetupValues, "faultName">;
-type Kind = { readonly type: "f16" | "f32"; readonly scale: number } | { readonly type: "u32" | "u8" };
 
 export interface SetupBitLayout {
   readonly bit: number;
   readonly field: Field;
-  readonly kind: Kind;
+  readonly kind: FieldKind;
   /** Bytes on the wire. */
   readonly size: number;
 }
 
-const f16 = (scale: number): Kind => ({ type: "f16", scale });
-const f32 = (scale: number): Kind => ({ type: "f32", scale });
-const U32: Kind = { type: "u32" };
-const U8: Kind = { type: "u8" };
-const sizeOf = (k: Kind): number => (k.type === "f16" ? 2 : k.type === "u8" ? 1 : 4);
-const layout = (bit: number, field: Field, kind: Kind): SetupBitLayout => ({
+const layout = (bit: number, field: Field, kind: FieldKind): SetupBitLayout => ({
   bit,
   field,
   kind,
@@ -67,36 +62,6 @@ export const ALL_SETUP_MASK = 0xffffffff;
 export const SETUP_SINCE_FW = 348;
 /** The fwNumber (major·100 + minor) that added each optional bit. */
 export const SETUP_BIT_SINCE_FW: Readonly<Record<number, number>> = { 20: 502, 21: 503 };
-
-function readField(r: ByteReader, kind: Kind, what: string): number {
-  switch (kind.type) {
-    case "f16":
-      return r.float16(kind.scale, what);
-    case "f32":
-      return r.float32(kind.scale, what);
-    case "u32":
-      return r.uint32(what);
-    case "u8":
-      return r.uint8(what);
-  }
-}
-
-function writeField(w: ByteWriter, kind: Kind, value: number): void {
-  switch (kind.type) {
-    case "f16":
-      w.float16(value, kind.scale);
-      return;
-    case "f32":
-      w.float32(value, kind.scale);
-      return;
-    case "u32":
-      w.uint32(Math.trunc(value));
-      return;
-    case "u8":
-      w.uint8(value);
-      return;
-  }
-}
 
 function decodeFields(r: ByteReader, mask: number): SetupValues {
   const out: SetupValues = {};
