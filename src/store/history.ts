@@ -11,6 +11,7 @@ import type { Alert } from "../model/bus.js";
 import type { Reading } from "../model/reading.js";
 import { BucketAverager, type Point } from "./buckets.js";
 import { MinuteRollup } from "./rollup.js";
+import { type CellDriftQuery, CellDriftReader, type CellDriftSeries, noDrift } from "./historyDrift.js";
 import { COLUMNS, prepareSchema, SCHEMA_VERSION, type SchemaChanges, SchemaTooNew } from "./historySchema.js";
 import {
   csvColumns,
@@ -116,6 +117,7 @@ function translate(path: string, e: unknown): HistoryError {
 export class HistoryStore {
   private readonly deviceKeys = new Map<string, number>();
   private readonly rollup: MinuteRollup;
+  private drift: CellDriftReader | undefined;
   private readonly stmts: {
     insert: Database.Statement;
     device: Database.Statement;
@@ -230,6 +232,7 @@ export class HistoryStore {
             const key = this.key(r.deviceId, true) as number;
             const row = encodeReading(r);
             this.stmts.insert.run(key, ...row);
+            this.drift?.written(key, row[0] as number);
             const layout = { cells: r.bms?.cells.length ?? 0, temps: r.bms?.temperatures.length ?? 0 };
             const v = new Float64Array(vectorLength(layout));
             decodeToVector(row, layout, v);
@@ -294,6 +297,7 @@ export class HistoryStore {
         // Minute averages are 1/12 of the rows or fewer: this device's go with its last step.
         budget -= n + (edge === undefined ? this.guard(() => this.rollup.prune(cutoff, [k])) : 0);
         counts.readings += n;
+        if (n > 0) this.drift?.forget(k);
         if (budget <= 0) {
           yield { ...counts };
           budget = maxRows;
@@ -450,6 +454,16 @@ export class HistoryStore {
         cells,
         balancing,
       };
+    });
+  }
+
+  /** Each cell's deviation from the pack mean at rest per hour or day (historyDrift.ts); bounded work. */
+  cellDrift(q: CellDriftQuery & { readonly deviceId: string }): CellDriftSeries {
+    return this.guard(() => {
+      const key = this.key(q.deviceId, false);
+      if (key === undefined) return noDrift(q);
+      this.drift ??= new CellDriftReader(this.db);
+      return this.drift.query(key, q);
     });
   }
 
