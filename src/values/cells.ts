@@ -1,14 +1,15 @@
 /**
  * Per-cell and per-sensor families (one entry, indexed by the 1-based cell or sensor number,
- * as on the pack and in VESC Tool) and the cell statistics the bridge derives per reading.
+ * as on the pack and in VESC Tool), the cell statistics the bridge derives per reading and
+ * the summaries over the per-cell arrays.
  */
 import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
 import { C, V } from "./presets.js";
 import type { IndexedValueDef, ValueDef } from "./types.js";
+import { STUCK_SENSORS_JINJA } from "./verdicts.js";
 
-/** Per temperature entity: whether the bridge considers the sensor stuck (src/model/sensorHealth.ts). */
-const stuckAttributes = (n: number) =>
-  `{{ {'stuck': ${n} in ((value_json.bms | default({})).stuck | default({})).temperatures | default([])} | tojson }}`;
+/** Per temperature entity: whether the bridge considers the sensor stuck (src/values/verdicts.ts). */
+const stuckAttributes = (n: number) => `{{ {'stuck': ${n} in ${STUCK_SENSORS_JINJA}} | tojson }}`;
 
 export const CELL_FAMILIES: readonly IndexedValueDef[] = [
   {
@@ -119,5 +120,22 @@ export const CELL_STATS: readonly ValueDef[] = [
     field: "cellMaxNumber",
     label: "Highest cell",
     ha: { key: "cell_max_number", icon: "mdi:numeric" },
+  },
+];
+
+/** Over the per-cell arrays: HA entities once the BMS reports cells; the template computes them. */
+export const CELL_SUMMARY: readonly ValueDef[] = [
+  {
+    id: "anyCellBalancing",
+    source: "cellSummary",
+    field: "balancing",
+    label: "Balancing",
+    ha: {
+      key: "balancing",
+      platform: "binary_sensor",
+      template: "{{ 'ON' if true in (value_json.bms.balancing | default([])) else 'OFF' }}",
+      diagnostic: true,
+      icon: "mdi:scale-balance",
+    },
   },
 ];

@@ -1,14 +1,15 @@
 /**
  * The value catalogue: every value the bridge publishes, described once (src/values/types.ts),
  * and the helpers its consumers derive their tables with. A group of values (BMS, cell
- * statistics, motor, later ride or battery-estimate values) is one file of entries listed in
- * GROUPS; docs/architecture.md "How to add a value" walks through it.
+ * statistics, battery estimates, the bridge's verdicts, motor, ride) is one file of entries
+ * listed in GROUPS; docs/architecture.md "How to add a value" walks through it.
  */
 import { BATTERY_FAMILIES, BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
-import { CELL_FAMILIES, CELL_STATS } from "./cells.js";
+import { CELL_FAMILIES, CELL_STATS, CELL_SUMMARY } from "./cells.js";
 import { MOTOR_VALUES } from "./motor.js";
 import { RIDE_SOURCES, RIDE_VALUES } from "./ride.js";
+import { BMS_VERDICTS } from "./verdicts.js";
 import type { IndexedValueDef, ValueDef, ValueSource } from "./types.js";
 
 export type * from "./types.js";
@@ -24,7 +25,9 @@ export interface Catalogue {
 const GROUPS: readonly (readonly ValueDef[])[] = [
   BMS_VALUES,
   CELL_STATS,
+  CELL_SUMMARY,
   BATTERY_VALUES,
+  BMS_VERDICTS,
   MOTOR_VALUES,
   RIDE_VALUES,
 ];
@@ -92,7 +95,9 @@ export const SOURCES: Readonly<
 > = {
   bms: { within: [], jinja: "value_json.bms" },
   bmsStats: { within: ["stats"], jinja: "value_json.bms.stats" },
+  cellSummary: { within: [], jinja: "value_json.bms" },
   battery: { within: ["battery"], jinja: "value_json.bms.battery" },
+  bmsHealth: { within: [], jinja: "value_json.bms" },
   // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
   motor: { within: [], jinja: "value_json['values']" },
   // Ride sources: the path inside the CAN motor node itself (src/values/ride.ts).

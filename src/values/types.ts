@@ -4,15 +4,21 @@
  * consumer ignores values without its section. Modelled on zwave-js's CC value
  * definitions (static properties plus dynamic, per-index ones, each with its metadata).
  */
+import type { BmsReading } from "../model/reading.js";
 
 /**
  * Where the value lives in a reading: `bms.<field>`, `bms.stats.<field>`, the bridge's battery
- * estimates `bms.battery.<field>` or a CAN motor node's `values.<field>`.
+ * estimates `bms.battery.<field>` or a CAN motor node's `values.<field>`. `cellSummary`: a
+ * value over a whole per-cell array (`bms.<field>`, e.g. any cell balancing), there once the
+ * BMS reports cells; `bmsHealth`: the bridge's verdict on the BMS data (`bms.stale`,
+ * `bms.stuck`, src/model/sensorHealth.ts).
  */
 export type ValueSource =
   | "bms"
   | "bmsStats"
+  | "cellSummary"
   | "battery"
+  | "bmsHealth"
   | "motor"
   | "ride"
   | "rideStats"
@@ -51,6 +57,11 @@ export interface HaSpec extends HaMetadata {
   readonly template?: string;
   /** BMS values only (motor values exist once sent); default "always". */
   readonly presence?: Presence;
+  /**
+   * Not offline while the BMS data is frozen (the BMS availability topic): for the verdicts
+   * that say the data is frozen or a sensor stuck, which must stay readable then.
+   */
+  readonly staysAvailable?: boolean;
 }
 
 export interface MetricSpec {
@@ -61,6 +72,16 @@ export interface MetricSpec {
    * of a family's gauge, e.g. the IC temperature as `vesc_temperature_celsius{sensor="ic"}`.
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * A value that is a list of 1-based numbers (stuck sensors) exposed as one 0/1 series per
+   * number `among` returns (fitted sensors), labelled `label`: 1 while the value lists it.
+   * Series of numbers `among` no longer returns are removed.
+   */
+  readonly perIndex?: {
+    readonly label: string;
+    readonly among: (part: BmsReading) => readonly number[] | undefined;
+    readonly listed: (part: BmsReading) => readonly number[] | undefined;
+  };
 }
 
 /** A stored history column: an SQLite INTEGER holding round(value × scale). */

@@ -1,7 +1,7 @@
 /**
  * BMS entities (COMM_BMS_GET_VALUES) from the value catalogue (src/values/): scalars, cell
- * stats, per-cell voltages and balancing, fitted NTC temperatures, plus the bridge's verdicts;
- * presence rules as described in entities.ts.
+ * stats and summaries, per-cell voltages and balancing, fitted NTC temperatures, plus the
+ * bridge's verdicts (src/values/verdicts.ts); presence rules as described in entities.ts.
  */
 import type { BmsReading } from "../../model/reading.js";
 import { fittedTemperature } from "../../model/sensorHealth.js";
@@ -44,9 +44,9 @@ function presenceRules(cat: Catalogue): readonly PresenceRule[] {
   return rules;
 }
 
-/** A catalogue value as an HA entity on the state topic, following the BMS availability. */
+/** A catalogue value as an HA entity on the state topic, following the BMS availability unless it stays available. */
 function scalarEntity(v: HaValue): EntityDef {
-  const { key, platform, template: own, presence: _presence, ...metadata } = v.ha;
+  const { key, platform, template: own, presence: _presence, staysAvailable, ...metadata } = v.ha;
   return {
     key,
     name: v.label,
@@ -54,7 +54,7 @@ function scalarEntity(v: HaValue): EntityDef {
     platform: platform ?? "sensor",
     source: "state",
     template: own ?? defaultTemplate(v),
-    bmsAvailability: true,
+    ...(staysAvailable ? {} : { bmsAvailability: true }),
   };
 }
 
@@ -77,31 +77,6 @@ function familyEntity(f: IndexedValueDef, n: number, name: string): EntityDef {
 
 const family = (cat: Catalogue, field: IndexedValueDef["field"]) =>
   cat.families.find((f) => f.field === field && f.ha !== undefined);
-
-/** The bridge's verdict on the BMS data (src/model/sensorHealth.ts): diagnostics that stay available. */
-function bmsHealthEntities(): EntityDef[] {
-  return [
-    {
-      key: "bms_stale",
-      platform: "binary_sensor",
-      name: "BMS data stale",
-      deviceClass: "problem",
-      source: "state",
-      template: "{{ 'ON' if (value_json.bms | default({})).stale | default(false) else 'OFF' }}",
-      diagnostic: true,
-    },
-    {
-      key: "stuck_sensors",
-      platform: "sensor",
-      name: "Stuck sensors",
-      source: "state",
-      template:
-        "{% set s = ((value_json.bms | default({})).stuck | default({})).temperatures | default([]) %}{{ ('temperature ' ~ (s | join(', '))) if s else 'none' }}",
-      diagnostic: true,
-      icon: "mdi:thermometer-alert",
-    },
-  ];
-}
 
 /** Which BMS entities exist: computed per reading, merged with the previous one (see header). */
 export interface BmsPresence {
@@ -190,18 +165,7 @@ export function bmsEntities(
     for (const s of valuesWith(cat, "bmsStats", "ha")) out.push(scalarEntity(s));
   }
   if (p.battery === true) for (const s of valuesWith(cat, "battery", "ha")) out.push(scalarEntity(s));
-  if (p.cells > 0) {
-    out.push({
-      key: "balancing",
-      platform: "binary_sensor",
-      name: "Balancing",
-      source: "state",
-      template: "{{ 'ON' if true in (value_json.bms.balancing | default([])) else 'OFF' }}",
-      diagnostic: true,
-      icon: "mdi:scale-balance",
-      bmsAvailability: true,
-    });
-  }
+  if (p.cells > 0) for (const s of valuesWith(cat, "cellSummary", "ha")) out.push(scalarEntity(s));
   const cells = family(cat, "cells");
   const balancing = family(cat, "balancing");
   const temperatures = family(cat, "temperatures");
@@ -219,6 +183,7 @@ export function bmsEntities(
       const f = family(cat, field);
       if (f) for (let n = 1; n <= p.cells; n++) out.push(familyEntity(f, n, f.label(n)));
     }
-  out.push(...bmsHealthEntities());
+  // The bridge's verdicts: every BMS has them, whatever it reported.
+  for (const s of valuesWith(cat, "bmsHealth", "ha")) out.push(scalarEntity(s));
   return out;
 }

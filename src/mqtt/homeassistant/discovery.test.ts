@@ -10,6 +10,7 @@ import {
 } from "../../../test/helpers/haRules.js";
 import { syntheticReading } from "../../../test/helpers/readings.js";
 import type { Reading } from "../../model/reading.js";
+import { CATALOGUE } from "../../values/index.js";
 import { canStateDocs, changeKey, deviceStateDoc } from "../state.js";
 import { canStateTopic, deviceStateTopic } from "../topics.js";
 import {
@@ -174,9 +175,12 @@ describe("discovery payloads", () => {
   test("availability: bridge + device with mode all; link diagnostics only need the bridge; BMS values also follow frozen data", () => {
     const es = entityConfigs(discover("device", devicesFor([r20]).devices));
     const bmsKeys = new Set(bmsEntities(devicesFor([r20]).presence.bms as BmsPresence).map((e) => e.key));
+    // The bridge's verdicts (bms_stale, stuck_sensors) say the data is frozen: they stay available.
+    const staying = new Set(CATALOGUE.values.flatMap((v) => (v.ha?.staysAvailable ? [v.ha.key] : [])));
+    expect([...staying]).toEqual(["bms_stale", "stuck_sensors"]);
     for (const e of es) {
       const topics = (e.config.availability as { topic: string }[]).map((a) => a.topic);
-      const bmsValue = bmsKeys.has(e.key) && e.key !== "bms_stale" && e.key !== "stuck_sensors";
+      const bmsValue = bmsKeys.has(e.key) && !staying.has(e.key);
       if (
         ["connected", "link", "reconnects", "last_error", "crc_errors"].includes(e.key) ||
         e.key.startsWith("alert_")
