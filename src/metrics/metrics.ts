@@ -17,7 +17,7 @@ import {
   inPinnedOrder,
   type MetricSpec,
   nodePartOf,
-  numberOf,
+  fieldOf,
   RIDE_SOURCES,
   type ValueDef,
   valuesWith,
@@ -55,9 +55,35 @@ const EXPOSITION_ORDER = [
   "vesc_discharged_watt_hours",
 ];
 
+/** The bridge's verdicts follow the BMS values; the stuck sensors have always come first. */
+const VERDICT_ORDER = ["vesc_temperature_stuck"];
+
 const NO_LABELS: Readonly<Record<string, string>> = {};
+const NO_NUMBERS: readonly number[] = [];
 
 type Metered = ValueDef & { readonly metric: MetricSpec };
+type PerIndex = NonNullable<MetricSpec["perIndex"]>;
+
+/** A value as a gauge's number: booleans (verdicts, flags) are 1 and 0. */
+function metricNumber(v: ValueDef, part: object | undefined): number | undefined {
+  const x = fieldOf(v, part);
+  return typeof x === "number" ? x : typeof x === "boolean" ? (x ? 1 : 0) : undefined;
+}
+
+/** A verdict over numbered sensors (MetricSpec.perIndex): one 0/1 series per number. */
+interface IndexGauge {
+  readonly spec: PerIndex;
+  readonly gauge: Gauge<string>;
+}
+
+/** The series a device has, to remove those that disappeared. */
+interface DeviceShape {
+  cells: number;
+  temps: number;
+  readonly can: Set<string>;
+  /** Per IndexGauge: the numbers that have a series. */
+  readonly indexed: (readonly number[])[];
+}
 
 /** A catalogue value's gauge and the fixed labels of its series. */
 interface ValueGauge {
@@ -72,21 +98,9 @@ const gauge = <K extends string>(reg: Registry, name: string, help: string, labe
 const counter = (reg: Registry, name: string, help: string): Counter<"device"> =>
   new Counter({ name, help, labelNames: ["device"], registers: [reg] });
 
-/** The bridge's own per-device gauges (sensor verdicts, link, alerts): not reading values. */
+/** The bridge's own per-device gauges (link, alerts): not reading values. */
 function statusGauges(reg: Registry) {
   return {
-    stuck: gauge(
-      reg,
-      "vesc_temperature_stuck",
-      "1 while a fitted temperature sensor is stuck (unchanged while others move), else 0",
-      ["device", "sensor"],
-    ),
-    bmsStale: gauge(
-      reg,
-      "vesc_bms_data_stale",
-      "1 while the BMS reply has not changed for bms.stale_after_s",
-      ["device"],
-    ),
     link: gauge(reg, "vesc_link_up", "1 while the device link is online", ["device"]),
     lastReading: gauge(reg, "vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
     alert: gauge(reg, "vesc_alert_active", "1 while the alert rule is active", ["device", "rule"]),
@@ -109,8 +123,13 @@ function deviceCounters(reg: Registry) {
 
 export class Metrics {
   readonly registry = new Registry();
-  /** The BMS scalars with a metric (`bms.*`, `bms.stats.*`), in the order DeviceSnapshot stores them. */
+  /**
+   * The BMS scalars with a metric (`bms.*`, `bms.stats.*`, `bms.battery.*`, the verdicts), in
+   * the order DeviceSnapshot stores them.
+   */
   readonly bmsValues: readonly Metered[];
+  /** The verdicts over numbered sensors (stuck sensors), in the order DeviceSnapshot stores them. */
+  private readonly indexGauges: readonly IndexGauge[];
   /** Per-cell and per-sensor gauges, by the family's field. */
   private readonly families = new Map<IndexedValueDef["field"], Gauge<string>>();
   private readonly bmsGauges: readonly ValueGauge[];
@@ -122,8 +141,8 @@ export class Metrics {
   private readonly seen = new Map<string, Record<keyof Metrics["c"], number>>();
   /** What the gauges need from each device's newest reading, applied at the next scrape (see observeReading). */
   private readonly snapshots = new Map<string, DeviceSnapshot>();
-  /** Series count per device, to remove cells/sensors that disappeared. */
-  private readonly shape = new Map<string, { cells: number; temps: number; can: Set<string> }>();
+  /** Series per device, to remove cells/sensors that disappeared. */
+  private readonly shape = new Map<string, DeviceShape>();
 
   /**
    * `statuses`: current status of every device, read at each scrape, because pollers
@@ -137,7 +156,7 @@ export class Metrics {
     } = {},
   ) {
     const cat = options.catalogue ?? CATALOGUE;
-    // Registration order is exposition order: BMS values, the bridge's gauges, motor values, the rest.
+    // Registration order is exposition order: BMS values, the verdicts, the bridge's gauges, motor values, the rest.
     const byName = new Map<string, Gauge<string>>();
     const register = (m: MetricSpec, labelNames: string[]) => {
       let g = byName.get(m.name);
@@ -147,24 +166,40 @@ export class Metrics {
       }
       return g;
     };
-    this.bmsValues = [
+    const readingValues = [
       ...valuesWith(cat, "bms", "metric"),
       ...valuesWith(cat, "bmsStats", "metric"),
+      ...valuesWith(cat, "cellSummary", "metric"),
       ...valuesWith(cat, "battery", "metric"),
     ];
-    const bmsMetrics: { readonly metric: MetricSpec; readonly labelNames: string[] }[] = [
+    const verdicts = valuesWith(cat, "bmsHealth", "metric");
+    type Registered = { readonly metric: MetricSpec; readonly labelNames: string[] };
+    const valueMetric = (v: Metered): Registered => ({
+      metric: v.metric,
+      labelNames: [
+        "device",
+        ...(v.metric.perIndex ? [v.metric.perIndex.label] : Object.keys(v.metric.labels ?? {})),
+      ],
+    });
+    const bmsMetrics: Registered[] = [
       ...cat.families.flatMap((f) =>
         f.metric ? [{ metric: f.metric, labelNames: ["device", f.metric.indexLabel] }] : [],
       ),
-      ...this.bmsValues.map((v) => ({
-        metric: v.metric,
-        labelNames: ["device", ...Object.keys(v.metric.labels ?? {})],
-      })),
+      ...readingValues.map(valueMetric),
     ];
-    for (const m of inPinnedOrder(bmsMetrics, EXPOSITION_ORDER, (x) => x.metric.name))
+    for (const m of [
+      ...inPinnedOrder(bmsMetrics, EXPOSITION_ORDER, (x) => x.metric.name),
+      ...inPinnedOrder(verdicts.map(valueMetric), VERDICT_ORDER, (x) => x.metric.name),
+    ])
       register(m.metric, m.labelNames);
     for (const f of cat.families)
       if (f.metric) this.families.set(f.field, byName.get(f.metric.name) as Gauge<string>);
+    this.bmsValues = [...readingValues, ...verdicts.filter((v) => !v.metric.perIndex)];
+    this.indexGauges = verdicts.flatMap((v) =>
+      v.metric.perIndex
+        ? [{ spec: v.metric.perIndex, gauge: byName.get(v.metric.name) as Gauge<string> }]
+        : [],
+    );
     this.bmsGauges = this.bmsValues.map((def) => ({
       def,
       gauge: byName.get(def.metric.name) as Gauge<string>,
@@ -219,7 +254,11 @@ export class Metrics {
   observeReading(r: Reading): void {
     let snap = this.snapshots.get(r.deviceId);
     if (!snap) {
-      snap = new DeviceSnapshot(this.latency.labels({ device: r.deviceId }), this.bmsValues);
+      snap = new DeviceSnapshot(
+        this.latency.labels({ device: r.deviceId }),
+        this.bmsValues,
+        this.indexGauges.map((g) => g.spec),
+      );
       this.snapshots.set(r.deviceId, snap);
     }
     // The device's labelled child, made once: labelling per observation cost as much as the rest.
@@ -229,7 +268,12 @@ export class Metrics {
 
   private applySnapshot(device: string, r: DeviceSnapshot): void {
     const d = { device };
-    const shape = this.shape.get(device) ?? { cells: 0, temps: 0, can: new Set<string>() };
+    const shape = this.shape.get(device) ?? {
+      cells: 0,
+      temps: 0,
+      can: new Set<string>(),
+      indexed: this.indexGauges.map(() => NO_NUMBERS),
+    };
     this.g.lastReading.set(d, Date.parse(r.time) / 1000);
     if (r.hasBms) {
       const cell = this.family("cells");
@@ -245,14 +289,15 @@ export class Metrics {
       }
       if (temp) for (let i = 0; i < r.tempCount; i++) this.set(temp, { device, sensor: i + 1 }, r.temps[i]);
       for (let i = r.tempCount; i < shape.temps; i++) temp?.remove({ device, sensor: i + 1 });
-      // Only fitted sensors have a stuck series (the bridge's SensorHealth decides both).
-      for (let i = 0; i < Math.max(r.tempCount, shape.temps); i++) {
-        const n = i + 1;
-        if (r.fittedTemps?.includes(n))
-          this.g.stuck.set({ device, sensor: n }, r.stuckTemps?.includes(n) ? 1 : 0);
-        else this.g.stuck.remove({ device, sensor: n });
-      }
-      this.set(this.g.bmsStale, d, r.bmsStale);
+      this.indexGauges.forEach((g, k) => {
+        const among = r.among[k] ?? NO_NUMBERS;
+        const listed = r.listed[k] ?? NO_NUMBERS;
+        const label = g.spec.label;
+        for (const n of shape.indexed[k] ?? NO_NUMBERS)
+          if (!among.includes(n)) g.gauge.remove({ device, [label]: n });
+        for (const n of among) g.gauge.set({ device, [label]: n }, listed.includes(n) ? 1 : 0);
+        shape.indexed[k] = among;
+      });
       shape.cells = r.cellCount;
       shape.temps = r.tempCount;
       // After the families: the IC temperature is the last series of the temperature gauge.
@@ -264,7 +309,7 @@ export class Metrics {
       if (!node.values && !node.ride) continue;
       shape.can.add(id);
       for (const v of this.motor) {
-        const x = numberOf(v.def, nodePartOf(v.def, node));
+        const x = metricNumber(v.def, nodePartOf(v.def, node));
         if (x !== undefined) this.set(v.gauge, { device, can_id: id, ...v.labels }, x);
       }
     }
@@ -305,12 +350,11 @@ export class Metrics {
       cell?.remove({ device, cell: i + 1 });
       balancing?.remove({ device, cell: i + 1 });
     }
-    for (let i = 0; i < (shape?.temps ?? 0); i++) {
-      temp?.remove({ device, sensor: i + 1 });
-      this.g.stuck.remove({ device, sensor: i + 1 });
-    }
+    for (let i = 0; i < (shape?.temps ?? 0); i++) temp?.remove({ device, sensor: i + 1 });
+    this.indexGauges.forEach((g, k) => {
+      for (const n of shape?.indexed[k] ?? NO_NUMBERS) g.gauge.remove({ device, [g.spec.label]: n });
+    });
     for (const v of this.bmsGauges) v.gauge.remove({ device, ...v.labels });
-    this.g.bmsStale.remove({ device });
     for (const id of shape?.can ?? [])
       for (const v of this.motor) v.gauge.remove({ device, can_id: id, ...v.labels });
     for (const rule of ALERT_RULES) this.g.alert.remove({ device, rule });
@@ -348,8 +392,11 @@ class DeviceSnapshot {
   constructor(
     readonly latency: { observe(seconds: number): void },
     private readonly values: readonly ValueDef[],
+    private readonly perIndex: readonly PerIndex[],
   ) {
     this.scalars = new Float64Array(values.length);
+    this.among = perIndex.map(() => undefined);
+    this.listed = perIndex.map(() => undefined);
   }
   /** Not yet applied to the gauges. */
   fresh = false;
@@ -364,10 +411,9 @@ class DeviceSnapshot {
   readonly scalars: Float64Array;
   /** CAN nodes as they came (few devices have any). */
   can: Reading["can"];
-  /** The bridge's sensor verdicts as they came (shared arrays, not copied). */
-  fittedTemps: readonly number[] | undefined;
-  stuckTemps: readonly number[] | undefined;
-  bmsStale = Number.NaN;
+  /** Per verdict over numbered sensors: its `among` and `listed` numbers as they came (shared arrays, not copied). */
+  readonly among: (readonly number[] | undefined)[];
+  readonly listed: (readonly number[] | undefined)[];
 
   fill(r: Reading): void {
     this.fresh = true;
@@ -389,11 +435,13 @@ class DeviceSnapshot {
     this.tempCount = bms.temperatures.length;
     // null (not applicable / implausible) → NaN, which set() turns into "no series".
     for (let i = 0; i < bms.temperatures.length; i++) this.temps[i] = bms.temperatures[i] ?? Number.NaN;
-    this.fittedTemps = bms.fitted?.temperatures;
-    this.stuckTemps = bms.stuck?.temperatures;
-    this.bmsStale = bms.stale === undefined ? Number.NaN : bms.stale ? 1 : 0;
+    for (let k = 0; k < this.perIndex.length; k++) {
+      const p = this.perIndex[k] as PerIndex;
+      this.among[k] = p.among(bms);
+      this.listed[k] = p.listed(bms);
+    }
     for (let k = 0; k < this.values.length; k++)
-      this.scalars[k] = numberOf(this.values[k] as ValueDef, bms) ?? Number.NaN;
+      this.scalars[k] = metricNumber(this.values[k] as ValueDef, bms) ?? Number.NaN;
   }
 }
 
