@@ -146,7 +146,7 @@ function cliRows(cat: Catalogue, source: ValueSource): readonly Row[] {
   return rows;
 }
 
-/** `label  value unit` for each catalogue row the part holds (a number, or device text escaped). */
+/** `label  value unit` for each catalogue row the part holds (a number, yes/no, or device text escaped). */
 function tableRows(rows: readonly Row[], part: object, width: number): string[] {
   const lines: string[] = [];
   for (const row of rows) {
@@ -156,7 +156,8 @@ function tableRows(rows: readonly Row[], part: object, width: number): string[] 
     if (typeof v === "number") {
       const shown = (v * (row.cli.scale ?? 1)).toFixed(row.cli.digits);
       lines.push(`${label}${shown}${unit ? ` ${unit}` : ""}`);
-    } else if (typeof v === "string") lines.push(`${label}${escapeControl(v)}`);
+    } else if (typeof v === "boolean") lines.push(`${label}${v ? "yes" : "no"}`);
+    else if (typeof v === "string") lines.push(`${label}${escapeControl(v)}`);
   }
   return lines;
 }
@@ -213,7 +214,9 @@ export function formatBms(bms: BmsReading, cat: Catalogue = CATALOGUE): string[]
   lines.push(
     ...tableRows(cliRows(cat, "bms"), bms, 10),
     ...tableRows(cliRows(cat, "bmsStats"), bms, 10),
+    ...tableRows(cliRows(cat, "cellSummary"), bms, 10),
     ...tableRows(cliRows(cat, "battery"), bms, 10),
+    ...tableRows(cliRows(cat, "bmsHealth"), bms, 10),
   );
   if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
   if (bms.status) lines.push(`Status    ${escapeControl(bms.status)}`);
