@@ -145,6 +145,92 @@ describe("BatteryStage", () => {
     expect(stage.apply(stale).bms?.battery).toBe(b1);
   });
 
+  test("a CAN BMS node gets its own estimator, saved under its own key beside the device's", () => {
+    const path = join(dir, "can.db");
+    const nodeDevice = { ...device, hardware: "VESC BMS", uuid: "112233445566778899aabbcc", canId: 10 };
+    /** The capture as a CAN BMS node (id 10) of a device that reads no BMS of its own. */
+    const viaCan = (r: Reading): Reading => {
+      const { bms, ...rest } = r;
+      return {
+        ...rest,
+        can: { "10": { canId: 10, kind: "bms", device: nodeDevice, ...(bms ? { bms } : {}) } },
+      };
+    };
+    const nodeRun = (stage: BatteryStage, lap0: number, laps: number) =>
+      [...readings(lap0, laps)].map((r) => {
+        const b = stage.apply(viaCan(r)).can?.["10"]?.bms?.battery;
+        if (!b) throw new Error("no battery estimate on the CAN node");
+        return b;
+      });
+    const store1 = new BatteryStateStore(path);
+    const stage1 = new BatteryStage({ deviceId: "pack", intervalMs: 150, store: store1 });
+    const first = nodeRun(stage1, 0, 2);
+    stage1.save(T0 + 2 * LAP_MS);
+    expect(first.every((b) => b.socEstimatePercent !== null && b.socEstimatePercent >= 95)).toBe(true);
+    const end1 = (first.at(-1) as BatteryReading).whCharged;
+    expect(end1).toBeGreaterThan(0.1);
+    // Only the node's row: the device read no BMS of its own.
+    expect(store1.load("pack")).toBeUndefined();
+    expect(store1.load("pack:can10")?.identity).toEqual({ deviceUuid: nodeDevice.uuid, cells: 20 });
+    store1.close();
+
+    const store2 = new BatteryStateStore(path);
+    const stage2 = new BatteryStage({ deviceId: "pack", intervalMs: 150, store: store2 });
+    const again = nodeRun(stage2, 2, 1);
+    // Continued from exactly what was saved on stop, and still counting.
+    expect((again[0] as BatteryReading).whCharged).toBeGreaterThanOrEqual(end1);
+    expect((again.at(-1) as BatteryReading).whCharged).toBeGreaterThan(end1);
+    expect(stage2.nodeEstimator(10)).toBeDefined();
+    // The device's own BMS beside it counts from zero under the device id, as before.
+    const [both] = [...readings(3, 1)].map((r) => stage2.apply({ ...viaCan(r), bms: r.bms }));
+    expect(both?.bms?.battery?.whCharged).toBe(0);
+    expect(both?.can?.["10"]?.bms?.battery?.whCharged).toBeGreaterThan(end1);
+    stage2.save(T0 + 4 * LAP_MS);
+    expect(store2.load("pack")?.identity).toEqual({ deviceUuid: device.uuid, cells: 20 });
+    store2.close();
+  });
+
+  test("a CAN node's saved state is not restored onto another node's pack", () => {
+    const store = new BatteryStateStore(join(dir, "can-identity.db"));
+    store.save("pack:can10", new BatteryStage({ deviceId: "x" }).estimator.snapshot(), T0, {
+      deviceUuid: "aaaaaaaaaaaaaaaaaaaaaaaa",
+      cells: 20,
+    });
+    const told: string[] = [];
+    const stage = new BatteryStage({ deviceId: "pack", store, onRestoreError: (m) => told.push(m) });
+    const [r] = [...readings(0, 1)];
+    const nodeDevice = { ...device, uuid: "bbbbbbbbbbbbbbbbbbbbbbbb", canId: 10 };
+    stage.apply({
+      ...(r as Reading),
+      can: { "10": { canId: 10, kind: "bms", device: nodeDevice, bms: (r as Reading).bms! } },
+    });
+    store.close();
+    expect(told).toEqual([
+      "battery state of CAN node 10 not restored: it was counted on device aaaaaaaaaaaaaaaaaaaaaaaa with 20 cells, this is bbbbbbbbbbbbbbbbbbbbbbbb with 20 cells",
+    ]);
+  });
+
+  test("motor nodes and failed nodes pass untouched; battery: false passes every reading as it is", () => {
+    const [r] = [...readings(0, 1)];
+    const reading: Reading = {
+      ...(r as Reading),
+      can: {
+        "84": { canId: 84, kind: "motor", values: { inputVoltage: 83.5 } },
+        "10": { canId: 10, kind: "bms", error: "timeout" },
+      },
+    };
+    const out = new BatteryStage({ deviceId: "pack" }).apply(reading);
+    expect(out.can).toBe(reading.can);
+    expect(out.bms?.battery).toBeDefined();
+    const store = new BatteryStateStore(join(dir, "off.db"));
+    const off = new BatteryStage({ deviceId: "pack", config: false, store });
+    expect(off.enabled).toBe(false);
+    expect(off.apply(reading)).toBe(reading);
+    off.save(T0);
+    expect(store.load("pack")).toBeUndefined();
+    store.close();
+  });
+
   test("batteryReadingOf: the largest resistance and the drift farthest from zero", () => {
     const e = new BatteryStage({ deviceId: "x" }).estimator.update(T0, frames[0]!.bms);
     const r = batteryReadingOf({

@@ -1,17 +1,25 @@
 /**
- * The battery step of the bridge pipeline: one BatteryEstimator per device, fed each reading
- * of the device's own BMS before it reaches the bus, its estimate attached as `bms.battery`
- * (so MQTT, Home Assistant, alerts, history, metrics and the dashboard see the same numbers).
- * State is restored from the BatteryStateStore on the first reading (only if it was counted on
- * the same device UUID and cell count) and saved every `saveEveryMs` of reading time and on
- * stop, so the counters survive restarts and never go backwards.
+ * The battery step of the bridge pipeline: one BatteryEstimator per BMS of a device (its own
+ * BMS and each CAN BMS node), fed each of that BMS's readings before they reach the bus, the
+ * estimate attached as `bms.battery` (so MQTT, Home Assistant, alerts, history, metrics and
+ * the dashboard see the same numbers). Each BMS's state is restored from the
+ * BatteryStateStore on its first reading (only if it was counted on the same device UUID and
+ * cell count) and saved every `saveEveryMs` of reading time and on stop, so the counters
+ * survive restarts and never go backwards. Config `battery: false` turns the step off.
  */
-import { type BatteryEstimate, BatteryEstimator, type BatteryEstimatorOptions } from "../battery/index.js";
-import type { BatteryReading, Reading } from "../model/reading.js";
+import {
+  type BatteryConfigInput,
+  type BatteryEstimate,
+  BatteryEstimator,
+  type BatteryEstimatorOptions,
+} from "../battery/index.js";
+import type { BatteryReading, BmsReading, CanNodeReading, Reading } from "../model/reading.js";
 import type { BatteryIdentity, BatteryStateStore } from "../store/batteryState.js";
 
-export interface BatteryStageOptions extends BatteryEstimatorOptions {
+export interface BatteryStageOptions extends Omit<BatteryEstimatorOptions, "config"> {
   readonly deviceId: string;
+  /** The device's `battery:` section; false = no estimates at all (nothing computed, nothing stored). */
+  readonly config?: BatteryConfigInput | false;
   /** Where the state lives; none = counted from zero on every start. */
   readonly store?: BatteryStateStore | undefined;
   /** Save at most this often, ms of reading time (default 10 000): a crash loses at most this much counting. */
@@ -22,74 +30,177 @@ export interface BatteryStageOptions extends BatteryEstimatorOptions {
 
 export const DEFAULT_BATTERY_SAVE_EVERY_MS = 10_000;
 
+/** The options with the estimates on: what each estimator is made with. */
+type OnOptions = Omit<BatteryStageOptions, "config"> & { readonly config?: BatteryConfigInput };
+
+/**
+ * The battery.db key of a BMS: the device id for the device's own BMS (the key rows saved
+ * before CAN nodes were counted already have), `<device id>:can<id>` for a CAN BMS node
+ * (a device id is `[a-z0-9_-]`, so the two never collide).
+ */
+export function batteryStateKey(deviceId: string, canId?: number): string {
+  return canId === undefined ? deviceId : `${deviceId}:can${canId}`;
+}
+
+/** What decides whether a device has battery estimates: a BMS is read and `battery` is not false. */
+export interface BatteryCountedDevice {
+  readonly readBms: boolean;
+  readonly battery: unknown;
+  readonly can: readonly { readonly kind: string }[];
+}
+
+/** Whether the bridge counts a battery for this device (and so needs battery.db). */
+export function countsBattery(d: BatteryCountedDevice): boolean {
+  return d.battery !== false && (d.readBms || d.can.some((c) => c.kind === "bms"));
+}
+
 export class BatteryStage {
-  readonly #options: BatteryStageOptions;
+  readonly #options: OnOptions;
+  readonly #enabled: boolean;
+  readonly #own: PackTracker;
+  /** CAN BMS nodes by CAN id, made on their first reading. */
+  readonly #nodes = new Map<number, PackTracker>();
+
+  constructor(options: BatteryStageOptions) {
+    this.#enabled = options.config !== false;
+    const { config, ...rest } = options;
+    this.#options = config === false || config === undefined ? rest : { ...rest, config };
+    this.#own = new PackTracker(this.#options, batteryStateKey(options.deviceId), "");
+  }
+
+  /** False with config `battery: false`: apply() then passes every reading as it is. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The own BMS's estimator (restored without the identity check when no reading came yet). */
+  get estimator(): BatteryEstimator {
+    return this.#own.estimator;
+  }
+
+  /** A CAN BMS node's estimator, once a reading of it came. */
+  nodeEstimator(canId: number): BatteryEstimator | undefined {
+    return this.#nodes.get(canId)?.estimator;
+  }
+
+  /**
+   * `r` with `bms.battery` set on the device's own BMS and on each CAN BMS node that answered;
+   * a reading without any BMS (or with the stage off) passes as it is.
+   */
+  apply(r: Reading): Reading {
+    if (!this.#enabled || (r.bms === undefined && r.can === undefined)) return r;
+    const tMs = Date.parse(r.time);
+    if (!Number.isFinite(tMs)) return r;
+    const bms = r.bms;
+    const own = bms ? this.#own.update(tMs, bms, r.device.uuid) : undefined;
+    const can = r.can ? this.#nodesApplied(r.can, tMs, r.device.uuid) : undefined;
+    if (own === undefined && can === undefined) return r;
+    return {
+      ...r,
+      ...(bms && own ? { bms: { ...bms, battery: own } } : {}),
+      ...(can ? { can } : {}),
+    };
+  }
+
+  /** The CAN nodes with each BMS node's estimate attached; undefined when there is none. */
+  #nodesApplied(
+    nodes: Readonly<Record<string, CanNodeReading>>,
+    tMs: number,
+    deviceUuid: string,
+  ): Record<string, CanNodeReading> | undefined {
+    let out: Record<string, CanNodeReading> | undefined; // copied on the first BMS node only
+    for (const key in nodes) {
+      const node = nodes[key];
+      if (node?.kind !== "bms" || node.bms === undefined || node.error !== undefined) continue;
+      let tracker = this.#nodes.get(node.canId);
+      if (!tracker) {
+        const key = batteryStateKey(this.#options.deviceId, node.canId);
+        tracker = new PackTracker(this.#options, key, ` of CAN node ${node.canId}`);
+        this.#nodes.set(node.canId, tracker);
+      }
+      // The node's own UUID (its FW_VERSION) names the pack; the device's when it has none.
+      const battery = tracker.update(tMs, node.bms, node.device?.uuid ?? deviceUuid);
+      out ??= { ...nodes };
+      out[key] = { ...node, bms: { ...node.bms, battery } };
+    }
+    return out;
+  }
+
+  /** Writes every estimator's state now (the bridge calls it on stop). */
+  save(nowMs: number = Date.now()): void {
+    if (!this.#enabled) return;
+    this.#own.save(nowMs);
+    for (const t of this.#nodes.values()) t.save(nowMs);
+  }
+}
+
+/** One BMS's estimator, its identity and when its state was last saved under `key`. */
+class PackTracker {
   #estimator: BatteryEstimator | undefined;
   #identity: BatteryIdentity | undefined;
-  readonly #store: BatteryStateStore | undefined;
-  readonly #deviceId: string;
-  readonly #saveEveryMs: number;
   #savedAtMs = Number.NEGATIVE_INFINITY;
   #dirty = false;
   #last: BatteryReading | undefined;
 
-  constructor(options: BatteryStageOptions) {
-    this.#deviceId = options.deviceId;
-    this.#store = options.store;
-    this.#saveEveryMs = options.saveEveryMs ?? DEFAULT_BATTERY_SAVE_EVERY_MS;
-    this.#options = options;
-  }
+  constructor(
+    private readonly options: OnOptions,
+    private readonly key: string,
+    /** Told in a restore error after "battery state": "" for the device's own BMS. */
+    private readonly what: string,
+  ) {}
 
-  /** The estimator (restored without the identity check when no reading came yet). */
   get estimator(): BatteryEstimator {
-    this.#estimator ??= restored(this.#options, undefined);
+    this.#estimator ??= restored(this.options, this.key, this.what, undefined);
     return this.#estimator;
   }
 
-  /** `r` with `bms.battery` set; a reading without a BMS passes as it is. */
-  apply(r: Reading): Reading {
-    const bms = r.bms;
-    if (!bms) return r;
+  /** The estimate for this reading of the BMS. */
+  update(tMs: number, bms: BmsReading, deviceUuid: string): BatteryReading {
     // A frozen BMS reply (the Express repeats its cache) is not a new measurement: keep the
     // last estimate and let the counters see the gap when fresh data returns.
-    if (bms.stale !== true || this.#last === undefined) {
-      const tMs = Date.parse(r.time);
-      if (!Number.isFinite(tMs)) return r;
-      if (!this.#estimator) {
-        this.#identity = { deviceUuid: r.device.uuid, cells: bms.cells.length };
-        this.#estimator = restored(this.#options, this.#identity);
-      }
-      this.#last = batteryReadingOf(this.#estimator.update(tMs, bms));
-      this.#dirty = true;
-      if (tMs - this.#savedAtMs >= this.#saveEveryMs) this.save(tMs);
+    if (bms.stale === true && this.#last !== undefined) return this.#last;
+    if (!this.#estimator) {
+      this.#identity = { deviceUuid, cells: bms.cells.length };
+      this.#estimator = restored(this.options, this.key, this.what, this.#identity);
     }
-    return { ...r, bms: { ...bms, battery: this.#last } };
+    this.#last = batteryReadingOf(this.#estimator.update(tMs, bms));
+    this.#dirty = true;
+    if (tMs - this.#savedAtMs >= (this.options.saveEveryMs ?? DEFAULT_BATTERY_SAVE_EVERY_MS)) this.save(tMs);
+    return this.#last;
   }
 
-  /** Writes the estimator's state now (the bridge calls it on stop). */
-  save(nowMs: number = Date.now()): void {
-    if (!this.#store || !this.#dirty || !this.#estimator) return;
-    this.#store.save(this.#deviceId, this.#estimator.snapshot(), nowMs, this.#identity);
+  save(nowMs: number): void {
+    const store = this.options.store;
+    if (!store || !this.#dirty || !this.#estimator) return;
+    store.save(this.key, this.#estimator.snapshot(), nowMs, this.#identity);
     this.#savedAtMs = nowMs;
     this.#dirty = false;
   }
 }
 
 /** The stored state when it was counted on this pack (`identity`; undefined: take it as it is). */
-function restored(options: BatteryStageOptions, identity: BatteryIdentity | undefined): BatteryEstimator {
-  const stored = options.store?.load(options.deviceId);
+function restored(
+  options: OnOptions,
+  key: string,
+  what: string,
+  identity: BatteryIdentity | undefined,
+): BatteryEstimator {
+  const stored = options.store?.load(key);
   if (stored === undefined) return new BatteryEstimator(options);
   const was = stored.identity;
   if (identity && was && (was.deviceUuid !== identity.deviceUuid || was.cells !== identity.cells)) {
     options.onRestoreError?.(
-      `battery state not restored: it was counted on device ${was.deviceUuid} with ${was.cells} cells, this is ${identity.deviceUuid} with ${identity.cells} cells`,
+      `battery state${what} not restored: it was counted on device ${was.deviceUuid} with ${was.cells} cells, this is ${identity.deviceUuid} with ${identity.cells} cells`,
     );
     return new BatteryEstimator(options);
   }
   try {
     return BatteryEstimator.restore(options, stored.snapshot);
   } catch (e) {
-    options.onRestoreError?.((e as Error).message);
+    const message = (e as Error).message;
+    options.onRestoreError?.(
+      what === "" ? message : message.replace(/^battery state/, `battery state${what}`),
+    );
     return new BatteryEstimator(options);
   }
 }

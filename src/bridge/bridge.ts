@@ -15,7 +15,7 @@ import { Poller } from "../session/poller.js";
 import { BatteryStateError, BatteryStateStore } from "../store/batteryState.js";
 import type { PollerOptions } from "../session/types.js";
 import { createTransportFactory, transportUrl } from "../transport/fromSpec.js";
-import { BatteryStage } from "./batteryStage.js";
+import { BatteryStage, countsBattery } from "./batteryStage.js";
 import { type Log, silentLog } from "./log.js";
 import { buildSinks, type SinkContext } from "./sinks.js";
 import { bridgeOrigin } from "./version.js";
@@ -198,7 +198,7 @@ export class Bridge {
         this.#started.push(s);
       }
       const count = config.devices.length;
-      if (config.devices.some((d) => d.readBms)) this.#batteryStore = this.#openBatteryStore();
+      if (config.devices.some(countsBattery)) this.#batteryStore = this.#openBatteryStore();
       for (const [i, d] of config.devices.entries()) {
         // Spread the starts over one interval: started together, every poller would poll in
         // the same instant each interval and the readings would queue behind each other.
