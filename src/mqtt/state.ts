@@ -3,7 +3,7 @@
  * DeviceStatus → connection document. Only fields of the reading model are published:
  * nothing from the custom-config reply ever reaches a Reading, so it cannot leak here.
  */
-import type { DeviceStatus, Reading } from "../model/reading.js";
+import type { CanNodeReading, DeviceStatus, Reading } from "../model/reading.js";
 
 export interface StateDoc {
   readonly topicKind: "device" | "can";
@@ -70,12 +70,22 @@ export function canStateDocs(r: Reading): StateDoc[] {
   for (const node of Object.values(r.can ?? {})) {
     // A failed node keeps its last good state rather than breaking every value template.
     if (node.error !== undefined) continue;
-    // The key is the node's JSON without its closing brace; the time member closes the object.
-    const key = JSON.stringify(node).slice(0, -1);
-    const payload = `${key}${key.length > 1 ? "," : ""}"time":${time}}`;
+    // The key is the node's JSON without its closing brace (and a BMS node's battery
+    // estimates, as for the device's own BMS); the time member closes the object.
+    const [key, tail] = canNodeMembers(node);
+    const payload = `${key}${tail}${key.length > 1 ? "," : ""}"time":${time}}`;
     out.push({ topicKind: "can", canId: node.canId, payload, keyStart: 0, keyEnd: key.length });
   }
   return out;
+}
+
+/** A CAN node's JSON without its closing brace, split where `bms.battery` begins (key, tail). */
+function canNodeMembers(node: CanNodeReading): [string, string] {
+  if (node.bms?.battery === undefined) return [JSON.stringify(node).slice(0, -1), ""];
+  // The poller and the bridge put `bms` last, so this is JSON.stringify(node) byte for byte.
+  const { bms, ...rest } = node;
+  const [bmsKey, bmsTail] = bmsMembers(bms);
+  return [JSON.stringify(rest).slice(0, -1) + bmsKey, bmsTail];
 }
 
 /** `<base>/<device>/connection`: link diagnostics, published on every status change. */
