@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { Bus } from "../../src/model/bus.js";
 import type { BmsReading, Reading } from "../../src/model/reading.js";
 import { SensorHealth } from "../../src/model/sensorHealth.js";
+import { dashboardValues } from "../../src/values/dashboard.js";
 import { WebServer } from "../../src/web/server.js";
 import { launchChromium } from "../helpers/browser.js";
 import { syntheticReading } from "../helpers/readings.js";
@@ -59,6 +60,25 @@ describeWithBinary(CHROMIUM, "dashboard: fitted, stuck and frozen BMS sensors", 
     expect(await page.textContent('[data-testid="value-temperature"]')).toContain("30.5");
     expect(await page.locator('[data-testid="tile-soc"]').count()).toBe(0);
     expect(await page.textContent('[data-testid="tile-bms-stale"]')).toContain("frozen");
+    // Its label is the verdict's catalogue entry (src/values/verdicts.ts).
+    const staleLabel = dashboardValues().find((v) => v.id === "bmsStale")?.dashboard?.label;
+    expect(staleLabel).toBe("BMS data");
+    expect(await page.textContent('[data-testid="tile-bms-stale"] .k')).toBe(staleLabel);
     expect(errors).toEqual([]);
+  });
+
+  test("the frozen tile's label follows /api/values, not the page", async () => {
+    const page = await (await browser.newContext()).newPage();
+    // The bridge's own catalogue with the verdict's dashboard label renamed on the way.
+    await page.route("**/api/values", async (route) => {
+      const body = (await (await route.fetch()).json()) as { values: ReturnType<typeof dashboardValues> };
+      const values = body.values.map((v) =>
+        v.id === "bmsStale" && v.dashboard ? { ...v, dashboard: { ...v.dashboard, label: "BMS reply" } } : v,
+      );
+      await route.fulfill({ json: { values } });
+    });
+    await page.goto(`${web.url}/`);
+    await page.waitForSelector('[data-testid="tile-bms-stale"]', { timeout: 20_000 });
+    expect(await page.textContent('[data-testid="tile-bms-stale"] .k')).toBe("BMS reply");
   });
 });

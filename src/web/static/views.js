@@ -21,6 +21,8 @@ const LAID_OUT = new Set([
   "wattHoursDischargedTotal",
   "ampHours",
   "wattHours",
+  // The bridge's verdict: a tile only while the BMS data is frozen.
+  "bmsStale",
 ]);
 
 export function linkOf(en) {
@@ -193,7 +195,13 @@ export function renderDevice(id, en) {
     );
     if (b.stale)
       tiles.push(
-        tile("bms-stale", "BMS data", "frozen", "", "reply unchanged: the Express repeats a cached reading"),
+        tile(
+          "bms-stale",
+          label("bmsStale"),
+          "frozen",
+          "",
+          "reply unchanged: the Express repeats a cached reading",
+        ),
       );
     if (typeof b.ampHoursChargedTotal === "number")
       tiles.push(
