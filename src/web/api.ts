@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DEVICE_ID_PATTERN } from "../config/schema.js";
 import type { HistoryError, HistoryStore } from "../store/history.js";
+import { DAY_MS, HOUR_MS } from "../store/historyDrift.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { dashboardValues } from "../values/dashboard.js";
 import type { LiveEvent, LiveState } from "./live.js";
@@ -32,7 +33,16 @@ export interface ApiOptions {
    * snapshot, before it is dropped (default 1 MiB). EventSource reconnects and gets a snapshot.
    */
   readonly streamMaxBufferedBytes?: number;
+  /** A device's rest current for the drift chart, A (its battery config); absent: 0.5 A. */
+  readonly restCurrentA?: ((deviceId: string) => number | undefined) | undefined;
 }
+
+/** The drift chart's longest range, days: the work is bounded either way, the chart is not. */
+const MAX_DRIFT_DAYS = 90;
+/** Hourly buckets up to this many days (7 d = 168 points); daily beyond. */
+const MAX_HOURLY_DAYS = 14;
+/** Rest when no battery config says otherwise (the battery estimates' default), A. */
+const DEFAULT_REST_CURRENT_A = 0.5;
 
 /** Parsed query string: a key given twice arrives as an array. */
 type Query = Record<string, string | string[] | undefined>;
@@ -62,15 +72,45 @@ function time(q: Query, key: string, fallback: number): number {
 }
 
 /** A device id as configured (a-z, 0-9, _ or -): it ends up in a file name and a header. */
+function checkedDeviceId(id: string): string {
+  if (id.length > 128 || !DEVICE_ID_PATTERN.test(id))
+    throw new BadRequest("device: expected a device id of a-z, 0-9, _ or -");
+  return id;
+}
+
 function deviceOf(q: Query, required: boolean): string | undefined {
   const id = param(q, "device");
   if (id === undefined || id === "") {
     if (required) throw new BadRequest("device: required");
     return undefined;
   }
-  if (id.length > 128 || !DEVICE_ID_PATTERN.test(id))
-    throw new BadRequest("device: expected a device id of a-z, 0-9, _ or -");
-  return id;
+  return checkedDeviceId(id);
+}
+
+/** An integer parameter in [min, max]; `fallback` when absent. */
+function integer(q: Query, key: string, fallback: number, min: number, max: number): number {
+  const raw = param(q, key);
+  if (raw === undefined || raw === "") return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new BadRequest(`${key}: expected an integer ${min}–${max}`);
+  return n;
+}
+
+/** The drift chart's range: `days` back from `to`, hourly or daily buckets. */
+function driftRangeOf(q: Query) {
+  const days = integer(q, "days", 30, 1, MAX_DRIFT_DAYS);
+  const to = time(q, "to", Date.now());
+  const bucket = param(q, "bucket") ?? (days <= 7 ? "hour" : "day");
+  if (bucket !== "hour" && bucket !== "day") throw new BadRequest("bucket: expected hour or day");
+  if (bucket === "hour" && days > MAX_HOURLY_DAYS)
+    throw new BadRequest(`bucket: hourly up to ${MAX_HOURLY_DAYS} days; ask bucket=day for longer`);
+  return {
+    days,
+    from: Math.max(0, to - days * DAY_MS + 1),
+    to,
+    bucketMs: bucket === "hour" ? HOUR_MS : DAY_MS,
+  };
 }
 
 function rangeOf(q: Query, defaultMaxPoints: number | undefined) {
@@ -145,6 +185,18 @@ export function registerApi(
         ),
       );
     }),
+  );
+
+  // Each cell's deviation from the pack mean at rest, per hour or day (store/historyDrift.ts).
+  app.get(
+    "/api/devices/:id/cell-drift",
+    async (req: FastifyRequest<{ Params: { id: string }; Querystring: Query }>, reply) =>
+      withStore(reply, (store) => {
+        const deviceId = checkedDeviceId(req.params.id);
+        const { days, ...range } = driftRangeOf(req.query);
+        const restCurrentA = options.restCurrentA?.(deviceId) ?? DEFAULT_REST_CURRENT_A;
+        return { deviceId, days, ...store.cellDrift({ deviceId, ...range, restCurrentA }) };
+      }),
   );
 
   app.get("/api/alerts", async (req: FastifyRequest<{ Querystring: Query }>, reply) =>

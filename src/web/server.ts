@@ -55,6 +55,8 @@ export interface WebServerOptions {
   readonly maxStreams?: number;
   /** Unread bytes a live stream may pile up beyond its snapshot before it is dropped (default 1 MiB). */
   readonly streamMaxBufferedBytes?: number;
+  /** A device's rest current (its battery config), for the cell drift chart; absent: 0.5 A. */
+  readonly restCurrentA?: (deviceId: string) => number | undefined;
 }
 
 /** Liveness URL: no token, no data. */
@@ -209,6 +211,7 @@ export class WebServer extends BusSink {
       history: this.options.history,
       metrics: this.options.metrics,
       hub: this.options.hub,
+      restCurrentA: this.options.restCurrentA,
       ...(this.options.heartbeatMs === undefined ? {} : { heartbeatMs: this.options.heartbeatMs }),
       ...(this.options.maxStreams === undefined ? {} : { maxStreams: this.options.maxStreams }),
       ...(this.options.streamMaxBufferedBytes === undefined
