@@ -79,6 +79,8 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
     "Per-device overrides of the top-level `alerts` keys (same names; absent = the top-level value).",
   "devices[].battery":
     "The battery values the bridge computes itself (SOC, energy counters, capacity, runtime, cell health). See [battery](battery.md).",
+  "devices[].battery.enabled":
+    "Compute the battery values; `battery: false` is shorthand for `enabled: false` (no estimates, entities or stored state).",
   "devices[].battery.chemistry":
     "Cell chemistry, which picks the built-in open-circuit-voltage curve; `custom` needs `ocv`.",
   "devices[].battery.capacity_ah":

@@ -5,7 +5,7 @@
  * are converted back to the user's snake_case spelling.
  */
 import { z } from "zod";
-import { batteryConfigSchema } from "../battery/config.js";
+import { deviceBatterySchema } from "../battery/config.js";
 
 const PORT = "expected a number 1–65535";
 const LISTEN_PORT = "expected a number 0–65535 (0 = any free port)";
@@ -161,8 +161,8 @@ export const deviceSchema = z.strictObject({
   can: z.array(canNodeSchema, { error: "expected a list of { id, kind }" }).default([]),
   alerts: alertOverridesSchema.prefault({}),
   bms: bmsSensorsSchema.prefault({}),
-  /** The bridge's battery estimates (docs/battery.md): NMC with the capacity learned unless set. */
-  battery: batteryConfigSchema.prefault({}),
+  /** The bridge's battery estimates (docs/battery.md): NMC with the capacity learned unless set; false = off. */
+  battery: deviceBatterySchema.prefault({}),
 });
 
 const embeddedSchema = z.preprocess(
