@@ -19,6 +19,7 @@ const perCellMilli = (field: string, digits: number) => (n: number) =>
 export const BATTERY_FAMILIES: readonly IndexedValueDef[] = [
   {
     id: "cellResistance",
+    source: "battery",
     field: "cellResistanceOhm",
     label: (n) => `Cell ${n} resistance`,
     unit: "Ω",
@@ -35,6 +36,7 @@ export const BATTERY_FAMILIES: readonly IndexedValueDef[] = [
   },
   {
     id: "cellDrift",
+    source: "battery",
     field: "cellDriftV",
     label: (n) => `Cell ${n} drift`,
     unit: "V",

@@ -125,6 +125,8 @@ export interface IndexedValueDef {
    * (cellResistanceOhm, cellDriftV) read `bms.battery.<field>[n - 1]`.
    */
   readonly field: "cells" | "balancing" | "temperatures" | "cellResistanceOhm" | "cellDriftV";
+  /** `battery`: a per-cell estimate, with entities once a reading carried estimates; default `bms`. */
+  readonly source?: "bms" | "battery";
   /** `dataVersion`: the BMS's, which names temperature slots (1: IC, Cell Min …). */
   readonly label: (n: number, dataVersion?: number) => string;
   readonly unit?: string;

@@ -179,10 +179,9 @@ export function bmsEntities(
     }
   // The bridge's per-cell estimates (bms.battery), once a reading carried them.
   if (p.battery === true)
-    for (const field of ["cellResistanceOhm", "cellDriftV"] as const) {
-      const f = family(cat, field);
-      if (f) for (let n = 1; n <= p.cells; n++) out.push(familyEntity(f, n, f.label(n)));
-    }
+    for (const f of cat.families)
+      if (f.source === "battery" && f.ha)
+        for (let n = 1; n <= p.cells; n++) out.push(familyEntity(f, n, f.label(n)));
   // The bridge's verdicts: every BMS has them, whatever it reported.
   for (const s of valuesWith(cat, "bmsHealth", "ha")) out.push(scalarEntity(s));
   return out;
