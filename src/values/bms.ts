@@ -2,7 +2,7 @@
  * BMS values (COMM_BMS_GET_VALUES, plus what the bridge derives per reading: packCurrent,
  * packPower and the cell statistics). Listed in Home Assistant's entity order.
  */
-import { A, AH_TOTAL, C, V, WH_TOTAL } from "./presets.js";
+import { A, AH_TOTAL, C, TEMPERATURES_METRIC, V, WH_TOTAL } from "./presets.js";
 import type { ValueDef } from "./types.js";
 
 const lifetime = (what: string) => `${what}, device lifetime counter`;
@@ -182,11 +182,7 @@ export const BMS_VALUES: readonly ValueDef[] = [
     label: "IC temperature",
     unit: "°C",
     ha: { key: "ic_temperature", ...C, diagnostic: true },
-    metric: {
-      name: "vesc_temperature_celsius",
-      help: "BMS temperature sensors (sensor 1-based, or ic)",
-      labels: { sensor: "ic" },
-    },
+    metric: { ...TEMPERATURES_METRIC, labels: { sensor: "ic" } },
     history: { column: "ic_temperature", scale: 100 },
     dashboard: { label: "IC", digits: 1 },
   },

@@ -4,7 +4,7 @@
  * the summaries over the per-cell arrays.
  */
 import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
-import { C, V } from "./presets.js";
+import { C, TEMPERATURES_METRIC, V } from "./presets.js";
 import type { IndexedValueDef, ValueDef } from "./types.js";
 import { STUCK_SENSORS_JINJA } from "./verdicts.js";
 
@@ -52,11 +52,7 @@ export const CELL_FAMILIES: readonly IndexedValueDef[] = [
       attributesTemplate: stuckAttributes,
       ...C,
     },
-    metric: {
-      name: "vesc_temperature_celsius",
-      help: "BMS temperature sensors (sensor 1-based, or ic)",
-      indexLabel: "sensor",
-    },
+    metric: { ...TEMPERATURES_METRIC, indexLabel: "sensor" },
     history: { column: "temps", scale: 100, csv: "temperature" },
   },
 ];

@@ -3,7 +3,7 @@
  * follow Home Assistant's sensor tables (checked by test/helpers/haRules.ts against
  * test/fixtures/ha_sensor_rules.json).
  */
-import type { HaMetadata } from "./types.js";
+import type { HaMetadata, MetricSpec } from "./types.js";
 
 export const V: HaMetadata = { deviceClass: "voltage", unit: "V", stateClass: "measurement" };
 export const A: HaMetadata = { deviceClass: "current", unit: "A", stateClass: "measurement", precision: 2 };
@@ -25,4 +25,10 @@ export const AH_TOTAL: HaMetadata = {
   stateClass: "total_increasing",
   precision: 3,
   icon: "mdi:battery-charging",
+};
+
+/** One gauge for every BMS temperature: the NTC sensors by number, the IC as sensor="ic". */
+export const TEMPERATURES_METRIC: MetricSpec = {
+  name: "vesc_temperature_celsius",
+  help: "BMS temperature sensors (sensor 1-based, or ic)",
 };
