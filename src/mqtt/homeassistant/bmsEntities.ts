@@ -8,12 +8,11 @@ import { fittedTemperature } from "../../model/sensorHealth.js";
 import {
   CATALOGUE,
   type Catalogue,
-  defaultTemplate,
   type IndexedValueDef,
   type ValueDef,
   valuesWith,
 } from "../../values/index.js";
-import type { EntityDef } from "./entities.js";
+import { type EntityDef, valueEntity } from "./entities.js";
 
 type HaValue = ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> };
 
@@ -44,19 +43,8 @@ function presenceRules(cat: Catalogue): readonly PresenceRule[] {
   return rules;
 }
 
-/** A catalogue value as an HA entity on the state topic, following the BMS availability unless it stays available. */
-function scalarEntity(v: HaValue): EntityDef {
-  const { key, platform, template: own, presence: _presence, staysAvailable, ...metadata } = v.ha;
-  return {
-    key,
-    name: v.label,
-    ...metadata,
-    platform: platform ?? "sensor",
-    source: "state",
-    template: own ?? defaultTemplate(v),
-    ...(staysAvailable ? {} : { bmsAvailability: true }),
-  };
-}
+/** A catalogue value as an HA entity, following the BMS availability unless it stays available. */
+const scalarEntity = (v: HaValue): EntityDef => valueEntity(v, true);
 
 /** Entity n of a family (cell voltage, cell balancing, temperature sensor). */
 function familyEntity(f: IndexedValueDef, n: number, name: string): EntityDef {

@@ -1,8 +1,9 @@
 /**
- * The Home Assistant entity model and the entities that are not reading values (link and
- * identity diagnostics). Reading values come from the value catalogue (src/values/), whose
- * units, device classes and state classes follow Home Assistant's sensor tables (checked by
- * test/helpers/haRules.ts against test/fixtures/ha_sensor_rules.json).
+ * The Home Assistant entity model, how a catalogue value becomes an entity, and the entities
+ * that are not reading values (link and identity diagnostics). Reading values come from the
+ * value catalogue (src/values/), whose units, device classes and state classes follow Home
+ * Assistant's sensor tables (checked by test/helpers/haRules.ts against
+ * test/fixtures/ha_sensor_rules.json).
  *
  * Presence rules (what gets an entity):
  * - Required BMS fields (pack voltage, current, counters, IC temperature): always.
@@ -17,7 +18,7 @@
  * - Optional fields (lifetime totals, motor values): present when the firmware sends them.
  */
 
-import type { Platform, StateClass } from "../../values/index.js";
+import { defaultTemplate, type Platform, type StateClass, type ValueDef } from "../../values/index.js";
 
 export type { Platform, StateClass };
 /** Which retained topic an entity reads: the reading document, the link status or the alerts document. */
@@ -48,6 +49,26 @@ export interface EntityDef {
   readonly bmsAvailability?: boolean;
   /** json_attributes_template over the same state topic. */
   readonly attributesTemplate?: string;
+}
+
+/**
+ * A catalogue value (src/values/) as an entity on the state topic. `onBms`: a BMS value, which
+ * also follows the BMS availability unless its entry stays available (the verdicts).
+ */
+export function valueEntity(
+  v: ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> },
+  onBms: boolean,
+): EntityDef {
+  const { key, platform, template, presence: _presence, staysAvailable, ...metadata } = v.ha;
+  return {
+    key,
+    name: v.label,
+    ...metadata,
+    platform: platform ?? "sensor",
+    source: "state",
+    template: template ?? defaultTemplate(v),
+    ...(onBms && !staysAvailable ? { bmsAvailability: true } : {}),
+  };
 }
 
 // ── diagnostics ───────────────────────────────────────────────────────────────

@@ -6,14 +6,13 @@ import type { CanNodeReading, MotorValues } from "../../model/reading.js";
 import {
   CATALOGUE,
   type Catalogue,
-  defaultTemplate,
   fieldOf,
   inPinnedOrder,
   RIDE_SOURCES,
   type ValueDef,
   valuesWith,
 } from "../../values/index.js";
-import { type EntityDef, sameItems } from "./entities.js";
+import { type EntityDef, sameItems, valueEntity } from "./entities.js";
 
 /** The HA order of the motor entities, by field; values not listed follow in catalogue order. */
 const HA_ORDER = [
@@ -76,15 +75,5 @@ export function motorEntities(presentKeys: readonly string[], cat: Catalogue = C
   const present = new Set(presentKeys);
   return motorScalars(cat)
     .filter((m) => present.has(m.ha.key))
-    .map((m) => {
-      const { key, platform, template, presence: _presence, ...metadata } = m.ha;
-      return {
-        key,
-        name: m.label,
-        ...metadata,
-        platform: platform ?? "sensor",
-        source: "state" as const,
-        template: template ?? defaultTemplate(m),
-      };
-    });
+    .map((m) => valueEntity(m, false));
 }
