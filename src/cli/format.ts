@@ -7,6 +7,7 @@ import { escapeControl } from "../bridge/log.js";
 import type { BmsReading, CanNodeReading, DeviceInfo, MotorValues, Reading } from "../model/reading.js";
 import { bmsTemperatureLabel } from "../protocol/commands/bmsTemperatures.js";
 import {
+  BMS_SOURCES,
   CATALOGUE,
   type Catalogue,
   fieldOf,
@@ -211,13 +212,7 @@ export function formatBms(bms: BmsReading, cat: Catalogue = CATALOGUE): string[]
   );
   lines.push(`Humidity  ${fixed(bms.humidity, 1)} %  at ${fixed(bms.humidityTemperature, 1)} °C`);
   // The lines above lay out the device's own values; a catalogue value with a CLI row follows them.
-  lines.push(
-    ...tableRows(cliRows(cat, "bms"), bms, 10),
-    ...tableRows(cliRows(cat, "bmsStats"), bms, 10),
-    ...tableRows(cliRows(cat, "cellSummary"), bms, 10),
-    ...tableRows(cliRows(cat, "battery"), bms, 10),
-    ...tableRows(cliRows(cat, "bmsHealth"), bms, 10),
-  );
+  lines.push(...BMS_SOURCES.flatMap((source) => tableRows(cliRows(cat, source), bms, 10)));
   if (bms.canId !== undefined) lines.push(`BMS CAN   ${bms.canId === 255 ? "none heard" : bms.canId}`);
   if (bms.status) lines.push(`Status    ${escapeControl(bms.status)}`);
   return lines;

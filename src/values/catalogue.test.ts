@@ -14,7 +14,17 @@ import { type HaDevice, discoveryMessages } from "../mqtt/homeassistant/discover
 import { motorEntities, motorPresence } from "../mqtt/homeassistant/motorEntities.js";
 import { historyScalars, SCALARS } from "../store/historyCodec.js";
 import { dashboardValues } from "./dashboard.js";
-import { CATALOGUE, catalogueProblems, extendCatalogue, inPinnedOrder, type ValueDef } from "./index.js";
+import {
+  BMS_SOURCES,
+  CATALOGUE,
+  catalogueProblems,
+  extendCatalogue,
+  inPinnedOrder,
+  RIDE_SOURCES,
+  SOURCES,
+  type ValueDef,
+  type ValueSource,
+} from "./index.js";
 
 /** A bridge-computed BMS value, as a battery estimator would add one. */
 const ESTIMATE: ValueDef = {
@@ -66,6 +76,12 @@ describe("the value catalogue", () => {
     expect(
       catalogueProblems(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, history: { column: "soc", scale: 1 } }])),
     ).toEqual(["duplicate history column soc"]);
+  });
+
+  test("each source is read from one part of a reading; the ride sources are the node's", () => {
+    expect(BMS_SOURCES).toEqual(["bms", "bmsStats", "cellSummary", "battery", "bmsHealth"]);
+    const onNode = (Object.keys(SOURCES) as ValueSource[]).filter((s) => SOURCES[s].part === "node");
+    expect(onNode).toEqual([...RIDE_SOURCES]);
   });
 
   test("pinned orders keep every item: listed ones first, the rest in their own order", () => {

@@ -8,7 +8,7 @@ import { BATTERY_FAMILIES, BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
 import { CELL_FAMILIES, CELL_STATS, CELL_SUMMARY } from "./cells.js";
 import { MOTOR_VALUES } from "./motor.js";
-import { RIDE_SOURCES, RIDE_VALUES } from "./ride.js";
+import { RIDE_VALUES } from "./ride.js";
 import { BMS_VERDICTS } from "./verdicts.js";
 import type { IndexedValueDef, ValueDef, ValueSource } from "./types.js";
 
@@ -86,26 +86,39 @@ export function inPinnedOrder<T>(
 }
 
 /**
- * Where each source's values sit: the path inside the part of a reading a consumer holds (a
- * reading's or CAN node's `bms`, a motor node's `values`), and the same place as a Jinja
- * expression on the state document. A group of values in a new place is one row here.
+ * Where each source's values sit: the part of a reading a consumer holds (a reading's or CAN
+ * node's `bms`, a motor node's `values`, or the CAN motor node itself), the path inside it,
+ * and the same place as a Jinja expression on the state document. A group of values in a new
+ * place is one row here.
  */
 export const SOURCES: Readonly<
-  Record<ValueSource, { readonly within: readonly string[]; readonly jinja: string }>
+  Record<
+    ValueSource,
+    {
+      readonly part: "bms" | "values" | "node";
+      readonly within: readonly string[];
+      readonly jinja: string;
+    }
+  >
 > = {
-  bms: { within: [], jinja: "value_json.bms" },
-  bmsStats: { within: ["stats"], jinja: "value_json.bms.stats" },
-  cellSummary: { within: [], jinja: "value_json.bms" },
-  battery: { within: ["battery"], jinja: "value_json.bms.battery" },
-  bmsHealth: { within: [], jinja: "value_json.bms" },
+  bms: { part: "bms", within: [], jinja: "value_json.bms" },
+  bmsStats: { part: "bms", within: ["stats"], jinja: "value_json.bms.stats" },
+  cellSummary: { part: "bms", within: [], jinja: "value_json.bms" },
+  battery: { part: "bms", within: ["battery"], jinja: "value_json.bms.battery" },
+  bmsHealth: { part: "bms", within: [], jinja: "value_json.bms" },
   // `value_json.values` would be the dict's values() method in Jinja, not the "values" key.
-  motor: { within: [], jinja: "value_json['values']" },
+  motor: { part: "values", within: [], jinja: "value_json['values']" },
   // Ride sources: the path inside the CAN motor node itself (src/values/ride.ts).
-  ride: { within: ["ride"], jinja: "value_json.ride" },
-  rideStats: { within: ["stats"], jinja: "value_json.stats" },
-  refloat: { within: ["refloat"], jinja: "value_json.refloat" },
-  batteryCut: { within: ["batteryCut"], jinja: "value_json.batteryCut" },
+  ride: { part: "node", within: ["ride"], jinja: "value_json.ride" },
+  rideStats: { part: "node", within: ["stats"], jinja: "value_json.stats" },
+  refloat: { part: "node", within: ["refloat"], jinja: "value_json.refloat" },
+  batteryCut: { part: "node", within: ["batteryCut"], jinja: "value_json.batteryCut" },
 };
+
+/** The sources read from a BMS part (`bms`, a CAN node's `bms`), in SOURCES order. */
+export const BMS_SOURCES: readonly ValueSource[] = (Object.keys(SOURCES) as ValueSource[]).filter(
+  (s) => SOURCES[s].part === "bms",
+);
 
 /** The Home Assistant value template that reads a value from its state document. */
 export const defaultTemplate = (v: ValueDef): string => `{{ ${SOURCES[v.source].jinja}.${v.field} }}`;
@@ -138,9 +151,7 @@ export function catalogueProblems(cat: Catalogue): string[] {
     "HA key",
     cat.values
       .filter((v) => v.ha)
-      .map(
-        (v) => `${v.source === "motor" || RIDE_SOURCES.includes(v.source) ? "motor" : "bms"}:${v.ha?.key}`,
-      ),
+      .map((v) => `${SOURCES[v.source].part === "bms" ? "bms" : "motor"}:${v.ha?.key}`),
   );
   seen("history column", [
     ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),
