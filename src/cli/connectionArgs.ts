@@ -1,32 +1,45 @@
 /**
  * The connection flags `read` and `scan` share, one set per kind in the transport table
- * (src/transport/kinds.ts): --tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID |
- * --serial PATH [--baud N], plus --timeout and --hub-password-file. The hub password comes from a file or from
- * VESC_HUB_PASSWORD, never from the command line (where `ps` would show it).
+ * (src/transport/kinds.ts), e.g. --tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID, plus
+ * --timeout. A kind's password comes from the file its row's `password.fileFlag` names or
+ * from its environment variable, never from the command line (where `ps` would show it).
  */
 import { readFileSync } from "node:fs";
 import {
-  type FlagContext,
-  splitHostPort,
-  TRANSPORT_KINDS,
   type AnyTransportKind,
-  transportUrl,
+  type FlagContext,
+  type PasswordRule,
+  type SpecBase,
+  splitHostPort,
+  TRANSPORT_KIND_LIST,
+  transportSecret,
 } from "../transport/kinds.js";
-import type { ConnectionSpec } from "../transport/transport.js";
-
-export const PUBLIC_HUB_HOST = "veschub.vedder.se";
+import type { ConnectionSpec, LinkPolicy } from "../transport/transport.js";
 
 /** A mistake on the command line: exit code 2. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-const KINDS = Object.values(TRANSPORT_KINDS) as AnyTransportKind[];
+/** parseArgs options for `kinds`: each kind's flags plus --timeout. */
+export function connectionOptionsOf(
+  kinds: readonly AnyTransportKind[],
+): Readonly<Record<string, { type: "string" }>> {
+  return Object.fromEntries(
+    [...kinds.flatMap((k) => [k.flag, ...k.flags]), "timeout"].map((f) => [f, { type: "string" }]),
+  );
+}
+
+/** The usage text of the connection flags of `kinds`: "(--tcp … | …)" and the password-file flags. */
+export function connectionUsageOf(kinds: readonly AnyTransportKind[]): { choose: string; files: string } {
+  const files = kinds.flatMap((k) => (k.password ? [`[--${k.password.fileFlag} F]`] : []));
+  return { choose: `(${kinds.map((k) => k.flagForm).join(" | ")})`, files: [...new Set(files)].join(" ") };
+}
 
 /** parseArgs options: each kind's flags (from the transport table) plus --timeout. */
-export const CONNECTION_OPTIONS: Readonly<Record<string, { type: "string" }>> = Object.fromEntries(
-  [...KINDS.flatMap((k) => [k.flag, ...k.flags]), "timeout"].map((f) => [f, { type: "string" }]),
-);
+export const CONNECTION_OPTIONS = connectionOptionsOf(TRANSPORT_KIND_LIST);
+/** For usage lines: `${choose} [command flags] [--timeout SECONDS] ${files}`. */
+export const CONNECTION_USAGE = connectionUsageOf(TRANSPORT_KIND_LIST);
 
 export type ConnectionValues = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -38,11 +51,16 @@ export interface CliIo {
   readonly signal?: AbortSignal;
 }
 
-export interface ResolvedConnection {
-  readonly spec: ConnectionSpec;
+export interface ResolvedConnection<S extends SpecBase = ConnectionSpec> {
+  readonly spec: S;
   /** Without the password. */
   readonly url: string;
-  readonly publicHub: boolean;
+  /** The kind's link policy: the handshake follows its allowances. */
+  readonly policy: LinkPolicy;
+  /** The spec's password, to scrub from messages (undefined for a kind without one). */
+  readonly secret: string | undefined;
+  /** A relay anyone can reach, named for a warning (the public hub); else undefined. */
+  readonly publicRelay: string | undefined;
   /** Connect and per-request timeout from --timeout, ms (undefined = defaults). */
   readonly timeoutMs: number | undefined;
 }
@@ -96,24 +114,29 @@ function stringFlag(v: string | boolean | undefined): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-function readPassword(values: ConnectionValues, env: Readonly<Record<string, string | undefined>>): string {
-  const file = stringFlag(values["hub-password-file"]);
+function readPassword(
+  rule: PasswordRule | undefined,
+  values: ConnectionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  if (rule === undefined) throw new Error("this transport kind has no password rule");
+  const file = stringFlag(values[rule.fileFlag]);
   if (file !== undefined) {
     let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "error";
-      throw new UsageError(`cannot read --hub-password-file ${file} (${code})`);
+      throw new UsageError(`cannot read --${rule.fileFlag} ${file} (${code})`);
     }
     // Editors add a final newline; the password itself never contains one (it ends the login line).
     const password = text.replace(/\r?\n$/, "");
-    if (password === "") throw new UsageError(`--hub-password-file ${file} is empty`);
+    if (password === "") throw new UsageError(`--${rule.fileFlag} ${file} is empty`);
     return password;
   }
-  const fromEnv = env.VESC_HUB_PASSWORD;
+  const fromEnv = env[rule.env];
   if (fromEnv === undefined || fromEnv === "") {
-    throw new UsageError("hub password missing: set VESC_HUB_PASSWORD or pass --hub-password-file FILE");
+    throw new UsageError(`${rule.what} missing: set ${rule.env} or pass --${rule.fileFlag} FILE`);
   }
   return fromEnv;
 }
@@ -122,16 +145,25 @@ export function resolveConnection(
   values: ConnectionValues,
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedConnection {
-  const chosen = KINDS.filter((k) => values[k.flag] !== undefined);
+  return resolveConnectionOf(TRANSPORT_KIND_LIST, values, env) as ResolvedConnection;
+}
+
+/** resolveConnection against `kinds` (the table, or a table a test builds). */
+export function resolveConnectionOf(
+  kinds: readonly AnyTransportKind[],
+  values: ConnectionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedConnection<SpecBase> {
+  const chosen = kinds.filter((k) => values[k.flag] !== undefined);
   const [kind] = chosen;
   if (!kind || chosen.length > 1) {
     throw new UsageError(
       chosen.length === 0
-        ? `say how to reach the device: ${orList(KINDS.map((k) => k.flagForm))}`
-        : `use only one of ${KINDS.map((k) => `--${k.flag}`).join(", ")} (got ${chosen.map((k) => `--${k.flag}`).join(", ")})`,
+        ? `say how to reach the device: ${orList(kinds.map((k) => k.flagForm))}`
+        : `use only one of ${kinds.map((k) => `--${k.flag}`).join(", ")} (got ${chosen.map((k) => `--${k.flag}`).join(", ")})`,
     );
   }
-  for (const k of KINDS)
+  for (const k of kinds)
     for (const f of k.companionFlags)
       if (values[f] !== undefined && k !== kind) throw new UsageError(`--${f} goes with --${k.flag}`);
   const timeoutMs = secondsFlag(stringFlag(values.timeout), "--timeout", { min: 0.001 });
@@ -139,15 +171,17 @@ export function resolveConnection(
     fail: (message) => {
       throw new UsageError(message);
     },
-    password: () => readPassword(values, env),
+    password: () => readPassword(kind.password, values, env),
     hostPort: parseHostPort,
     integer: integerFlag,
   };
-  const spec: ConnectionSpec = kind.fromFlags(values, ctx);
+  const spec = kind.fromFlags(values, ctx);
   return {
     spec,
-    url: transportUrl(spec),
-    publicHub: spec.type === "hub" && spec.host.toLowerCase().replace(/\.$/, "") === PUBLIC_HUB_HOST,
+    url: kind.url(spec),
+    policy: kind.policy,
+    secret: transportSecret(kind, spec),
+    publicRelay: kind.publicRelay?.(spec),
     timeoutMs,
   };
 }

@@ -12,8 +12,8 @@ import { Session } from "../session/session.js";
 import { createTransportFactory } from "../transport/fromSpec.js";
 import {
   CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
   type CliIo,
-  PUBLIC_HUB_HOST,
   type ResolvedConnection,
   UsageError,
   oneLine,
@@ -22,8 +22,7 @@ import {
 import { formatDevice, jsonDevice } from "./format.js";
 
 export const SCAN_USAGE =
-  "usage: vesc2mqtt scan (--tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID | --serial PATH [--baud N]) " +
-  "[--json] [--timeout SECONDS] [--hub-password-file F]";
+  `usage: vesc2mqtt scan ${CONNECTION_USAGE.choose} [--json] [--timeout SECONDS] ${CONNECTION_USAGE.files}`.trimEnd();
 
 interface ScanArgs {
   readonly connection: ResolvedConnection;
@@ -72,11 +71,10 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
     err(`vesc2mqtt scan: ${oneLine(e)} (see: vesc2mqtt scan --help)\n`);
     return 2;
   }
-  const { spec, timeoutMs } = args.connection;
-  const secret = spec.type === "hub" ? spec.password : undefined;
-  if (args.connection.publicHub) {
+  const { spec, timeoutMs, secret, policy, publicRelay } = args.connection;
+  if (publicRelay !== undefined) {
     err(
-      `vesc2mqtt scan: warning: scanning through the public hub ${PUBLIC_HUB_HOST}; ` +
+      `vesc2mqtt scan: warning: scanning through ${publicRelay}; ` +
         "this pings every CAN id on the device's bus — only do it on your own device\n",
     );
   }
@@ -98,8 +96,8 @@ export async function scanCommand(argv: string[], io: CliIo = {}): Promise<numbe
     const device = deviceInfoFromFwVersion(
       await handshake(session, {
         requestTimeoutMs,
-        resend: spec.type === "hub",
-        confirmIdentity: spec.type === "hub",
+        resend: policy.resendFirstRequest,
+        confirmIdentity: policy.confirmIdentity,
       }),
     );
     const ids = canIdsToQuery(await scanCanBus(session, requestTimeoutMs));

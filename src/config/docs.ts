@@ -7,13 +7,13 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { HUB_PASSWORD_ENV, MQTT_PASSWORD_ENV, WEB_TOKEN_ENV } from "./load.js";
+import { type AnyTransportKind, TRANSPORT_KIND_LIST } from "../transport/kinds.js";
+import { PASSWORD_NOTE } from "./fields.js";
+import { MQTT_PASSWORD_ENV, WEB_TOKEN_ENV } from "./load.js";
 import { configSchema } from "./schema.js";
 
 /** Where the generated reference lives, relative to the repository root. */
 export const CONFIG_DOC_PATH = "docs/configuration.md";
-
-const PASSWORD_NOTE = "give at most one of `password`, `password_file`, `password_env`";
 
 /**
  * One line of prose per key, by its snake_case path (`[]` = each list item, `<n>` = each
@@ -48,17 +48,8 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   "devices[].id": "Used in topics and Home Assistant unique_ids, so keep it stable; unique per bridge.",
   "devices[].name": "Device name in Home Assistant (default: the id).",
   "devices[].connection": "How to reach the device.",
-  "devices[].connection.type":
-    "`tcp`: the VESC Express's own TCP server; `hub`: through a VESC Hub (public, or `vesc2mqtt hub`); `serial`: a USB VESC.",
-  "devices[].connection.host":
-    "Device or hub address. For a hub hosted by this bridge (`hub.enabled`) use `local`: read in-process, no network login.",
-  "devices[].connection.port": "TCP port of the device or hub.",
-  "devices[].connection.hub_id": "The device's id on the hub (VESC Tool's \"VESC ID\").",
-  "devices[].connection.password": `Hub password inline; ${PASSWORD_NOTE}. Without any, the environment variable \`${HUB_PASSWORD_ENV}\`.`,
-  "devices[].connection.password_file": "File holding the hub password.",
-  "devices[].connection.password_env": "Environment variable holding the hub password.",
-  "devices[].connection.path": "Serial device, e.g. `/dev/ttyACM0`.",
-  "devices[].connection.baud": "Serial baud rate.",
+  // One entry per key of the transport table's connection schemas, from the rows' own docs.
+  ...transportKeyDocs("devices[].connection", TRANSPORT_KIND_LIST),
   "devices[].interval_s": "Poll interval in seconds.",
   "devices[].request_timeout_s": "How long to wait for each reply.",
   "devices[].custom_config_handshake":
@@ -146,6 +137,36 @@ export const KEY_DOCS: Readonly<Record<string, string>> = {
   "hub.devices[].password_env": "Environment variable holding the password.",
 };
 
+/**
+ * The `connection` keys' lines from the transport rows: `type` lists each kind's summary;
+ * a key several kinds share gets one line when they describe it alike, else one sentence
+ * per kind. Throws when a row's docs and its config schema name different keys.
+ */
+export function transportKeyDocs(prefix: string, kinds: readonly AnyTransportKind[]): Record<string, string> {
+  for (const k of kinds) {
+    const inSchema = Object.keys(k.config.shape).filter((key) => key !== "type");
+    const inDocs = Object.keys(k.docs.keys);
+    const undocumented = inSchema.filter((key) => !inDocs.includes(key));
+    const unknown = inDocs.filter((key) => !inSchema.includes(key));
+    if (undocumented.length > 0 || unknown.length > 0)
+      throw new Error(
+        `transport "${k.type}": docs.keys must name exactly its config keys (undocumented: ${undocumented.join(", ") || "none"}; not in config: ${unknown.join(", ") || "none"})`,
+      );
+  }
+  const docs: Record<string, string> = {
+    [`${prefix}.type`]: `${kinds.map((k) => `\`${k.type}\`: ${k.docs.summary}`).join("; ")}.`,
+  };
+  for (const key of new Set(kinds.flatMap((k) => Object.keys(k.docs.keys)))) {
+    const having = kinds.filter((k) => k.docs.keys[key] !== undefined);
+    const texts = new Set(having.map((k) => k.docs.keys[key]));
+    docs[`${prefix}.${snakeOf(key)}`] =
+      texts.size === 1
+        ? (having[0]?.docs.keys[key] ?? "")
+        : having.map((k) => `\`${k.type}\`: ${k.docs.keys[key]}`).join(" ");
+  }
+  return docs;
+}
+
 /** Keys described as a whole: their children repeat another section. */
 export const SUMMARISED: ReadonlySet<string> = new Set(["devices[].alerts"]);
 
@@ -174,7 +195,10 @@ interface Row {
   readonly def: string;
 }
 
-const snakeOf = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+// A declaration, not a const: KEY_DOCS calls it (through transportKeyDocs) above this line.
+function snakeOf(k: string): string {
+  return k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+}
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const isObject = (s: Json) => s.type === "object" && s.properties !== undefined;
 /** zod's JSON Schema bounds "int" by Number.MAX_SAFE_INTEGER: not a limit anyone sets. */

@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { hubDeviceProblems } from "../hub/deviceRules.js";
-import { type AnyTransportKind, transportKind } from "../transport/kinds.js";
+import { transportKind } from "../transport/kinds.js";
 import type { ConnectionSpec } from "../transport/transport.js";
 import { type Config, type DeviceConfig, configSchema } from "./schema.js";
 
@@ -33,8 +33,6 @@ export function isConfigError(e: unknown): e is ConfigError {
 
 export const MQTT_PASSWORD_ENV = "VESC2MQTT_MQTT_PASSWORD";
 export const WEB_TOKEN_ENV = "VESC2MQTT_WEB_TOKEN";
-/** Fallback for hub connections without their own password source (same as the `read` CLI). */
-export const HUB_PASSWORD_ENV = "VESC_HUB_PASSWORD";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -126,7 +124,8 @@ export function validateConfig(raw: unknown, options: ParseOptions = {}): Config
 /** The transport spec for a configured device (password already resolved by loadConfig). */
 export function connectionSpecOf(device: DeviceConfig): ConnectionSpec {
   const c = device.connection;
-  return transportKind(c.type).fromConfig(c as Parameters<AnyTransportKind["fromConfig"]>[0]);
+  // The schema is the union of the rows' `config` schemas, so `c` is its own row's entry.
+  return transportKind(c.type).fromConfig(c) as ConnectionSpec;
 }
 
 // ── key conversion ────────────────────────────────────────────────────────────
@@ -233,15 +232,18 @@ function resolveSecretsAndPaths(config: Config, env: Env, baseDir: string, error
   if (webToken !== undefined && webToken !== "") config.web.token = webToken;
 
   config.devices.forEach((d, i) => {
-    if (d.connection.type !== "hub") return;
+    const rule = transportKind(d.connection.type).password;
+    if (rule === undefined) return;
     const where = `devices[${i}].connection`;
-    resolvePassword(d.connection, where, env, baseDir, errors);
-    if (d.connection.password === undefined) {
-      const fallback = env[HUB_PASSWORD_ENV];
-      if (fallback !== undefined && fallback !== "") d.connection.password = fallback;
+    // A row with a password rule has the password keys in its config schema (kinds.test.ts).
+    const connection = d.connection as PasswordSources;
+    resolvePassword(connection, where, env, baseDir, errors);
+    if (connection.password === undefined) {
+      const fallback = env[rule.env];
+      if (fallback !== undefined && fallback !== "") connection.password = fallback;
       else
         errors.push(
-          `${where}: a hub connection needs password, password_file or password_env (or ${HUB_PASSWORD_ENV})`,
+          `${where}: a ${d.connection.type} connection needs password, password_file or password_env (or ${rule.env})`,
         );
     }
   });

@@ -5,18 +5,12 @@
  * are converted back to the user's snake_case spelling.
  */
 import { z } from "zod";
+import { type AnyTransportKind, TRANSPORT_KIND_LIST } from "../transport/kinds.js";
+import { passwordSources, text } from "./fields.js";
 import { deviceBatterySchema } from "../battery/config.js";
 
-const PORT = "expected a number 1–65535";
 const LISTEN_PORT = "expected a number 0–65535 (0 = any free port)";
 
-const port = (def: number) =>
-  z
-    .number({ error: PORT })
-    .int({ error: PORT })
-    .min(1, { error: PORT })
-    .max(65535, { error: PORT })
-    .default(def);
 const listenPort = (def: number) =>
   z
     .number({ error: LISTEN_PORT })
@@ -24,8 +18,6 @@ const listenPort = (def: number) =>
     .min(0, { error: LISTEN_PORT })
     .max(65535, { error: LISTEN_PORT })
     .default(def);
-const text = (what = "expected a non-empty string") =>
-  z.string({ error: what }).trim().min(1, { error: what });
 const positive = (what: string) => z.number({ error: what }).positive({ error: what });
 const nonNegative = (what: string) => z.number({ error: what }).min(0, { error: what });
 const bool = () => z.boolean({ error: "expected true or false" });
@@ -36,36 +28,19 @@ const deviceId = z.string({ error: "expected a string of a-z, 0-9, _ or -" }).re
   error: "expected a string of a-z, 0-9, _ or - (used in topics and unique_ids)",
 });
 
-/** A password given inline, in a file, or in an environment variable (resolved by load.ts). */
-const passwordSources = {
-  password: z.string({ error: "expected a string" }).optional(),
-  passwordFile: text().optional(),
-  passwordEnv: text().optional(),
-};
+/** A device's `connection`: one variant per transport kind, each the row's own `config` schema. */
+export function connectionSchemaOf<const K extends readonly [AnyTransportKind, ...AnyTransportKind[]]>(
+  kinds: K,
+) {
+  const names = kinds.map((k) => k.type);
+  const list = names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  const variants = kinds.map((k) => k.config) as unknown as {
+    -readonly [I in keyof K]: K[I] extends AnyTransportKind ? K[I]["config"] : never;
+  };
+  return z.discriminatedUnion("type", variants, { error: `expected type ${list}` });
+}
 
-export const connectionSchema = z.discriminatedUnion(
-  "type",
-  [
-    z.strictObject({ type: z.literal("tcp"), host: text(), port: port(65102) }),
-    z.strictObject({
-      type: z.literal("hub"),
-      host: text(),
-      port: port(65101),
-      hubId: text(),
-      ...passwordSources,
-    }),
-    z.strictObject({
-      type: z.literal("serial"),
-      path: text(),
-      baud: z
-        .number({ error: "expected a baud rate" })
-        .int()
-        .positive({ error: "expected a baud rate" })
-        .default(115200),
-    }),
-  ],
-  { error: "expected type tcp, hub or serial" },
-);
+export const connectionSchema = connectionSchemaOf(TRANSPORT_KIND_LIST);
 
 function alertsShape<D extends boolean>(withDefaults: D) {
   const n = (def: number, what: string) => {

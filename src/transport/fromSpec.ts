@@ -1,28 +1,27 @@
 /**
- * Device URLs → transports, through the transport table (kinds.ts):
+ * Device URLs → transports, through the transport table (kinds.ts), e.g.
  *   tcp://host:65102   hub://host:65101/<hub id>   serial:///dev/ttyACM0?baud=115200
- * URLs never carry the hub password; it is resolved by the caller (file, env, config).
+ * URLs never carry a password; it is resolved by the caller (file, env, config).
  */
 import {
+  type AnyTransportKind,
   createTransportFactory,
   type DeviceUrlOf,
   type FactoryOptions,
-  splitHostPort,
-  TRANSPORT_KINDS,
-  type AnyTransportKind,
+  kindFactory,
+  type SpecBase,
   type SpecOf,
+  splitHostPort,
+  TRANSPORT_KIND_LIST,
   type TransportKindName,
-  transportKind,
   transportUrl,
 } from "./kinds.js";
 import { TransportError, type TransportFactory } from "./transport.js";
 
 export { createTransportFactory, type FactoryOptions, splitHostPort, transportUrl };
 
-/** A parsed device URL: a ConnectionSpec without the hub password. */
+/** A parsed device URL: a ConnectionSpec without its password. */
 export type DeviceUrl = { [K in TransportKindName]: DeviceUrlOf<SpecOf<K>> }[TransportKindName];
-
-const KINDS = Object.values(TRANSPORT_KINDS) as AnyTransportKind[];
 
 function badUrl(url: string, why: string): TransportError {
   // Echo the URL only without any userinfo part, which could hold a password.
@@ -32,15 +31,23 @@ function badUrl(url: string, why: string): TransportError {
 
 /** Parses a device URL of any kind in the table. Throws TransportError (not recoverable). */
 export function parseDeviceUrl(url: string): DeviceUrl {
+  return parseDeviceUrlOf(TRANSPORT_KIND_LIST, url).spec as DeviceUrl;
+}
+
+/** Parses a device URL against `kinds` (the table, or a table a test builds): the row and the spec. */
+export function parseDeviceUrlOf(
+  kinds: readonly AnyTransportKind[],
+  url: string,
+): { kind: AnyTransportKind; spec: DeviceUrlOf<SpecBase> } {
   const fail = (why: string): never => {
     throw badUrl(url, why);
   };
   const m = /^([a-z]+):\/\/(.*)$/i.exec(url.trim());
-  if (!m) return fail(`expected ${KINDS.map((k) => k.urlForm).join(", ")}`);
+  if (!m) return fail(`expected ${kinds.map((k) => k.urlForm).join(", ")}`);
   const scheme = (m[1] ?? "").toLowerCase();
-  const kind = KINDS.find((k) => k.scheme === scheme);
-  if (!kind) return fail(`unknown scheme "${scheme}" (${KINDS.map((k) => k.scheme).join(", ")})`);
-  return kind.parseUrl(m[2] ?? "", fail) as DeviceUrl;
+  const kind = kinds.find((k) => k.scheme === scheme);
+  if (!kind) return fail(`unknown scheme "${scheme}" (${kinds.map((k) => k.scheme).join(", ")})`);
+  return { kind, spec: kind.parseUrl(m[2] ?? "", fail) };
 }
 
 /** Device URL + resolved password → factory. */
@@ -48,14 +55,27 @@ export function transportFromUrl(
   url: string,
   options: FactoryOptions & { password?: string } = {},
 ): TransportFactory {
-  const parsed = parseDeviceUrl(url);
-  const kind = transportKind(parsed.type);
-  if (kind.needsPassword && options.password === undefined) {
-    throw new TransportError("ConnectFailed", `${transportUrl(parsed)}: a hub password is required`, false);
-  }
+  return transportFromUrlOf(TRANSPORT_KIND_LIST, url, options);
+}
+
+/** transportFromUrl against `kinds`. */
+export function transportFromUrlOf(
+  kinds: readonly AnyTransportKind[],
+  url: string,
+  options: FactoryOptions & { password?: string } = {},
+): TransportFactory {
+  const { kind, spec } = parseDeviceUrlOf(kinds, url);
   const { password } = options;
-  return createTransportFactory(
-    kind.fromConfig({ ...parsed, ...(password === undefined ? {} : { password }) }),
-    options,
-  );
+  if (kind.password !== undefined && password === undefined) {
+    throw new TransportError(
+      "ConnectFailed",
+      `${kind.url(spec)}: a ${kind.password.what} is required`,
+      false,
+    );
+  }
+  // A URL says what a validated config entry says, less the password.
+  const entry = { ...spec, ...(password === undefined ? {} : { password }) } as Parameters<
+    AnyTransportKind["fromConfig"]
+  >[0];
+  return kindFactory(kind, kind.fromConfig(entry), options);
 }

@@ -25,6 +25,9 @@ export interface HubTransportOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** The public VESC Hub run by the VESC project: anyone can reach a device registered there. */
+export const PUBLIC_HUB_HOST = "veschub.vedder.se";
+
 export const LOGIN_REJECTED_MESSAGE =
   "hub closed the connection after login: wrong hub id/password or device offline";
 
