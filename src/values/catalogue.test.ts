@@ -9,8 +9,10 @@ import { syntheticReading } from "../../test/helpers/readings.js";
 import { formatReading, toJsonReading } from "../cli/format.js";
 import { Metrics } from "../metrics/metrics.js";
 import type { BmsReading, MotorValues, Reading } from "../model/reading.js";
+import { alertEntities } from "../mqtt/homeassistant/alerts.js";
 import { bmsEntities, bmsPresence } from "../mqtt/homeassistant/bmsEntities.js";
 import { type HaDevice, discoveryMessages } from "../mqtt/homeassistant/discovery.js";
+import { identityEntities, linkEntities } from "../mqtt/homeassistant/entities.js";
 import { motorEntities, motorPresence } from "../mqtt/homeassistant/motorEntities.js";
 import { historyScalars, SCALARS } from "../store/historyCodec.js";
 import { dashboardValues } from "./dashboard.js";
@@ -82,6 +84,17 @@ describe("the value catalogue", () => {
     expect(BMS_SOURCES).toEqual(["bms", "bmsStats", "cellSummary", "battery", "bmsHealth"]);
     const onNode = (Object.keys(SOURCES) as ValueSource[]).filter((s) => SOURCES[s].part === "node");
     expect(onNode).toEqual([...RIDE_SOURCES]);
+  });
+
+  test("HA keys do not collide with the bridge's own entities on the same device", () => {
+    // Device mode keys components by HA key: a collision would silently replace one entity.
+    const own = new Set([...linkEntities(), ...identityEntities(), ...alertEntities()].map((e) => e.key));
+    const collisions = (c: typeof CATALOGUE) => {
+      const perCell = c.families.flatMap((f) => Array.from({ length: 32 }, (_, i) => f.ha?.key(i + 1) ?? ""));
+      return [...c.values.flatMap((v) => (v.ha ? [v.ha.key] : [])), ...perCell].filter((k) => own.has(k));
+    };
+    expect(collisions(CATALOGUE)).toEqual([]);
+    expect(collisions(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, ha: { key: "link" } }]))).toEqual(["link"]);
   });
 
   test("pinned orders keep every item: listed ones first, the rest in their own order", () => {
