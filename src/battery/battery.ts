@@ -109,6 +109,7 @@ export class BatteryEstimator {
   private readonly health: CellHealth;
   private readonly runtime: RuntimeEstimator;
   private lastDischargedAh: number;
+  private verdicts: CellVerdicts | undefined;
 
   constructor(options: BatteryEstimatorOptions = {}, snapshot?: BatterySnapshot) {
     this.config = batteryConfigSchema.parse(options.config ?? {});
@@ -177,9 +178,9 @@ export class BatteryEstimator {
     const cellCapacity = this.capacity.cellCapacityAh(cellCount);
     const drift = this.health.driftV(cellCount);
     const rate = this.health.driftRateVPerDay(cellCount);
-    const weakest = weakestCell(resistance, cellCapacity);
+    const cells = this.cellVerdicts(resistance, cellCapacity, drift, rate, cellCount);
 
-    return deepFreeze({
+    return Object.freeze({
       timeMs: tMs,
       socPercent,
       socSource: bmsSoc !== null ? "bms" : soc.socPercent !== null ? "estimate" : null,
@@ -206,12 +207,47 @@ export class BatteryEstimator {
       cellCapacityAh: cellCapacity,
       cellDriftV: drift,
       cellDriftRateVPerDay: rate,
-      weakestCell: weakest?.cell ?? null,
-      alerts: {
-        driftingCells: driftingCells(drift, rate),
-        highResistanceCells: highResistanceCells(resistance, this.health.baselineOhm(cellCount)),
-      },
+      weakestCell: cells.weakestCell,
+      alerts: cells.alerts,
     } satisfies BatteryEstimate);
+  }
+
+  /**
+   * The weakest cell and the cell alerts. Their inputs are the per-cell lists, which stay
+   * the same (frozen) objects until a new sample changes them: recomputed only then.
+   */
+  private cellVerdicts(
+    resistance: readonly (number | null)[],
+    capacity: readonly (number | null)[],
+    drift: readonly (number | null)[],
+    rate: readonly (number | null)[],
+    cellCount: number,
+  ): CellVerdicts {
+    const baseline = this.health.baselineOhm(cellCount);
+    const v = this.verdicts;
+    if (
+      v !== undefined &&
+      v.resistance === resistance &&
+      v.capacity === capacity &&
+      v.drift === drift &&
+      v.rate === rate &&
+      v.baseline === baseline
+    )
+      return v;
+    const next: CellVerdicts = {
+      resistance,
+      capacity,
+      drift,
+      rate,
+      baseline,
+      weakestCell: weakestCell(resistance, capacity)?.cell ?? null,
+      alerts: Object.freeze({
+        driftingCells: Object.freeze(driftingCells(drift, rate)),
+        highResistanceCells: Object.freeze(highResistanceCells(resistance, baseline)),
+      }),
+    };
+    this.verdicts = next;
+    return next;
   }
 
   snapshot(): BatterySnapshot {
@@ -227,27 +263,32 @@ export class BatteryEstimator {
   }
 }
 
+const positive = (x: number | null | undefined): boolean => typeof x === "number" && x > 0;
+const orZero = (x: number | null | undefined): number => (typeof x === "number" ? x : 0);
+
 function bmsTotals(bms: BmsReading): EnergyTotals | null {
-  const v = [
-    bms.wattHoursChargedTotal,
-    bms.wattHoursDischargedTotal,
-    bms.ampHoursChargedTotal,
-    bms.ampHoursDischargedTotal,
-  ];
-  if (!v.some((x) => typeof x === "number" && x > 0)) return null;
-  const n = (x: number | null | undefined) => (typeof x === "number" ? x : 0);
-  return {
-    whCharged: n(bms.wattHoursChargedTotal),
-    whDischarged: n(bms.wattHoursDischargedTotal),
-    ahCharged: n(bms.ampHoursChargedTotal),
-    ahDischarged: n(bms.ampHoursDischargedTotal),
-  };
+  if (
+    !positive(bms.wattHoursChargedTotal) &&
+    !positive(bms.wattHoursDischargedTotal) &&
+    !positive(bms.ampHoursChargedTotal) &&
+    !positive(bms.ampHoursDischargedTotal)
+  )
+    return null;
+  return Object.freeze({
+    whCharged: orZero(bms.wattHoursChargedTotal),
+    whDischarged: orZero(bms.wattHoursDischargedTotal),
+    ahCharged: orZero(bms.ampHoursChargedTotal),
+    ahDischarged: orZero(bms.ampHoursDischargedTotal),
+  });
 }
 
-function deepFreeze<T>(o: T): T {
-  if (typeof o === "object" && o !== null && !Object.isFrozen(o)) {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
+/** The cell verdicts and the per-cell lists they were computed from. */
+interface CellVerdicts {
+  readonly resistance: readonly (number | null)[];
+  readonly capacity: readonly (number | null)[];
+  readonly drift: readonly (number | null)[];
+  readonly rate: readonly (number | null)[];
+  readonly baseline: readonly (number | null)[];
+  readonly weakestCell: number | null;
+  readonly alerts: BatteryEstimate["alerts"];
 }

@@ -48,6 +48,9 @@ export class CapacityLearner {
   private samples: CapacitySample[] = [];
   private readonly minDelta: number;
   private readonly maxSamples: number;
+  /** withOpen() and cellCapacityAh() change only in observe(): asked several times per reading. */
+  private cachedAll: CapacitySample[] | undefined;
+  private cachedCells: { cellCount: number; values: readonly (number | null)[] } | undefined;
 
   constructor(
     private readonly options: CapacityOptions = {},
@@ -71,6 +74,8 @@ export class CapacityLearner {
       cellSocPercent: [...anchor.cellSocPercent],
       netAh: anchor.netAh,
     };
+    this.cachedAll = undefined;
+    this.cachedCells = undefined;
     if (this.open !== null && this.open.episode !== mark.episode) {
       const done = this.sampleBetween(this.reference, this.open);
       if (done) this.samples = [...this.samples, done].slice(-this.maxSamples);
@@ -104,8 +109,16 @@ export class CapacityLearner {
     return learned === null || rated === undefined ? null : (learned / rated) * 100;
   }
 
-  /** Per-cell capacity, Ah (ΔSOC-weighted over the samples); null for a cell without evidence. */
-  cellCapacityAh(cellCount: number): (number | null)[] {
+  /** Per-cell capacity, Ah (ΔSOC-weighted over the samples); null for a cell without evidence. Frozen. */
+  cellCapacityAh(cellCount: number): readonly (number | null)[] {
+    const c = this.cachedCells;
+    if (c !== undefined && c.cellCount === cellCount) return c.values;
+    const values = Object.freeze(this.computeCellCapacity(cellCount));
+    this.cachedCells = { cellCount, values };
+    return values;
+  }
+
+  private computeCellCapacity(cellCount: number): (number | null)[] {
     const all = this.withOpen();
     const out: (number | null)[] = [];
     for (let i = 0; i < cellCount; i++) {
@@ -132,8 +145,10 @@ export class CapacityLearner {
   }
 
   private withOpen(): CapacitySample[] {
+    if (this.cachedAll !== undefined) return this.cachedAll;
     const provisional = this.sampleBetween(this.reference, this.open);
-    return provisional ? [...this.samples, provisional].slice(-this.maxSamples) : this.samples;
+    this.cachedAll = provisional ? [...this.samples, provisional].slice(-this.maxSamples) : this.samples;
+    return this.cachedAll;
   }
 
   private sampleBetween(a: AnchorMark | null, b: AnchorMark | null): CapacitySample | null {

@@ -44,6 +44,15 @@ const PLAUSIBLE_OHM = { min: -0.05, max: 1 } as const;
 /** A trend slope needs at least this long a history, s. */
 const MIN_TREND_SPAN_S = 6 * 3600;
 
+/** A per-cell list handed out by CellHealth: frozen, and the same object until its inputs change. */
+export type CellValues = readonly (number | null)[];
+
+/** One cached per-cell output: valid for `cellCount` cells until set to undefined. */
+interface Cached {
+  cellCount: number;
+  values: CellValues;
+}
+
 export class CellHealth {
   private samples: number[][] = [];
   /** Medians cached per cell; undefined = stale (sorting 20 × 128 samples per reading adds up). */
@@ -54,6 +63,15 @@ export class CellHealth {
   private trend: { tMs: number; driftV: (number | null)[] }[] = [];
   private last: { tMs: number; currentA: number; cells: readonly (number | null)[] } | null = null;
   private readonly o: Required<CellHealthOptions>;
+  /**
+   * The outputs change only when a step sample, a rest sample or a trend point comes in:
+   * most readings get the previous (frozen) arrays back, so the estimate, its alerts and
+   * the published JSON need not be rebuilt per reading.
+   */
+  private cachedResistance: Cached | undefined;
+  private cachedBaseline: Cached | undefined;
+  private cachedDrift: Cached | undefined;
+  private cachedRate: Cached | undefined;
 
   constructor(options: CellHealthOptions, snapshot?: CellHealthSnapshot) {
     this.o = {
@@ -87,7 +105,15 @@ export class CellHealth {
   }
 
   /** Per-cell resistance, Ω (median of the step samples); null until minSteps. */
-  resistanceOhm(cellCount: number): (number | null)[] {
+  resistanceOhm(cellCount: number): CellValues {
+    const c = this.cachedResistance;
+    if (c !== undefined && c.cellCount === cellCount) return c.values;
+    const values = Object.freeze(this.computeResistance(cellCount));
+    this.cachedResistance = { cellCount, values };
+    return values;
+  }
+
+  private computeResistance(cellCount: number): (number | null)[] {
     const out: (number | null)[] = [];
     for (let i = 0; i < cellCount; i++) {
       const s = this.samples[i] ?? [];
@@ -110,17 +136,33 @@ export class CellHealth {
     return Array.from({ length: cellCount }, (_, i) => this.samples[i]?.length ?? 0);
   }
 
-  baselineOhm(cellCount: number): (number | null)[] {
-    return Array.from({ length: cellCount }, (_, i) => this.baseline[i] ?? null);
+  baselineOhm(cellCount: number): CellValues {
+    const c = this.cachedBaseline;
+    if (c !== undefined && c.cellCount === cellCount) return c.values;
+    const values = Object.freeze(Array.from({ length: cellCount }, (_, i) => this.baseline[i] ?? null));
+    this.cachedBaseline = { cellCount, values };
+    return values;
   }
 
   /** Each cell's slow-averaged deviation from the pack mean at rest, V. */
-  driftV(cellCount: number): (number | null)[] {
-    return Array.from({ length: cellCount }, (_, i) => this.drift[i] ?? null);
+  driftV(cellCount: number): CellValues {
+    const c = this.cachedDrift;
+    if (c !== undefined && c.cellCount === cellCount) return c.values;
+    const values = Object.freeze(Array.from({ length: cellCount }, (_, i) => this.drift[i] ?? null));
+    this.cachedDrift = { cellCount, values };
+    return values;
   }
 
   /** Least-squares slope of each cell's deviation, V per day; null under six hours of history. */
-  driftRateVPerDay(cellCount: number): (number | null)[] {
+  driftRateVPerDay(cellCount: number): CellValues {
+    const c = this.cachedRate;
+    if (c !== undefined && c.cellCount === cellCount) return c.values;
+    const values = Object.freeze(this.computeDriftRate(cellCount));
+    this.cachedRate = { cellCount, values };
+    return values;
+  }
+
+  private computeDriftRate(cellCount: number): (number | null)[] {
     const out: (number | null)[] = [];
     for (let i = 0; i < cellCount; i++) {
       const xs: number[] = [];
@@ -165,8 +207,11 @@ export class CellHealth {
       if (s.length > this.o.maxSamples) s.shift();
       this.samples[i] = s;
       this.medians[i] = undefined;
-      if ((this.baseline[i] ?? null) === null && s.length >= this.o.baselineSteps)
+      this.cachedResistance = undefined;
+      if ((this.baseline[i] ?? null) === null && s.length >= this.o.baselineSteps) {
         this.baseline[i] = median(s);
+        this.cachedBaseline = undefined;
+      }
     }
     while (this.baseline.length < this.samples.length) this.baseline.push(null);
   }
@@ -190,11 +235,13 @@ export class CellHealth {
       return prev === null || prev === undefined ? dev : prev + (dev - prev) * alpha;
     });
     this.driftAtMs = tMs;
+    this.cachedDrift = undefined;
     const lastPoint = this.trend[this.trend.length - 1];
     if (lastPoint === undefined || tMs - lastPoint.tMs >= this.o.trendEveryS * 1000) {
       this.trend.push({ tMs, driftV: [...this.drift] });
       while (this.trend.length > 0 && tMs - (this.trend[0] as { tMs: number }).tMs > this.o.trendSpanS * 1000)
         this.trend.shift();
+      this.cachedRate = undefined;
     }
   }
 }

@@ -152,8 +152,15 @@ export class SocEstimator {
       anchored = "rest";
     }
 
-    const cellSoc = cellSocs(curve, s.cells, current ?? 0, s.cellResistanceOhm);
-    const ocvSoc = packSocFromCells(cellSoc);
+    // The OCV reading of the cells is needed only to anchor, to follow the voltage or for a
+    // first guess: a reading that is coulomb-counted skips a curve lookup per cell.
+    let cellSoc: (number | null)[] = [];
+    let ocvSoc: number | null = null;
+    const readOcv = (): void => {
+      cellSoc = cellSocs(curve, s.cells, current ?? 0, s.cellResistanceOhm);
+      ocvSoc = packSocFromCells(cellSoc);
+    };
+    if (anchored !== null) readOcv();
     if (anchored !== null && ocvSoc !== null) {
       const soc = anchored === "full" ? 100 : ocvSoc;
       if (!this.anchoredLast) this.episodes++;
@@ -181,6 +188,7 @@ export class SocEstimator {
       // the polarisation), and only once the resistances are known; until then hold.
       const dtS = this.lastMs === null ? 0 : Math.max(0, (s.tMs - this.lastMs) / 1000);
       this.lastMs = s.tMs;
+      if (knownAll(s.cellResistanceOhm, s.cells.length)) readOcv();
       if (ocvSoc !== null && knownAll(s.cellResistanceOhm, s.cells.length)) {
         this.soc += (ocvSoc - this.soc) * (1 - Math.exp(-dtS / VOLTAGE_SMOOTHING_S));
         this.method = "voltage";
@@ -191,6 +199,7 @@ export class SocEstimator {
     this.lastMs = s.tMs;
     if (this.soc === null || s.capacityAh === null) {
       // No anchor, or no capacity at rest: the OCV curve is the best guess there is.
+      if (anchored === null) readOcv();
       if (ocvSoc !== null) {
         this.soc = ocvSoc;
         this.method = atRest ? "ocv" : "voltage";
