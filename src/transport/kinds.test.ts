@@ -1,8 +1,8 @@
 /**
- * The transport table is the one place a kind is described: every config `connection.type`
- * has a row and every row a config branch, a row's URL parses back to its spec, and the
- * factory it makes carries the row's link policy and refuses, not recoverably, a spec that
- * can never connect.
+ * The transport table is the one place a kind is described: the config's `connection.type`
+ * values are exactly the rows (table.test.ts: a new row needs nothing else), a row's URL
+ * parses back to its spec, and the factory it makes carries the row's link policy and
+ * refuses, not recoverably, a spec that can never connect.
  */
 import { describe, expect, test } from "vitest";
 import { ConfigError, parseConfig } from "../config/load.js";
