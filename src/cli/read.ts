@@ -16,7 +16,6 @@ import { createTransportFactory } from "../transport/fromSpec.js";
 import type { TransportFactory } from "../transport/transport.js";
 import {
   CONNECTION_OPTIONS,
-  CONNECTION_USAGE,
   type CliIo,
   type ResolvedConnection,
   UsageError,
@@ -25,12 +24,18 @@ import {
   resolveConnection,
   secondsFlag,
 } from "./connectionArgs.js";
+import type { Chemistry } from "../battery/index.js";
 import { BatteryStage } from "../bridge/batteryStage.js";
 import { formatReading, toJsonReading } from "./format.js";
 
 export const READ_USAGE =
-  `usage: vesc2mqtt read ${CONNECTION_USAGE.choose} ` +
-  `[--can-id N] [--count N] [--interval SECONDS] [--json] [--timeout SECONDS] ${CONNECTION_USAGE.files}`;
+  "usage: vesc2mqtt read (--tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID | --serial PATH [--baud N]) " +
+  "[--can-id N] [--count N] [--interval SECONDS] [--json] [--chemistry nmc|lfp|lto] " +
+  "[--timeout SECONDS] [--hub-password-file F]";
+
+/** The chemistries `--chemistry` takes: the built-in OCV tables (custom needs a table, so the config). */
+const READ_CHEMISTRIES = ["nmc", "lfp", "lto"] as const satisfies readonly Chemistry[];
+type ReadChemistry = (typeof READ_CHEMISTRIES)[number];
 
 /** Reconnects allowed in a row while a --count run is under way. */
 const MAX_RECONNECTS = 3;
@@ -41,6 +46,16 @@ interface ReadArgs {
   readonly count: number;
   readonly intervalMs: number;
   readonly json: boolean;
+  /** The OCV table of the table's `SOC est.`. */
+  readonly chemistry: ReadChemistry;
+}
+
+function chemistryFlag(text: string | undefined): ReadChemistry {
+  if (text === undefined) return "nmc";
+  const chemistry = READ_CHEMISTRIES.find((c) => c === text.trim().toLowerCase());
+  if (chemistry === undefined)
+    throw new UsageError(`--chemistry: expected ${READ_CHEMISTRIES.join(", ")}, got "${text}"`);
+  return chemistry;
 }
 
 function parseReadArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): ReadArgs {
@@ -56,6 +71,7 @@ function parseReadArgs(argv: string[], env: Readonly<Record<string, string | und
         count: { type: "string" },
         interval: { type: "string" },
         json: { type: "boolean" },
+        chemistry: { type: "string" },
       },
     });
   try {
@@ -69,6 +85,7 @@ function parseReadArgs(argv: string[], env: Readonly<Record<string, string | und
     count: integerFlag(values.count, "--count", 1, Number.MAX_SAFE_INTEGER) ?? 1,
     intervalMs: secondsFlag(values.interval, "--interval") ?? 1000,
     json: values.json ?? false,
+    chemistry: chemistryFlag(values.chemistry),
   };
 }
 
@@ -90,8 +107,8 @@ async function openLink(
     // FW_VERSION only (re-sent until answered, confirmed through a hub): no custom config.
     const fw = await handshake(session, {
       requestTimeoutMs,
-      resend: args.connection.policy.resendFirstRequest,
-      confirmIdentity: args.connection.policy.confirmIdentity,
+      resend: args.connection.spec.type === "hub",
+      confirmIdentity: args.connection.spec.type === "hub",
     });
     let can: CanNodeSpec[] = [];
     if (args.canId !== undefined) {
@@ -145,7 +162,7 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
     err(`vesc2mqtt read: ${oneLine(e)} (see: vesc2mqtt read --help)\n`);
     return 2;
   }
-  const { secret } = args.connection;
+  const secret = args.connection.spec.type === "hub" ? args.connection.spec.password : undefined;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   io.signal?.addEventListener("abort", onSignal);
@@ -160,9 +177,9 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
   try {
     link = await openLink(factory, args, abort.signal, canDevices);
     let failures = 0;
-    // The table's `SOC est.`: nothing is stored, so it is the OCV curve's SOC (NMC) of the
-    // cells. The JSON stays the reading as read (docs/cli.md "JSON output").
-    const battery = new BatteryStage({ deviceId: "read" });
+    // The table's `SOC est.`: nothing is stored, so it is the OCV curve's SOC (--chemistry,
+    // default NMC) of the cells. The JSON stays the reading as read (docs/cli.md "JSON output").
+    const battery = new BatteryStage({ deviceId: "read", config: { chemistry: args.chemistry } });
     for (let done = 0; done < args.count && !abort.signal.aborted; ) {
       const started = Date.now();
       try {
