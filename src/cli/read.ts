@@ -16,6 +16,7 @@ import { createTransportFactory } from "../transport/fromSpec.js";
 import type { TransportFactory } from "../transport/transport.js";
 import {
   CONNECTION_OPTIONS,
+  CONNECTION_USAGE,
   type CliIo,
   type ResolvedConnection,
   UsageError,
@@ -29,9 +30,9 @@ import { BatteryStage } from "../bridge/batteryStage.js";
 import { formatReading, toJsonReading } from "./format.js";
 
 export const READ_USAGE =
-  "usage: vesc2mqtt read (--tcp HOST[:PORT] | --hub HOST[:PORT] --hub-id ID | --serial PATH [--baud N]) " +
+  `usage: vesc2mqtt read ${CONNECTION_USAGE.choose} ` +
   "[--can-id N] [--count N] [--interval SECONDS] [--json] [--chemistry nmc|lfp|lto] " +
-  "[--timeout SECONDS] [--hub-password-file F]";
+  `[--timeout SECONDS] ${CONNECTION_USAGE.files}`;
 
 /** The chemistries `--chemistry` takes: the built-in OCV tables (custom needs a table, so the config). */
 const READ_CHEMISTRIES = ["nmc", "lfp", "lto"] as const satisfies readonly Chemistry[];
@@ -107,8 +108,8 @@ async function openLink(
     // FW_VERSION only (re-sent until answered, confirmed through a hub): no custom config.
     const fw = await handshake(session, {
       requestTimeoutMs,
-      resend: args.connection.spec.type === "hub",
-      confirmIdentity: args.connection.spec.type === "hub",
+      resend: args.connection.policy.resendFirstRequest,
+      confirmIdentity: args.connection.policy.confirmIdentity,
     });
     let can: CanNodeSpec[] = [];
     if (args.canId !== undefined) {
@@ -162,7 +163,7 @@ export async function readCommand(argv: string[], io: CliIo = {}): Promise<numbe
     err(`vesc2mqtt read: ${oneLine(e)} (see: vesc2mqtt read --help)\n`);
     return 2;
   }
-  const secret = args.connection.spec.type === "hub" ? args.connection.spec.password : undefined;
+  const { secret } = args.connection;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   io.signal?.addEventListener("abort", onSignal);
