@@ -1,10 +1,11 @@
 // vesc2mqtt dashboard: plain browser JS modules, no build step. Live data over Server-Sent
-// Events (api/events), history from api/history, charts with uPlot (from node_modules).
+// Events (api/events), history from api/history and api/devices/:id/cell-drift, charts with
+// uPlot (from node_modules).
 // This module holds the state and the wiring; views.js renders, charts.js draws.
 // Every URL is relative to the page, so the dashboard also works under a path prefix
 // (Home Assistant ingress, a reverse proxy's sub-path).
-import { appendReading, rebuildCharts, setHistory } from "./charts.js";
-import { $ } from "./dom.js";
+import { appendReading, rebuildCharts, setDrift, setHistory } from "./charts.js";
+import { $, h, num } from "./dom.js";
 import { loadValues } from "./values.js";
 import { renderAlerts, renderDevice, renderDeviceList, renderHub } from "./views.js";
 
@@ -147,6 +148,7 @@ function select(id, user) {
     );
   if (changed) {
     loadHistory();
+    loadDrift();
     if (fleet) connect();
   }
   queueRender();
@@ -177,14 +179,58 @@ async function loadHistory() {
   }
 }
 
-for (const btn of document.querySelectorAll(".ranges button")) {
+for (const btn of document.querySelectorAll(".ranges button[data-range]")) {
   btn.addEventListener("click", () => {
     range = btn.dataset.range;
-    for (const b of document.querySelectorAll(".ranges button"))
+    for (const b of document.querySelectorAll(".ranges button[data-range]"))
       b.setAttribute("aria-pressed", String(b === btn));
     loadHistory();
   });
 }
+
+// --- cell drift at rest over days (api/devices/:id/cell-drift): slow, so reloaded every 5 min ---
+let driftDays = 30;
+let driftSeq = 0;
+async function loadDrift() {
+  const id = selected;
+  const seq = ++driftSeq;
+  if (!id) return;
+  const url = `api/devices/${encodeURIComponent(id)}/cell-drift?days=${driftDays}`;
+  const res = await fetch(withToken(url)).catch(() => undefined);
+  if (seq !== driftSeq) return;
+  const note = $("drift-note");
+  if (!res?.ok) {
+    const body = res ? await res.json().catch(() => ({})) : {};
+    note.textContent = `Drift unavailable${body.error ? `: ${body.error}` : ""}`;
+    setDrift(null);
+    return;
+  }
+  const d = await res.json();
+  setDrift(d);
+  const rest = `at rest (|I| ≤ ${d.restCurrentA} A)`;
+  const span = `${d.days} day${d.days === 1 ? "" : "s"}`;
+  const m = d.mostDrifting;
+  const mv = (v) => `${v > 0 ? "+" : ""}${num(v, 1)} mV`;
+  if (d.points.length === 0) note.textContent = `No readings ${rest} in the last ${span}`;
+  else if (!m) note.textContent = `Every cell within 1 mV of the pack mean ${rest} · last ${span}`;
+  else
+    note.replaceChildren(
+      "Most drifting: ",
+      h("b", { "data-testid": "drift-cell", "data-cell": m.cell }, `cell ${m.cell}`),
+      ` ${mv(m.driftMv)} from the pack mean (${mv(m.changeMv)} over ${span}) · ${d.points.length} ${
+        d.bucketMs >= 86400e3 ? "days" : "hours"
+      } with readings ${rest}`,
+    );
+}
+for (const btn of document.querySelectorAll("[data-drift-days]")) {
+  btn.addEventListener("click", () => {
+    driftDays = Number(btn.dataset.driftDays);
+    for (const b of document.querySelectorAll("[data-drift-days]"))
+      b.setAttribute("aria-pressed", String(b === btn));
+    loadDrift();
+  });
+}
+setInterval(loadDrift, 5 * 60000);
 setInterval(() => {
   if (range !== "1h") loadHistory();
 }, 60000);
@@ -203,4 +249,5 @@ setInterval(loadHub, 5000);
 await loadValues(withToken("api/values"));
 connect();
 loadHistory();
+loadDrift();
 loadHub();

@@ -32,7 +32,18 @@ function axis(scale, side, label) {
   };
 }
 
-function makeChart(el, series, axes, scales, height) {
+function line(label, stroke, scale, unit, digits) {
+  return {
+    label,
+    stroke,
+    scale,
+    width: 1.5,
+    spanGaps: false,
+    value: (_u, v) => (v === null || v === undefined ? "–" : `${v.toFixed(digits)} ${unit}`),
+  };
+}
+
+function makeChart(el, series, axes, scales, height, watchers = observers) {
   const opts = {
     width: Math.max(el.clientWidth, 200),
     height,
@@ -53,7 +64,7 @@ function makeChart(el, series, axes, scales, height) {
   const u = new uPlot(opts, [[]], el);
   const ro = new ResizeObserver(() => u.setSize({ width: Math.max(el.clientWidth, 200), height }));
   ro.observe(el);
-  observers.push(ro);
+  watchers.push(ro);
   return u;
 }
 
@@ -65,14 +76,6 @@ function buildCharts(cellCount, speedId) {
   const warn = css("--warn");
   const ok = css("--ok");
   const bad = css("--bad");
-  const line = (label, stroke, scale, unit, digits) => ({
-    label,
-    stroke,
-    scale,
-    width: 1.5,
-    spanGaps: false,
-    value: (_u, v) => (v === null || v === undefined ? "–" : `${v.toFixed(digits)} ${unit}`),
-  });
   return {
     cellCount,
     speedId,
@@ -185,6 +188,67 @@ export function setHistory(hist) {
 export function rebuildCharts() {
   charts = null;
   drawCharts();
+  drift = null;
+  drawDrift();
+}
+
+// --- the cell drift chart: its own data (api/devices/:id/cell-drift) and reload rhythm ---
+let drift = null;
+let driftData = null;
+const driftObservers = [];
+
+/** One thin line per cell; the most drifting cell thick, in the alarm colour, and named in its label. */
+function buildDrift(cellCount, hot) {
+  if (typeof uPlot === "undefined") return null;
+  for (const ro of driftObservers.splice(0)) ro.disconnect();
+  const bad = css("--bad");
+  const series = Array.from({ length: cellCount }, (_, i) => {
+    const isHot = i + 1 === hot;
+    const hue = Math.round((i * 360) / Math.max(cellCount, 1));
+    return {
+      ...line(
+        isHot ? `${i + 1} (most drift)` : `${i + 1}`,
+        isHot ? bad : `hsl(${hue} 55% 55% / 0.55)`,
+        "mV",
+        "mV",
+        1,
+      ),
+      width: isHot ? 3 : 1,
+    };
+  });
+  const u = makeChart(
+    $("chart-drift"),
+    series,
+    [axis("mV", 3, "mV vs mean")],
+    { mV: { auto: true } },
+    220,
+    driftObservers,
+  );
+  return { cellCount, hot, u };
+}
+
+function drawDrift() {
+  const d = driftData;
+  const n = d ? d.cells : 0;
+  const hot = d?.mostDrifting ? d.mostDrifting.cell : 0;
+  if (!drift || drift.cellCount !== n || drift.hot !== hot) drift = buildDrift(n, hot);
+  if (!drift) return;
+  const points = d ? d.points : [];
+  const t = points.map((p) => p.t / 1000);
+  drift.u.setData([t, ...Array.from({ length: n }, (_, i) => points.map((p) => p.driftMv[i]))]);
+  // After uPlot's own commit of the new data (a microtask), which resets the legend to dashes.
+  const u = drift.u;
+  if (t.length > 0) queueMicrotask(() => u.setLegend({ idx: t.length - 1 }));
+  const el = $("chart-drift");
+  el.dataset.points = String(t.length);
+  el.dataset.series = String(n);
+  el.dataset.highlight = hot ? String(hot) : "";
+}
+
+/** Shows a cell-drift answer (null = none available). */
+export function setDrift(answer) {
+  driftData = answer;
+  drawDrift();
 }
 
 /**
