@@ -13,6 +13,8 @@ export {
   type BatteryConfigInput,
   batteryConfigSchema,
   DEFAULT_BATTERY_CONFIG,
+  type DeviceBatteryConfig,
+  deviceBatterySchema,
 } from "./config.js";
 export {
   CHEMISTRIES,

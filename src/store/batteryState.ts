@@ -1,6 +1,7 @@
 /**
  * Where the battery estimators' state survives restarts: one small SQLite file
- * (`<data_dir>/battery.db`, one row per device holding BatteryEstimator.snapshot() as JSON).
+ * (`<data_dir>/battery.db`, one row per BMS holding BatteryEstimator.snapshot() as JSON, keyed
+ * by the device id for a device's own BMS and `<device id>:can<id>` for a CAN BMS node).
  * Separate from the history file on purpose: it exists whether history is on or off, and
  * history retention or a deleted history file never resets the energy counters.
  */
@@ -71,9 +72,12 @@ export class BatteryStateStore {
     }
   }
 
-  /** The device's saved state, or undefined when none (or it is not JSON: then the counters start anew). */
-  load(deviceId: string): StoredBatteryState | undefined {
-    const row = this.#get.get(deviceId);
+  /**
+   * The state saved under `key` (batteryStateKey in src/bridge/batteryStage.ts), or undefined
+   * when none (or it is not JSON: then the counters start anew).
+   */
+  load(key: string): StoredBatteryState | undefined {
+    const row = this.#get.get(key);
     if (!row) return undefined;
     let snapshot: unknown;
     try {
@@ -88,9 +92,9 @@ export class BatteryStateStore {
     return { snapshot, savedMs: row.saved_ms, ...(identity ? { identity } : {}) };
   }
 
-  save(deviceId: string, snapshot: unknown, savedMs: number, identity?: BatteryIdentity): void {
+  save(key: string, snapshot: unknown, savedMs: number, identity?: BatteryIdentity): void {
     this.#put.run(
-      deviceId,
+      key,
       JSON.stringify(snapshot),
       Math.round(savedMs),
       identity?.deviceUuid ?? null,
