@@ -17,6 +17,9 @@ const EMPTY = () => ({
   speedId: "ride.speedKmh",
 });
 
+/** uPlot puts the cursor at a negative left while the pointer is off the plot. */
+const cursorAway = (u) => !(u.cursor.left >= 0);
+
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 function axis(scale, side, label) {
@@ -169,11 +172,14 @@ export function drawCharts() {
   charts.cells.setData([d.t, ...d.cells]);
   charts.ride.setData([d.t, d.speed, d.trip]);
   $("ride-figure").hidden = !d.speed.some((v) => v !== null) && !d.trip.some((v) => v !== null);
-  // With the cursor away, legends show the newest values instead of dashes.
+  // With the cursor away, legends show the newest values instead of dashes: set after
+  // uPlot's commit of the new data (a microtask), which resets the legend to the cursor's.
   const last = d.t.length - 1;
+  const shown = [charts.pack, charts.soc, charts.delta, charts.cells, charts.ride];
   if (last >= 0)
-    for (const u of [charts.pack, charts.soc, charts.delta, charts.cells, charts.ride])
-      u.setLegend({ idx: last });
+    queueMicrotask(() => {
+      for (const u of shown) if (cursorAway(u)) u.setLegend({ idx: last });
+    });
   for (const id of ["chart-pack", "chart-soc", "chart-delta", "chart-cells", "chart-ride"])
     $(id).dataset.points = String(d.t.length);
 }
@@ -238,7 +244,10 @@ function drawDrift() {
   drift.u.setData([t, ...Array.from({ length: n }, (_, i) => points.map((p) => p.driftMv[i]))]);
   // After uPlot's own commit of the new data (a microtask), which resets the legend to dashes.
   const u = drift.u;
-  if (t.length > 0) queueMicrotask(() => u.setLegend({ idx: t.length - 1 }));
+  if (t.length > 0)
+    queueMicrotask(() => {
+      if (cursorAway(u)) u.setLegend({ idx: t.length - 1 });
+    });
   const el = $("chart-drift");
   el.dataset.points = String(t.length);
   el.dataset.series = String(n);
