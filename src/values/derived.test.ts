@@ -54,8 +54,7 @@ const HOT: readonly ValueDef[] = [
     metric: {
       name: "vesc_temperature_hot",
       help: "1 while the sensor reads above the limit, else 0",
-      perIndex: {
-        label: "sensor",
+      perSensor: {
         among: (bms) => bms.temperatures.flatMap((t, i) => (typeof t === "number" ? [i + 1] : [])),
         listed: (bms) => (bms as HotBms).hotSensors,
       },

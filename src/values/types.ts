@@ -73,12 +73,11 @@ export interface MetricSpec {
    */
   readonly labels?: Readonly<Record<string, string>>;
   /**
-   * A value that is a list of 1-based numbers (stuck sensors) exposed as one 0/1 series per
-   * number `among` returns (fitted sensors), labelled `label`: 1 while the value lists it.
-   * Series of numbers `among` no longer returns are removed.
+   * A verdict over sensors by 1-based number (stuck sensors), exposed as one 0/1 series per
+   * sensor `among` returns (the fitted ones), labelled `sensor` like the temperature gauge: 1
+   * while `listed` has it. A sensor `among` no longer returns loses its series.
    */
-  readonly perIndex?: {
-    readonly label: string;
+  readonly perSensor?: {
     readonly among: (part: BmsReading) => readonly number[] | undefined;
     readonly listed: (part: BmsReading) => readonly number[] | undefined;
   };

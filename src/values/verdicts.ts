@@ -47,8 +47,7 @@ export const BMS_VERDICTS: readonly ValueDef[] = [
     metric: {
       name: "vesc_temperature_stuck",
       help: "1 while a fitted temperature sensor is stuck (unchanged while others move), else 0",
-      perIndex: {
-        label: "sensor",
+      perSensor: {
         among: (bms) => bms.fitted?.temperatures,
         listed: (bms) => bms.stuck?.temperatures,
       },
