@@ -1,0 +1,106 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CommandId } from "../commandId.js";
+import { isProtocolError } from "../errors.js";
+import { f16, f32, I32, U8, U32 } from "./fieldKind.js";
+import { MaskedLayout, type MaskedValues, maskedBit } from "./maskedLayout.js";
+
+type Field = "a" | "x" | "fault" | "y" | "e" | "g" | "h";
+
+const BITS = [
+  maskedBit<Field>(0, ["a"], f16(10)),
+  maskedBit<Field>(1, ["x", "fault", "y"], U8),
+  maskedBit<Field>(2, ["e"], I32),
+  maskedBit<Field>(3, ["g"], f32(100), 300),
+  maskedBit<Field>(4, ["h"], U32, 400),
+];
+const toy = () =>
+  new MaskedLayout({
+    full: { id: CommandId.GetValues, name: "TOY" },
+    selective: { id: CommandId.GetValuesSelective, name: "TOY_SELECTIVE" },
+    bits: BITS,
+    faultField: "fault",
+  });
+
+const ALL: Required<Record<Field, number>> = {
+  a: 12.3,
+  x: 7,
+  fault: 30,
+  y: 9,
+  e: -5,
+  g: 1.25,
+  h: 4000000000,
+};
+
+/** The keys a reply to `mask` carrying the bits before `end` has, in wire order. */
+function expectedKeys(mask: number, end: number): string[] {
+  const keys = BITS.slice(0, end)
+    .filter((b) => (mask >>> b.bit) & 1)
+    .flatMap((b) => b.fields);
+  return keys.includes("fault") ? [...keys, "faultName"] : keys;
+}
+
+describe("MaskedLayout", () => {
+  it("names the fault of a bit that carries several fields", () => {
+    const layout = toy();
+    const v = layout.decodeFull(layout.encodeFull(ALL));
+    expect(v).toEqual({ ...ALL, faultName: "FAULT_CODE_ENCODER_SLIP" });
+    expect(Object.keys(v)).toEqual(expectedKeys(0xff, 5));
+  });
+
+  it("decodes any mask at any firmware cut to exactly its keys, in wire order", () => {
+    // One layout for every run: more distinct (mask, cut) pairs than it keeps shapes for.
+    const layout = toy();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 3, max: 5 }), (mask, end) => {
+        const values: MaskedValues<Field> = Object.fromEntries(
+          BITS.slice(0, end).flatMap((b) => b.fields.map((f) => [f, ALL[f]])),
+        );
+        const payload = layout.encodeSelective({ mask, values });
+        const decoded = layout.decodeSelective(payload);
+        expect(decoded.mask).toBe(mask >>> 0);
+        expect(Object.keys(decoded.values)).toEqual(expectedKeys(mask, end));
+        for (const k of expectedKeys(mask, end).filter((k) => k !== "faultName"))
+          expect(decoded.values[k as Field]).toBe(ALL[k as Field]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a cut inside the always-sent bits is Truncated, never a shorter value", () => {
+    const layout = toy();
+    const full = layout.encodeFull(ALL);
+    const mandatory = 1 + 2 + 3 + 4;
+    for (let n = 0; n < mandatory; n++) {
+      let err: unknown;
+      try {
+        layout.decodeFull(full.subarray(0, n));
+      } catch (e) {
+        err = e;
+      }
+      expect(isProtocolError(err), `cut at ${n}`).toBe(true);
+    }
+  });
+
+  it("an absent optional field ends the encoded reply; an absent mandatory one is an error", () => {
+    const layout = toy();
+    const { g: _g, ...noG } = ALL;
+    expect(layout.encodeFull(noG).length).toBe(1 + 2 + 3 + 4);
+    const { e: _e, ...noE } = ALL;
+    expect(() => layout.encodeFull(noE)).toThrow(/TOY field e missing/);
+  });
+
+  it("the mask, the since of each bit, and a since before an always-sent bit rejected", () => {
+    const layout = toy();
+    expect(layout.mask(["fault", "h"])).toBe(0b10010);
+    expect(layout.sinceByBit()).toEqual({ 3: 300, 4: 400 });
+    expect(
+      () =>
+        new MaskedLayout({
+          full: { id: CommandId.GetValues, name: "BAD" },
+          selective: { id: CommandId.GetValuesSelective, name: "BAD_SELECTIVE" },
+          bits: [maskedBit(0, ["a"], U8, 300), maskedBit(1, ["b"], U8)],
+        }),
+    ).toThrow(/suffix/);
+  });
+});
