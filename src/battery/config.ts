@@ -83,3 +83,13 @@ export type DeviceBatteryConfig = z.output<typeof deviceBatterySchema>;
 
 /** The defaults when a device has no `battery:` section: NMC, capacity learned. */
 export const DEFAULT_BATTERY_CONFIG: BatteryConfig = batteryConfigSchema.parse({});
+
+/** Rest when the config names no current, A: small enough that a BMS's own draw counts as rest. */
+export const DEFAULT_REST_CURRENT_A = 0.5;
+
+/** |current| at or below this is rest, A: the configured value, else 0.5 A or C/50 when larger. */
+export function restCurrentAOf(c: Pick<BatteryConfig, "restCurrentA" | "capacityAh">): number {
+  return (
+    c.restCurrentA ?? Math.max(DEFAULT_REST_CURRENT_A, c.capacityAh === undefined ? 0 : c.capacityAh / 50)
+  );
+}

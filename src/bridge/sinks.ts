@@ -15,6 +15,7 @@ import type { HubServer } from "../hub/hubServer.js";
 import { registerHubMetrics } from "../hub/metrics.js";
 import { hubSnapshot } from "../hub/snapshot.js";
 import { WebServer } from "../web/server.js";
+import { restCurrentAOf } from "../battery/config.js";
 import { HaSink, type HaSinkOptions } from "../mqtt/haSink.js";
 import type { Log } from "./log.js";
 
@@ -119,6 +120,11 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
         statuses: ctx.statuses,
         logger: log,
         ...(hub ? { hub: () => hubSnapshot(hub) } : {}),
+        // The drift chart counts rest as the device's battery estimates do.
+        restCurrentA: (id) => {
+          const battery = config.devices.find((d) => d.id === id)?.battery;
+          return battery ? restCurrentAOf(battery) : undefined;
+        },
       }),
     );
   }

@@ -5,6 +5,7 @@
  */
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DEFAULT_REST_CURRENT_A } from "../battery/config.js";
 import { DEVICE_ID_PATTERN } from "../config/schema.js";
 import type { HistoryError, HistoryStore } from "../store/history.js";
 import { DAY_MS, HOUR_MS } from "../store/historyDrift.js";
@@ -41,8 +42,6 @@ export interface ApiOptions {
 const MAX_DRIFT_DAYS = 90;
 /** Hourly buckets up to this many days (7 d = 168 points); daily beyond. */
 const MAX_HOURLY_DAYS = 14;
-/** Rest when no battery config says otherwise (the battery estimates' default), A. */
-const DEFAULT_REST_CURRENT_A = 0.5;
 
 /** Parsed query string: a key given twice arrives as an array. */
 type Query = Record<string, string | string[] | undefined>;
