@@ -1,6 +1,7 @@
 /** HaSink's lifecycle over the fake MQTT client: stop() leaves nothing subscribed and publishes nothing after. */
 import { expect, test } from "vitest";
 import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
+import { fakeHaSinkOptions } from "../../test/helpers/haSinkOptions.js";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { Bus } from "../model/bus.js";
@@ -9,23 +10,7 @@ import { HaSink } from "./haSink.js";
 test("stop() removes the sink's bus subscriptions; later readings publish nothing", async () => {
   const fake = new FakeMqttClient();
   const bus = new Bus();
-  const sink = new HaSink({
-    bus,
-    devices: [{ id: "pack", name: "Pack", can: [], staleAfterMs: 60_000 }],
-    origin: { name: "vesc2mqtt", sw: "test", url: "https://example.invalid" },
-    retainedScanMs: 0,
-    connect: () => fake,
-    mqtt: {
-      url: "mqtt://127.0.0.1:1",
-      clientId: "t",
-      baseTopic: "vesc2mqtt",
-      discoveryPrefix: "homeassistant",
-      discoveryMode: "device",
-      discovery: true,
-      publishOnChange: false,
-      heartbeatS: 60,
-    },
-  });
+  const sink = new HaSink(fakeHaSinkOptions(fake, { bus }));
   await sink.start();
   expect(bus.listenerCount("reading") + bus.listenerCount("status") + bus.listenerCount("alert")).toBe(3);
   fake.up();

@@ -6,6 +6,7 @@
  */
 import { expect, test } from "vitest";
 import { FakeMqttClient } from "../../test/helpers/fakeMqttClient.js";
+import { fakeHaSinkOptions } from "../../test/helpers/haSinkOptions.js";
 import { waitFor } from "../../test/helpers/waitFor.js";
 import { syntheticReading } from "../../test/helpers/readings.js";
 import { Bus } from "../model/bus.js";
@@ -27,23 +28,7 @@ test("a fleet's discovery goes out 20 devices at a time, each slice after the br
     can: [],
     staleAfterMs: 4000,
   }));
-  const sink = new HaSink({
-    bus: new Bus(),
-    devices,
-    origin: { name: "vesc2mqtt", sw: "test", url: "https://example.invalid" },
-    retainedScanMs: 0,
-    connect: () => fake,
-    mqtt: {
-      url: "mqtt://127.0.0.1:1",
-      clientId: "t",
-      baseTopic: "vesc2mqtt",
-      discoveryPrefix: "homeassistant",
-      discoveryMode: "device",
-      discovery: true,
-      publishOnChange: false,
-      heartbeatS: 60,
-    },
-  });
+  const sink = new HaSink(fakeHaSinkOptions(fake, { devices }));
   await sink.start();
   try {
     expect(sink.discoveryBacklog).toBe(45);
@@ -72,33 +57,21 @@ test("a fleet's discovery goes out 20 devices at a time, each slice after the br
 });
 
 function sinkWith(fake: FakeMqttClient, bus = new Bus(), log?: { lines: string[] }) {
-  return new HaSink({
-    bus,
-    devices: [{ id: "pack", name: "Pack", can: [], staleAfterMs: 60_000 }],
-    origin: { name: "vesc2mqtt", sw: "test", url: "https://example.invalid" },
-    retainedScanMs: 0,
-    connect: () => fake,
-    ...(log
-      ? {
-          log: {
-            error: (m: string) => log.lines.push(`error ${m}`),
-            warn: (m: string) => log.lines.push(`warn ${m}`),
-            info: (m: string) => log.lines.push(`info ${m}`),
-            debug: () => undefined,
-          },
-        }
-      : {}),
-    mqtt: {
-      url: "mqtt://127.0.0.1:1",
-      clientId: "t",
-      baseTopic: "vesc2mqtt",
-      discoveryPrefix: "homeassistant",
-      discoveryMode: "device",
-      discovery: true,
-      publishOnChange: false,
-      heartbeatS: 60,
-    },
-  });
+  return new HaSink(
+    fakeHaSinkOptions(fake, {
+      bus,
+      ...(log
+        ? {
+            log: {
+              error: (m: string) => log.lines.push(`error ${m}`),
+              warn: (m: string) => log.lines.push(`warn ${m}`),
+              info: (m: string) => log.lines.push(`info ${m}`),
+              debug: () => undefined,
+            },
+          }
+        : {}),
+    }),
+  );
 }
 
 const alertDocs = (c: FakeMqttClient) =>
