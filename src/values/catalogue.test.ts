@@ -78,6 +78,20 @@ describe("the value catalogue", () => {
     expect(
       catalogueProblems(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, history: { column: "soc", scale: 1 } }])),
     ).toEqual(["duplicate history column soc"]);
+    // A rule no consumer would apply is a problem too, not a silent no-op.
+    const ha = { key: "x", presence: "defined", staysAvailable: true } as const;
+    expect(
+      catalogueProblems(
+        extendCatalogue(CATALOGUE, [
+          { ...SPEED, id: "motor.x", ha },
+          { ...ESTIMATE, id: "verdict.x", source: "bmsHealth", ha: { ...ha, key: "y" } },
+        ]),
+      ),
+    ).toEqual([
+      "motor.x: presence applies to bms values only",
+      "motor.x: staysAvailable applies to BMS values only",
+      "verdict.x: presence applies to bms values only",
+    ]);
   });
 
   test("each source is read from one part of a reading; the ride sources are the node's", () => {

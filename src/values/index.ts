@@ -136,7 +136,11 @@ export function numberOf(v: ValueDef, part: object | undefined): number | undefi
   return typeof x === "number" ? x : undefined;
 }
 
-/** Descriptions that contradict each other (duplicate ids, HA keys, columns or metric helps); [] when sound. */
+/**
+ * Descriptions that contradict each other (duplicate ids, HA keys, columns or metric helps)
+ * or that no consumer would honour (a presence rule or staysAvailable where it has no effect);
+ * [] when sound.
+ */
 export function catalogueProblems(cat: Catalogue): string[] {
   const problems: string[] = [];
   const seen = (what: string, keys: string[]) => {
@@ -157,6 +161,13 @@ export function catalogueProblems(cat: Catalogue): string[] {
     ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),
     ...cat.families.flatMap((f) => (f.history ? [f.history.column] : [])),
   ]);
+  // Only the BMS scalars have a presence rule; staying available only means something on a BMS.
+  for (const v of cat.values) {
+    if ((v.ha?.presence ?? "always") !== "always" && v.source !== "bms")
+      problems.push(`${v.id}: presence applies to bms values only`);
+    if (v.ha?.staysAvailable && SOURCES[v.source].part !== "bms")
+      problems.push(`${v.id}: staysAvailable applies to BMS values only`);
+  }
   const helps = new Map<string, string>();
   for (const m of [...cat.values.map((v) => v.metric), ...cat.families.map((f) => f.metric)]) {
     if (!m) continue;
