@@ -55,6 +55,7 @@ import {
   wrapForwardCan,
 } from "../../src/protocol/index.js";
 import { fixtureFrame, hex } from "../helpers/hex.js";
+import { allDataValues } from "../helpers/refloatAllData.js";
 
 /** Firmware 5.02's reply to mask 0x003fffff: no status byte (added in 5.03). */
 const SELECTIVE_502 = hex(`32 00 3f ff ff 00 fa 01 2c ${"00 ".repeat(16)} 00 00 00 00 00 00 03 48
@@ -133,45 +134,8 @@ function rideSamples(rng: Rng) {
   }
   const { uptimeMs: _u, ...v502 } = setupValues;
   const { odometerM: _o, ...v348 } = v502;
-  const allData = {
-    mode: 4,
-    balanceCurrent: 12.3,
-    balancePitch: 1.5,
-    roll: -2,
-    stateCode: 1,
-    state: "running",
-    satCode: 2,
-    footpad: "both",
-    handtest: false,
-    beepReason: 0,
-    adcLeftV: 3,
-    adcRightV: 2.9,
-    setpoint: 1,
-    atrSetpoint: 0.4,
-    brakeTiltSetpoint: 0,
-    torqueTiltSetpoint: -0.6,
-    turnTiltSetpoint: 0,
-    remoteSetpoint: 0,
-    pitch: 1.2,
-    boosterCurrent: 0,
-    batteryVoltage: 80.1,
-    erpm: 5000,
-    speedMps: 4.2,
-    motorCurrent: 15.5,
-    batteryCurrent: 9.8,
-    dutyCycle: 0.35,
-    distanceAbsM: 1234.5,
-    tempMosfet: 35.5,
-    tempMotor: 40,
-    odometerM: 123456,
-    ampHours: 2.5,
-    ampHoursCharged: 0.3,
-    wattHours: 200,
-    wattHoursCharged: 10,
-    batteryPercent: 87.5,
-    chargingCurrent: 1.5,
-    chargingVoltage: 84,
-  } as const;
+  // 222 on the wire: no FOC d-current.
+  const { focId: _f, ...noFocId } = allDataValues(1);
   const realtime = (controlFlags: number, mask1: number, mask2: number) =>
     encodeRefloatRealtimeResponse({
       controlFlags,
@@ -210,7 +174,8 @@ function rideSamples(rng: Rng) {
       }),
     ],
     allData: [
-      ...[1, 2, 3, 4].map((mode) => encodeBalanceAllDataResponse({ ...allData, mode })),
+      ...[1, 2, 3, 4].map((mode) => encodeBalanceAllDataResponse({ ...allDataValues(4), mode })),
+      encodeBalanceAllDataResponse(noFocId),
       encodeBalanceAllDataResponse({ fault: 3, faultName: "FAULT_CODE_DRV" }),
     ],
     realtime: [realtime(0, 0xffffffff, 0xffffffff), realtime(1, 0x3a1042, 0xd), realtime(0, 0, 0x601)],

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hex } from "../../../test/helpers/hex.js";
+import { ALLDATA_MODE1, allDataReply, allDataValues } from "../../../test/helpers/refloatAllData.js";
 import type { BalanceAllData, RefloatRealtimeValues, RefloatStateFlags } from "../../model/ride.js";
 import { isProtocolError } from "../errors.js";
 import { encodeFrame } from "../frame.js";
@@ -100,75 +101,20 @@ describe("COMMAND_INFO (package id 101)", () => {
   });
 });
 
-/**
- * A mode-4 GET_ALLDATA reply in cmd_send_all_data's order: balance current 12.3 A, balance
- * pitch 1.5°, roll −2.0°, state RUNNING + sat 2, footpad both, adc 3.00/2.90 V, setpoints
- * 1.0/0.4/0/−0.6/0/0°, pitch 1.2°, booster 0, 80.1 V, 5000 ERPM, 4.2 m/s, 15.5 A, 9.8 A, duty
- * 0.35, |id| 1 A; distance 1234.5 m, 35.5/40 °C; odometer 123456 m, 2.5/0.3 Ah, 200/10 Wh,
- * 87.5 %; charging 0 A, 0 V.
- */
-const ALLDATA_MODE1 = "007b 000f ffec 21 02 96 91 85 82 80 7d 80 80 000c 80 0321 1388 002a 009b 0062 a3 03";
-const ALLDATA_MODE2 = "449a5000 47 50 00";
-const ALLDATA_MODE3 = "0001e240 0019 0003 00c8 000a af";
-const ALLDATA_MODE4 = "0000 0000";
-
 describe("COMMAND_GET_ALLDATA (Float and Refloat)", () => {
-  const base = {
-    balanceCurrent: 12.3,
-    balancePitch: 1.5,
-    roll: -2,
-    stateCode: 1,
-    state: "running",
-    satCode: 2,
-    footpad: "both",
-    handtest: false,
-    beepReason: 0,
-    adcLeftV: 3,
-    adcRightV: 2.9,
-    setpoint: 1,
-    atrSetpoint: 0.4,
-    brakeTiltSetpoint: 0,
-    torqueTiltSetpoint: -0.6,
-    turnTiltSetpoint: 0,
-    remoteSetpoint: 0,
-    pitch: 1.2,
-    boosterCurrent: 0,
-    batteryVoltage: 80.1,
-    erpm: 5000,
-    speedMps: 4.2,
-    motorCurrent: 15.5,
-    batteryCurrent: 9.8,
-    dutyCycle: 0.35,
-    focId: 1,
-  } as const;
-
   it("request is `24 65 0a <mode>`", () => {
     expect(balanceAllData.encodeRequest(4)).toEqual(hex("24 65 0a 04"));
     expect(balanceAllData.decodeRequest(hex("24 65 0a 04"))).toBe(4);
   });
 
   it("decodes modes 1–4: 34/41/54/58 package bytes (the source's `ind =` comments say one more)", () => {
-    const m1 = hex(`24 65 0a 01 ${ALLDATA_MODE1}`);
-    const m2 = hex(`24 65 0a 02 ${ALLDATA_MODE1} ${ALLDATA_MODE2}`);
-    const m3 = hex(`24 65 0a 03 ${ALLDATA_MODE1} ${ALLDATA_MODE2} ${ALLDATA_MODE3}`);
-    const m4 = hex(`24 65 0a 04 ${ALLDATA_MODE1} ${ALLDATA_MODE2} ${ALLDATA_MODE3} ${ALLDATA_MODE4}`);
-    expect([m1, m2, m3, m4].map((p) => p.length - 1)).toEqual([34, 41, 54, 58]);
-    expect(decodeBalanceAllData(m1)).toEqual({ mode: 1, ...base });
-    const mode2 = { ...base, distanceAbsM: 1234.5, tempMosfet: 35.5, tempMotor: 40 };
-    expect(decodeBalanceAllData(m2)).toEqual({ mode: 2, ...mode2 });
-    const mode3 = {
-      ...mode2,
-      odometerM: 123456,
-      ampHours: 2.5,
-      ampHoursCharged: 0.3,
-      wattHours: 200,
-      wattHoursCharged: 10,
-      batteryPercent: 87.5,
-    };
-    expect(decodeBalanceAllData(m3)).toEqual({ mode: 3, ...mode3 });
-    const mode4 = { mode: 4, ...mode3, chargingCurrent: 0, chargingVoltage: 0 };
-    expect(decodeBalanceAllData(m4)).toEqual(mode4);
-    expect(encodeBalanceAllDataResponse(mode4)).toEqual(m4);
+    const replies = ([1, 2, 3, 4] as const).map(allDataReply);
+    expect(replies.map((p) => p.length - 1)).toEqual([34, 41, 54, 58]);
+    for (const mode of [1, 2, 3, 4] as const) {
+      expect(decodeBalanceAllData(allDataReply(mode))).toEqual(allDataValues(mode));
+    }
+    const m4 = allDataReply(4);
+    expect(encodeBalanceAllDataResponse(allDataValues(4))).toEqual(m4);
     expectProtocolErrorOnEveryCut(m4, decodeBalanceAllData);
   });
 
