@@ -5,7 +5,7 @@ import { syntheticReading } from "../../test/helpers/readings.js";
 import { decodeBmsValues } from "../protocol/index.js";
 import { withStats } from "../session/device.js";
 import type { BmsReading, Reading } from "./reading.js";
-import { SensorHealth, sameValues } from "./sensorHealth.js";
+import { SensorHealth, sameValues, ValueRecord } from "./sensorHealth.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
@@ -132,6 +132,50 @@ describe("BMS data stale (the Express's cache never expires)", () => {
       sameValues(a, { ...a, cells: a.cells.map((c, i) => (i === 3 && c !== null ? c + 0.001 : c)) }),
     ).toBe(false);
     expect(sameValues(a, { ...a, pressure: 1 })).toBe(false);
+  });
+
+  test("a ValueRecord of a reply answers exactly as sameValues with the reply itself", () => {
+    const a = syntheticReading({ time: T0 }).bms as BmsReading;
+    const cell3 = (v: number | null) => a.cells.map((c, i) => (i === 3 ? v : c));
+    const variants: BmsReading[] = [
+      a,
+      { ...a, cells: [...a.cells] },
+      { ...a, stale: true, stuck: { temperatures: [1] } },
+      { ...a, cells: cell3(null) },
+      { ...a, cells: cell3(Number.NaN) },
+      { ...a, cells: cell3(0) },
+      { ...a, cells: cell3(-0) },
+      { ...a, cells: a.cells.slice(1) },
+      { ...a, balancing: a.balancing.map((b, i) => (i === 0 ? !b : b)) },
+      { ...a, packVoltage: null },
+      { ...a, pressure: 1 },
+      { ...a, pressure: undefined },
+      { ...a, status: "CHARGING" },
+      { ...a, status: "CHARGING " },
+      { ...a, implausible: ["cells"] },
+      { ...a, implausible: ["cells", "current"] },
+      { ...a, soc: 0 },
+      { ...a, soc: -0 },
+      Object.fromEntries(Object.entries(a).reverse()) as unknown as BmsReading,
+    ];
+    const record = new ValueRecord();
+    expect(record.sameAs(a)).toBe(false); // nothing recorded yet
+    let compared = 0;
+    for (const prev of variants) {
+      for (const next of variants) {
+        record.record(prev);
+        // A fresh copy: the record must not answer by identity with the recorded reply.
+        const copy = structuredClone(next);
+        expect(record.sameAs(copy), `${JSON.stringify(prev)} vs ${JSON.stringify(next)}`).toBe(
+          sameValues(prev, copy),
+        );
+        compared++;
+      }
+    }
+    expect(compared).toBe(variants.length ** 2);
+    record.record(variants[1] as BmsReading);
+    expect(record.sameAs(a)).toBe(true);
+    expect(record.sameAs(variants[4] as BmsReading)).toBe(false);
   });
 });
 
