@@ -61,7 +61,17 @@ export class CellHealth {
   private drift: (number | null)[] = [];
   private driftAtMs: number | null = null;
   private trend: { tMs: number; driftV: (number | null)[] }[] = [];
-  private last: { tMs: number; currentA: number; cells: readonly (number | null)[] } | null = null;
+  /**
+   * The previous reading (for the next step), copied: holding its cell array would keep each
+   * reading's array for an interval, long enough to be promoted (docs/performance.md).
+   */
+  private hasLast = false;
+  private lastMs = 0;
+  private lastCurrentA = 0;
+  private lastCellCount = 0;
+  private lastCells = new Float64Array(32);
+  /** 1 where the previous reading had a number for the cell (not null or a hole). */
+  private lastKnown = new Uint8Array(32);
   private readonly o: Required<CellHealthOptions>;
   /**
    * The outputs change only when a step sample, a rest sample or a trend point comes in:
@@ -96,12 +106,29 @@ export class CellHealth {
 
   update(tMs: number, currentA: number | null, cells: readonly (number | null)[]): void {
     if (currentA === null || !Number.isFinite(currentA)) {
-      this.last = null;
+      this.hasLast = false;
       return;
     }
     this.sampleResistance(tMs, currentA, cells);
     if (Math.abs(currentA) <= this.o.restCurrentA) this.sampleDrift(tMs, cells);
-    this.last = { tMs, currentA, cells };
+    this.keepLast(tMs, currentA, cells);
+  }
+
+  private keepLast(tMs: number, currentA: number, cells: readonly (number | null)[]): void {
+    if (cells.length > this.lastCells.length) {
+      this.lastCells = new Float64Array(cells.length);
+      this.lastKnown = new Uint8Array(cells.length);
+    }
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      const known = v !== null && v !== undefined;
+      this.lastKnown[i] = known ? 1 : 0;
+      this.lastCells[i] = known ? v : 0;
+    }
+    this.lastCellCount = cells.length;
+    this.lastMs = tMs;
+    this.lastCurrentA = currentA;
+    this.hasLast = true;
   }
 
   /** Per-cell resistance, Ω (median of the step samples); null until minSteps. */
@@ -191,15 +218,14 @@ export class CellHealth {
   }
 
   private sampleResistance(tMs: number, currentA: number, cells: readonly (number | null)[]): void {
-    const prev = this.last;
-    if (prev === null) return;
-    const dtS = (tMs - prev.tMs) / 1000;
-    const dI = currentA - prev.currentA;
+    if (!this.hasLast) return;
+    const dtS = (tMs - this.lastMs) / 1000;
+    const dI = currentA - this.lastCurrentA;
     if (!(dtS > 0) || dtS > this.o.maxStepGapS || Math.abs(dI) < this.o.stepMinA) return;
     for (let i = 0; i < cells.length; i++) {
       const v1 = cells[i];
-      const v0 = prev.cells[i];
-      if (v1 === null || v1 === undefined || v0 === null || v0 === undefined) continue;
+      if (v1 === null || v1 === undefined || i >= this.lastCellCount || this.lastKnown[i] === 0) continue;
+      const v0 = this.lastCells[i] as number;
       const r = (v1 - v0) / dI;
       if (r < PLAUSIBLE_OHM.min || r > PLAUSIBLE_OHM.max) continue;
       const s = this.samples[i] ?? [];

@@ -67,7 +67,11 @@ export function splitTrapezoid(
 
 export class EnergyCounter {
   private totals: EnergyTotals;
-  private last: { tMs: number; voltageV: number; currentA: number } | undefined;
+  /** The previous sample, in fields: an object per reading would be promoted garbage (docs/performance.md). */
+  private hasLast = false;
+  private lastMs = 0;
+  private lastV = 0;
+  private lastA = 0;
   private readonly gapS: number;
   private gap = false;
   private broken = false;
@@ -78,7 +82,7 @@ export class EnergyCounter {
     const cap = options.maxGapS ?? Math.max(30, byInterval);
     this.gapS = byInterval > 0 ? Math.min(cap, byInterval) : cap;
     this.totals = snapshot ? { ...snapshot.totals } : ZERO_TOTALS;
-    this.last = snapshot?.last ? { ...snapshot.last } : undefined;
+    if (snapshot?.last) this.keepLast(snapshot.last.tMs, snapshot.last.voltageV, snapshot.last.currentA);
   }
 
   /** The longest gap between two readings that is still integrated, s. */
@@ -101,27 +105,30 @@ export class EnergyCounter {
    */
   add(tMs: number, voltageV: number | null, currentA: number | null): EnergyTotals {
     if (voltageV === null || currentA === null || !Number.isFinite(voltageV) || !Number.isFinite(currentA)) {
-      if (this.last !== undefined) this.broken = true;
-      this.last = undefined;
+      if (this.hasLast) this.broken = true;
+      this.hasLast = false;
       this.gap = false;
       return this.totals;
     }
-    const prev = this.last;
-    this.last = { tMs, voltageV, currentA };
+    const had = this.hasLast;
+    const prevMs = this.lastMs;
+    const prevV = this.lastV;
+    const prevA = this.lastA;
+    this.keepLast(tMs, voltageV, currentA);
     this.gap = false;
-    if (prev === undefined) {
+    if (!had) {
       // After readings without a current or voltage the charge in between went uncounted.
       this.gap = this.broken;
       this.broken = false;
       return this.totals;
     }
-    const dtS = (tMs - prev.tMs) / 1000;
+    const dtS = (tMs - prevMs) / 1000;
     if (!(dtS > 0) || dtS > this.gapS) {
       this.gap = dtS !== 0;
       return this.totals;
     }
-    const ah = splitTrapezoid(prev.currentA, currentA, dtS / 3600);
-    const wh = splitTrapezoid(prev.currentA * prev.voltageV, currentA * voltageV, dtS / 3600);
+    const ah = splitTrapezoid(prevA, currentA, dtS / 3600);
+    const wh = splitTrapezoid(prevA * prevV, currentA * voltageV, dtS / 3600);
     const t = this.totals;
     this.totals = {
       whCharged: t.whCharged + wh.positive,
@@ -133,6 +140,17 @@ export class EnergyCounter {
   }
 
   snapshot(): CounterSnapshot {
-    return { version: 1, totals: { ...this.totals }, ...(this.last ? { last: { ...this.last } } : {}) };
+    return {
+      version: 1,
+      totals: { ...this.totals },
+      ...(this.hasLast ? { last: { tMs: this.lastMs, voltageV: this.lastV, currentA: this.lastA } } : {}),
+    };
+  }
+
+  private keepLast(tMs: number, voltageV: number, currentA: number): void {
+    this.hasLast = true;
+    this.lastMs = tMs;
+    this.lastV = voltageV;
+    this.lastA = currentA;
   }
 }
