@@ -7,7 +7,8 @@
  * time, so other load on the machine matters less than for wall time; about 1 µs of it is the
  * getrusage calls themselves), the main thread's GC pauses, and the live heap per device
  * after a full GC. A profiling aid for bench/fleet.ts, whose numbers are the goal.
- * Run: `node --expose-gc build-bench/bench/fleetPipeline.js [--n 2000] [--rounds 60] [--warmup 40]`
+ * Run: `node --expose-gc build-bench/bench/fleetPipeline.js [--n 2000] [--rounds 60] [--warmup 40]
+ * [--stages health,battery,sinks]` (PIPELINE_MARKS=1 marks the measured rounds for --trace-gc-nvp).
  */
 import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -87,7 +88,21 @@ export interface PipelineResult {
   readonly publishedBytes: number;
 }
 
-export async function runPipeline(n: number, rounds: number, warmup: number): Promise<PipelineResult> {
+/** Which stages run (all by default): leaving some out shows what each adds to GC. */
+export interface PipelineStages {
+  readonly health: boolean;
+  readonly battery: boolean;
+  readonly sinks: boolean;
+}
+
+const ALL_STAGES: PipelineStages = { health: true, battery: true, sinks: true };
+
+export async function runPipeline(
+  n: number,
+  rounds: number,
+  warmup: number,
+  stages: PipelineStages = ALL_STAGES,
+): Promise<PipelineResult> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "vesc2mqtt-bench-pipeline-"));
   gc?.();
@@ -159,6 +174,7 @@ export async function runPipeline(n: number, rounds: number, warmup: number): Pr
     for (let round = 0; round < warmup + rounds; round++) {
       const measuring = round >= warmup;
       if (round === warmup) {
+        if (process.env.PIPELINE_MARKS) process.stdout.write("PIPELINE measuring\n");
         gcOn = true;
         pub0.n = client.published;
         pub0.bytes = client.bytes;
@@ -175,11 +191,11 @@ export async function runPipeline(n: number, rounds: number, warmup: number): Pr
           latencyMs: 1.5,
         };
         const c0 = cpuUs();
-        const healthy = d.health.apply(raw);
+        const healthy = stages.health ? d.health.apply(raw) : raw;
         const c1 = cpuUs();
-        const estimated = d.battery.apply(healthy);
+        const estimated = stages.battery ? d.battery.apply(healthy) : healthy;
         const c2 = cpuUs();
-        bus.emit("reading", estimated);
+        if (stages.sinks) bus.emit("reading", estimated);
         const c3 = cpuUs();
         if (measuring) {
           t.health += c1 - c0;
@@ -191,6 +207,7 @@ export async function runPipeline(n: number, rounds: number, warmup: number): Pr
       await tick(); // the publisher's batch timer, alert and metric timers
     }
     gcOn = false;
+    if (process.env.PIPELINE_MARKS) process.stdout.write("PIPELINE done\n");
     gc?.();
     const heap1 = process.memoryUsage().heapUsed;
     const total = t.health + t.battery + t.sinks;
@@ -221,6 +238,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     numFlag(args, "n", 2000),
     numFlag(args, "rounds", 60),
     numFlag(args, "warmup", 40),
+    args.includes("--stages")
+      ? {
+          health: (args[args.indexOf("--stages") + 1] ?? "").includes("health"),
+          battery: (args[args.indexOf("--stages") + 1] ?? "").includes("battery"),
+          sinks: (args[args.indexOf("--stages") + 1] ?? "").includes("sinks"),
+        }
+      : ALL_STAGES,
   );
   const f = (x: number) => x.toFixed(1);
   console.log(
