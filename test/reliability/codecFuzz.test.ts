@@ -56,6 +56,7 @@ import {
 } from "../../src/protocol/index.js";
 import { fixtureFrame, hex } from "../helpers/hex.js";
 import { allDataValues } from "../helpers/refloatAllData.js";
+import { REFLOAT_INFO_V2 } from "../helpers/refloatInfo.js";
 
 /** Firmware 5.02's reply to mask 0x003fffff: no status byte (added in 5.03). */
 const SELECTIVE_502 = hex(`32 00 3f ff ff 00 fa 01 2c ${"00 ".repeat(16)} 00 00 00 00 00 00 03 48
@@ -159,19 +160,7 @@ function rideSamples(rng: Rng) {
     batteryCut: [encodeBatteryCutResponse({ startV: 62, endV: 60 })],
     info: [
       encodeBalanceInfoResponse({ infoVersion: 1, majorMinor: 20, build: 1, ledType: 0 }),
-      encodeBalanceInfoResponse({
-        infoVersion: 2,
-        flags: 0,
-        name: "Refloat",
-        major: 1,
-        minor: 2,
-        patch: 3,
-        suffix: "",
-        gitHash: 0x800a46bf,
-        tickRateHz: 10000,
-        capabilities: 1,
-        extraFlags: 0,
-      }),
+      encodeBalanceInfoResponse(REFLOAT_INFO_V2),
     ],
     allData: [
       ...[1, 2, 3, 4].map((mode) => encodeBalanceAllDataResponse({ ...allDataValues(4), mode })),

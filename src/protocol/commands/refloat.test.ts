@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { hex } from "../../../test/helpers/hex.js";
 import { ALLDATA_MODE1, allDataReply, allDataValues } from "../../../test/helpers/refloatAllData.js";
+import { REFLOAT_INFO_V2 } from "../../../test/helpers/refloatInfo.js";
 import type { BalanceAllData, RefloatRealtimeValues, RefloatStateFlags } from "../../model/ride.js";
 import { isProtocolError } from "../errors.js";
 import { encodeFrame } from "../frame.js";
@@ -69,19 +70,7 @@ describe("COMMAND_INFO (package id 101)", () => {
     );
     expect(payload.length).toBe(61);
     const info = decodeBalanceInfo(payload);
-    expect(info).toEqual({
-      infoVersion: 2,
-      flags: 0,
-      name: "Refloat",
-      major: 1,
-      minor: 2,
-      patch: 3,
-      suffix: "",
-      gitHash: 0x800a46bf,
-      tickRateHz: 10000,
-      capabilities: 0x80000001,
-      extraFlags: 0,
-    });
+    expect(info).toEqual(REFLOAT_INFO_V2);
     expect(encodeBalanceInfoResponse(info)).toEqual(payload);
     expectProtocolErrorOnEveryCut(payload, decodeBalanceInfo);
   });
