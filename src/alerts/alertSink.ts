@@ -1,6 +1,8 @@
 /**
  * AlertSink: runs the pure rules of alerts.ts on every reading and status from the bus and
- * emits an `alert` on the same bus when a rule turns on or off. Everyone else (MQTT/HA,
+ * emits an `alert` on the same bus when a rule turns on or off. Each CAN BMS node of a
+ * reading is evaluated like the device's own BMS, with its own state, under the device's
+ * thresholds; its alerts carry `canId`. Everyone else (MQTT/HA,
  * dashboard, history, metrics) learns about alerts from the bus, not from this class.
  */
 import type { Alert, Bus } from "../model/bus.js";
@@ -15,6 +17,7 @@ import {
   type AlertThresholds,
   DEFAULT_ALERT_THRESHOLDS,
   type Evaluation,
+  evaluateCanBms,
   evaluateReading,
   evaluateStatus,
   mergeThresholds,
@@ -31,9 +34,20 @@ export interface AlertSinkOptions {
   readonly now?: () => Date;
 }
 
+/** A device's state key is its id; a CAN BMS node's is `<id>/can/<canId>`. */
+const stateKey = (deviceId: string, canId?: number): string =>
+  canId === undefined ? deviceId : `${deviceId}/can/${canId}`;
+
+interface Subject {
+  readonly deviceId: string;
+  readonly canId?: number;
+}
+
 export class AlertSink extends BusSink {
   readonly name = "alerts";
   private readonly states = new Map<string, AlertState>();
+  /** Who each state key belongs to, for active(). */
+  private readonly subjects = new Map<string, Subject>();
   private readonly thresholdCache = new Map<string, AlertThresholds>();
 
   constructor(private readonly options: AlertSinkOptions) {
@@ -41,9 +55,7 @@ export class AlertSink extends BusSink {
   }
 
   protected async onStart(): Promise<void> {
-    this.listen("reading", (r: Reading) =>
-      this.commit(r.deviceId, evaluateReading(r, this.for(r.deviceId), this.state(r.deviceId))),
-    );
+    this.listen("reading", (r: Reading) => this.reading(r));
     this.listen("status", (s: DeviceStatus) =>
       this.commit(
         s.deviceId,
@@ -52,13 +64,14 @@ export class AlertSink extends BusSink {
     );
   }
 
-  /** Currently active alerts, all devices or one. */
+  /** Currently active alerts, all devices or one (with its CAN BMS nodes' alerts). */
   active(deviceId?: string): Alert[] {
     const out: Alert[] = [];
-    for (const [id, state] of this.states) {
-      if (deviceId !== undefined && id !== deviceId) continue;
+    for (const [key, state] of this.states) {
+      const subject = this.subjects.get(key) ?? { deviceId: key };
+      if (deviceId !== undefined && subject.deviceId !== deviceId) continue;
       for (const [rule, a] of Object.entries(state) as Array<[AlertRule, ActiveRule]>) {
-        out.push({ deviceId: id, rule, active: true, message: a.message, time: a.since });
+        out.push({ ...subject, rule, active: true, message: a.message, time: a.since });
       }
     }
     return out;
@@ -81,18 +94,31 @@ export class AlertSink extends BusSink {
     return t;
   }
 
-  private state(deviceId: string): AlertState {
-    return this.states.get(deviceId) ?? {};
+  private state(key: string): AlertState {
+    return this.states.get(key) ?? {};
+  }
+
+  /** The device's own BMS, then each CAN BMS node that answered, with the device's thresholds. */
+  private reading(r: Reading): void {
+    const t = this.for(r.deviceId);
+    this.commit(r.deviceId, evaluateReading(r, t, this.state(r.deviceId)));
+    if (!r.can) return;
+    for (const node of Object.values(r.can)) {
+      if (node.kind !== "bms" || !node.bms || node.error !== undefined) continue;
+      const key = stateKey(r.deviceId, node.canId);
+      if (!this.subjects.has(key)) this.subjects.set(key, { deviceId: r.deviceId, canId: node.canId });
+      this.commit(key, evaluateCanBms(r, node.canId, node.bms, t, this.state(key)));
+    }
   }
 
   private clock(): Date {
     return this.options.now ? this.options.now() : new Date();
   }
 
-  private commit(deviceId: string, evaluation: Evaluation): void {
-    this.states.set(deviceId, evaluation.state);
+  private commit(key: string, evaluation: Evaluation): void {
+    this.states.set(key, evaluation.state);
     for (const alert of evaluation.changed) {
-      const line = `alert ${alert.active ? "ON" : "off"} ${deviceId} ${alert.rule}: ${alert.message}`;
+      const line = `alert ${alert.active ? "ON" : "off"} ${key} ${alert.rule}: ${alert.message}`;
       if (alert.active) this.log.warn(line);
       else this.log.info(line);
       this.bus.emit("alert", alert);

@@ -2,7 +2,8 @@
  * Alert rules, PURE: (reading or status, thresholds, previous state) → (new state, the
  * alerts that changed). Hysteresis: a rule turns on past its limit and only turns off once
  * the value is back by the hysteresis margin, so a cell hovering at the limit does not flap.
- * One alert per rule per device; its message names the worst cell/sensor and its value.
+ * One alert per rule per device and per CAN BMS node; its message names the worst cell/sensor
+ * and its value.
  */
 import type { Alert } from "../model/bus.js";
 import type { BmsReading, DeviceStatus, Reading } from "../model/reading.js";
@@ -127,6 +128,9 @@ export function mergeThresholds(base: AlertThresholds, override?: AlertOverride)
  */
 type Check = { readonly active: boolean; readonly message: () => string } | null | undefined;
 
+/** One value rule on one BMS (the device's own or a CAN node's); undefined when there is none. */
+type BmsCheck = (bms: BmsReading | undefined, t: AlertThresholds, was: boolean) => Check;
+
 const volts = (v: number) => `${v.toFixed(3)} V`;
 const mv = (v: number) => `${Math.round(Math.abs(v) * 1000)} mV`;
 const celsius = (v: number) => `${Number(v.toFixed(1))} °C`;
@@ -176,8 +180,8 @@ function alertableTemperature(bms: BmsReading): (v: number, i: number) => boolea
     !(unverified?.includes(i + 1) ?? false);
 }
 
-function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const cells = r.bms?.cells;
+function checkUnder(bms: BmsReading | undefined, t: AlertThresholds, was: boolean): Check {
+  const cells = bms?.cells;
   if (!cells || cells.length === 0) return undefined;
   const i = extreme(cells, false);
   if (i < 0) return undefined;
@@ -194,8 +198,8 @@ function checkUnder(r: Reading, t: AlertThresholds, was: boolean): Check {
   return { active, message };
 }
 
-function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const cells = r.bms?.cells;
+function checkOver(bms: BmsReading | undefined, t: AlertThresholds, was: boolean): Check {
+  const cells = bms?.cells;
   if (!cells || cells.length === 0) return undefined;
   const i = extreme(cells, true);
   if (i < 0) return undefined;
@@ -211,8 +215,8 @@ function checkOver(r: Reading, t: AlertThresholds, was: boolean): Check {
   return { active, message };
 }
 
-function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const cells = r.bms?.cells;
+function checkDelta(bms: BmsReading | undefined, t: AlertThresholds, was: boolean): Check {
+  const cells = bms?.cells;
   if (!cells || cells.length < 2) return undefined;
   const lo = extreme(cells, false);
   const hi = extreme(cells, true);
@@ -236,8 +240,7 @@ function checkDelta(r: Reading, t: AlertThresholds, was: boolean): Check {
   return { active, message };
 }
 
-function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const bms = r.bms;
+function checkTemperature(bms: BmsReading | undefined, t: AlertThresholds, was: boolean): Check {
   const temps = bms?.temperatures;
   if (!bms || !temps || temps.length === 0) return undefined;
   const i = extreme(temps, true, alertableTemperature(bms));
@@ -258,11 +261,11 @@ function checkTemperature(r: Reading, t: AlertThresholds, was: boolean): Check {
   return { active, message };
 }
 
-function checkSoc(r: Reading, t: AlertThresholds, was: boolean): Check {
-  const soc = r.bms?.soc;
+function checkSoc(bms: BmsReading | undefined, t: AlertThresholds, was: boolean): Check {
+  const soc = bms?.soc;
   if (soc === undefined || soc === null) return undefined;
   // A BMS that does not measure SOC sends 0: only a SOC that was non-zero once counts.
-  if (!(r.bms?.fitted ? r.bms.fitted.soc : fittedValue(soc))) return undefined;
+  if (!(bms?.fitted ? bms.fitted.soc : fittedValue(soc))) return undefined;
   const limit = t.socLow;
   const active = was ? soc < limit + t.hysteresis.soc : soc < limit;
   if (active === was) return null;
@@ -280,9 +283,9 @@ function cellHealthCheck(
   cellsOf: (b: NonNullable<BmsReading["battery"]>) => readonly number[],
   describe: (b: NonNullable<BmsReading["battery"]>, n: number) => string,
   cleared: string,
-): (r: Reading, t: AlertThresholds, was: boolean) => Check {
-  return (r, _t, was) => {
-    const b = r.bms?.battery;
+): BmsCheck {
+  return (bms, _t, was) => {
+    const b = bms?.battery;
     if (!b) return undefined;
     const cells = cellsOf(b);
     const active = cells.length > 0;
@@ -316,9 +319,7 @@ const checkCellResistance = cellHealthCheck(
   "cell resistances back in line",
 );
 
-const READING_CHECKS: ReadonlyArray<
-  readonly [AlertRule, (r: Reading, t: AlertThresholds, was: boolean) => Check]
-> = [
+const READING_CHECKS: ReadonlyArray<readonly [AlertRule, BmsCheck]> = [
   ["cell_under_voltage", checkUnder],
   ["cell_over_voltage", checkOver],
   ["cell_delta", checkDelta],
@@ -328,8 +329,14 @@ const READING_CHECKS: ReadonlyArray<
   ["cell_resistance_high", checkCellResistance],
 ];
 
+/** Whose alerts: a device, or one of its CAN BMS nodes (its own state and document). */
+interface AlertSubject {
+  readonly deviceId: string;
+  readonly canId?: number | undefined;
+}
+
 function apply(
-  deviceId: string,
+  subject: AlertSubject,
   time: string,
   prev: AlertState,
   results: ReadonlyArray<readonly [AlertRule, Check]>,
@@ -344,25 +351,55 @@ function apply(
     state ??= { ...prev };
     if (check.active) state[rule] = { message, since: time };
     else delete state[rule];
-    changed.push({ deviceId, rule, active: check.active, message, time });
+    changed.push(
+      subject.canId === undefined
+        ? { deviceId: subject.deviceId, rule, active: check.active, message, time }
+        : { deviceId: subject.deviceId, canId: subject.canId, rule, active: check.active, message, time },
+    );
   }
   return { state: state ?? prev, changed };
 }
 
 const NO_CHANGE: readonly Alert[] = [];
 
-/** Runs the value rules on one reading. A fresh reading also ends a "stale" alert. */
-export function evaluateReading(reading: Reading, t: AlertThresholds, prev: AlertState): Evaluation {
-  // Only the rules that turned on or off (most readings have none).
+/** Only the value rules that turned on or off (most readings have none). */
+function checkBms(
+  bms: BmsReading | undefined,
+  t: AlertThresholds,
+  prev: AlertState,
+): Array<readonly [AlertRule, Check]> {
   const results: Array<readonly [AlertRule, Check]> = [];
   for (const [rule, fn] of READING_CHECKS) {
-    const check = fn(reading, t, prev[rule] !== undefined);
+    const check = fn(bms, t, prev[rule] !== undefined);
     if (check) results.push([rule, check]);
   }
+  return results;
+}
+
+/** Runs the value rules on one reading's own BMS. A fresh reading also ends a "stale" alert. */
+export function evaluateReading(reading: Reading, t: AlertThresholds, prev: AlertState): Evaluation {
+  const results = checkBms(reading.bms, t, prev);
   if (prev.stale !== undefined)
     results.push(["stale", { active: false, message: () => "data flowing again" }]);
   return results.length > 0
-    ? apply(reading.deviceId, reading.time, prev, results)
+    ? apply({ deviceId: reading.deviceId }, reading.time, prev, results)
+    : { state: prev, changed: NO_CHANGE };
+}
+
+/**
+ * Runs the same value rules on a CAN BMS node of the reading (its state is separate from the
+ * device's). "stale" stays with the device: the node has no link of its own.
+ */
+export function evaluateCanBms(
+  reading: Reading,
+  canId: number,
+  bms: BmsReading,
+  t: AlertThresholds,
+  prev: AlertState,
+): Evaluation {
+  const results = checkBms(bms, t, prev);
+  return results.length > 0
+    ? apply({ deviceId: reading.deviceId, canId }, reading.time, prev, results)
     : { state: prev, changed: NO_CHANGE };
 }
 
@@ -384,5 +421,5 @@ export function evaluateStatus(
     check = { active: false, message: () => "link online again" };
   }
   // "connecting" and "yielded" (VESC Tool has the device) say nothing about data health.
-  return apply(status.deviceId, now, prev, [["stale", check]]);
+  return apply({ deviceId: status.deviceId }, now, prev, [["stale", check]]);
 }

@@ -8,6 +8,8 @@ import type { DeviceStatus, Reading } from "./reading.js";
 
 export interface Alert {
   readonly deviceId: string;
+  /** Set when the alert is a CAN BMS node's (that node's own rules and state), not the device's. */
+  readonly canId?: number;
   /** Stable key, e.g. "cell_under_voltage", "cell_delta", "temperature_high", "soc_low", "stale". */
   readonly rule: string;
   readonly active: boolean;
