@@ -46,3 +46,40 @@ test("an alert turns its rule on, a cleared one off; a republish sends the state
   expect(await alerts.republish(mem)).toBe(true);
   expect(docs().at(-1)?.doc.rules.soc_low).toMatchObject({ active: true, message: "soc_low msg" });
 });
+
+test("a CAN BMS node has its own document: all off on first sight, its alerts, republished", async () => {
+  const alerts = new AlertPublisher(o.out, "vesc2mqtt");
+  const mem = memory();
+  const nodeDocs = () =>
+    o.fake.published
+      .filter((p) => p.topic === "vesc2mqtt/pack/can/10/alerts")
+      .map((p) => ({ ...p, doc: JSON.parse(p.payload) }));
+  const r = {
+    deviceId: "pack",
+    time: "2026-01-01T00:00:00Z",
+    device: { firmware: "6.05", hardware: "VESC Express T", uuid: "00" },
+    can: {
+      "10": { canId: 10, kind: "bms" as const, bms: {} as never },
+      "20": { canId: 20, kind: "motor" as const },
+    },
+  };
+  alerts.reading(mem, r);
+  alerts.reading(mem, r);
+  expect(nodeDocs()).toHaveLength(1);
+  expect(nodeDocs()[0]).toMatchObject({ qos: 1, retain: true, doc: { problem: false } });
+  expect(o.fake.published.some((p) => p.topic.includes("/can/20/"))).toBe(false);
+  alerts.alert(mem, { ...alert("cell_over_voltage", true), canId: 10 });
+  expect(nodeDocs().at(-1)?.doc.rules.cell_over_voltage).toMatchObject({ active: true });
+  // The device's own document is untouched by the node's alert.
+  expect(docs().at(-1)?.doc.problem).toBe(false);
+  o.fake.down();
+  alerts.alert(mem, { ...alert("cell_delta", true), canId: 10 }); // dropped: no broker
+  o.fake.up();
+  const before = nodeDocs().length;
+  expect(await alerts.republish(mem)).toBe(true);
+  expect(nodeDocs()).toHaveLength(before + 1);
+  expect(nodeDocs().at(-1)?.doc).toMatchObject({
+    problem: true,
+    rules: { cell_over_voltage: { active: true }, cell_delta: { active: true } },
+  });
+});

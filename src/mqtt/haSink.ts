@@ -265,7 +265,7 @@ export class HaSink extends BusSink {
     const mem = this.#mem.get(r.deviceId);
     if (!mem) return;
     mem.lastReadingAt = Date.now();
-    this.#alerts.reading(mem);
+    this.#alerts.reading(mem, r);
     mem.presence = updatePresence(mem.presence, r);
     this.#discover(mem, false);
     this.#states.publishReading(mem, r);

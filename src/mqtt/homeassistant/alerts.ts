@@ -1,6 +1,7 @@
 /**
  * Alerts in Home Assistant, pure: one retained JSON document per device on
- * `<base>/<device>/alerts`, one `binary_sensor` (device_class problem) per alert rule and
+ * `<base>/<device>/alerts` (and per CAN BMS node on `<base>/<device>/can/<id>/alerts`, read
+ * by the node's own HA device), one `binary_sensor` (device_class problem) per alert rule and
  * one text sensor with the current message. Written by the alerts owner for the HA sink to
  * import; the entities read the alerts topic (source "alerts").
  *
@@ -11,7 +12,9 @@ import type { Alert } from "../../model/bus.js";
 import { ALERT_RULES, ALERT_TITLES, type AlertRule } from "../../alerts/alerts.js";
 import type { EntityDef } from "./entities.js";
 
-export const alertsTopic = (base: string, deviceId: string): string => `${base}/${deviceId}/alerts`;
+/** The device's alerts document, or a CAN BMS node's (`<base>/<device>/can/<id>/alerts`). */
+export const alertsTopic = (base: string, deviceId: string, canId?: number): string =>
+  canId === undefined ? `${base}/${deviceId}/alerts` : `${base}/${deviceId}/can/${canId}/alerts`;
 
 /** An entity that reads the alerts document instead of the state or connection topic. */
 export type AlertEntityDef = Omit<EntityDef, "source"> & { readonly source: "alerts" };

@@ -114,6 +114,9 @@ export function haDevices(base: string, desc: DeviceDescription, p: DevicePresen
     const np = p.can.get(node.id);
     if (!np) continue;
     const nodeEntities: EntityDef[] = [];
+    // A CAN BMS node has its own alerts document (the same rules as the device's own BMS).
+    const nodeAlerts = node.kind === "bms" && np.bms !== undefined && desc.alerts !== false;
+    if (nodeAlerts) nodeEntities.push(...alertEntities());
     if (np.device) nodeEntities.push(...identityEntities());
     if (np.bms) nodeEntities.push(...bmsEntities(np.bms));
     if (np.motor) nodeEntities.push(...motorEntities(np.motor));
@@ -129,6 +132,7 @@ export function haDevices(base: string, desc: DeviceDescription, p: DevicePresen
       bmsAvailabilityTopic: bmsAvailabilityTopic(base, desc.id, node.id),
       entities: nodeEntities,
       ...common,
+      alertsTopic: alertsTopic(base, desc.id, node.id),
     });
   }
   return out;
