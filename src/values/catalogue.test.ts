@@ -55,6 +55,16 @@ const SPEED: ValueDef = {
   dashboard: { digits: 1 },
 };
 
+/** A link counter, as a transport with its own statistics would add one. */
+const TIMEOUTS: ValueDef = {
+  id: "timeouts",
+  source: "link",
+  field: "timeouts",
+  label: "Timeouts",
+  ha: { key: "timeouts", stateClass: "total_increasing", diagnostic: true, icon: "mdi:timer-alert" },
+  metric: { name: "vesc_timeouts_total", help: "Polls that timed out", kind: "counter" },
+};
+
 const cat = extendCatalogue(CATALOGUE, [ESTIMATE, SPEED]);
 
 const base = syntheticReading({ deviceId: "pack", time: 1_700_000_000_000, withMotor: true });
@@ -102,13 +112,65 @@ describe("the value catalogue", () => {
 
   test("HA keys do not collide with the bridge's own entities on the same device", () => {
     // Device mode keys components by HA key: a collision would silently replace one entity.
-    const own = new Set([...linkEntities(), ...identityEntities(), ...alertEntities()].map((e) => e.key));
+    // The link diagnostics are catalogue values: catalogueProblems keeps their keys apart.
+    const own = new Set([...identityEntities(), ...alertEntities()].map((e) => e.key));
     const collisions = (c: typeof CATALOGUE) => {
       const perCell = c.families.flatMap((f) => Array.from({ length: 32 }, (_, i) => f.ha?.key(i + 1) ?? ""));
       return [...c.values.flatMap((v) => (v.ha ? [v.ha.key] : [])), ...perCell].filter((k) => own.has(k));
     };
     expect(collisions(CATALOGUE)).toEqual([]);
-    expect(collisions(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, ha: { key: "link" } }]))).toEqual(["link"]);
+    expect(collisions(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, ha: { key: "firmware" } }]))).toEqual([
+      "firmware",
+    ]);
+    expect(catalogueProblems(extendCatalogue(CATALOGUE, [{ ...ESTIMATE, ha: { key: "link" } }]))).toEqual([
+      "duplicate HA key bms:link",
+    ]);
+  });
+
+  test("a new link value reaches the Express's link diagnostics on the connection topic", () => {
+    const entities = linkEntities(extendCatalogue(CATALOGUE, [TIMEOUTS]));
+    expect(entities.map((e) => e.key)).toEqual([
+      "connected",
+      "link",
+      "reconnects",
+      "last_error",
+      "crc_errors",
+      "timeouts",
+      "latency",
+    ]);
+    expect(entities.find((e) => e.key === "timeouts")).toEqual({
+      key: "timeouts",
+      name: "Timeouts",
+      platform: "sensor",
+      source: "connection",
+      template: "{{ value_json.timeouts }}",
+      stateClass: "total_increasing",
+      diagnostic: true,
+      icon: "mdi:timer-alert",
+      bridgeAvailabilityOnly: true,
+    });
+    // The poll latency reads the state document and follows the device's availability.
+    expect(entities.find((e) => e.key === "latency")).toMatchObject({ source: "state" });
+    expect(entities.find((e) => e.key === "latency")?.bridgeAvailabilityOnly).toBeUndefined();
+  });
+
+  test("a metric kind or history column no consumer of its source writes is a problem", () => {
+    const bare = (v: ValueDef, id: string, more: Partial<ValueDef>): ValueDef => {
+      const { ha: _ha, history: _history, metric: _metric, ...rest } = v;
+      return { ...rest, id, ...more };
+    };
+    const bad: ValueDef[] = [
+      bare(TIMEOUTS, "link.stored", { history: { column: "timeouts", scale: 1 } }),
+      bare(ESTIMATE, "bms.counted", { metric: { name: "vesc_x_total", help: "x", kind: "counter" } }),
+      bare(ESTIMATE, "bms.observed", { metric: { name: "vesc_y", help: "y", kind: "histogram" } }),
+      bare(SPEED, "motor.stored", { history: { column: "speed", scale: 10 } }),
+    ];
+    expect(catalogueProblems(extendCatalogue(CATALOGUE, bad))).toEqual([
+      "link.stored: no history column for link values",
+      "bms.counted: counters are link values only",
+      "bms.observed: poll values, and only they, are histograms",
+      "motor.stored: no history column for motor values",
+    ]);
   });
 
   test("pinned orders keep every item: listed ones first, the rest in their own order", () => {

@@ -1,7 +1,8 @@
 /**
  * The catalogue as the dashboard reads it (`/api/values`): per value its place in a reading,
  * its label and unit, and how a tile or row shows it. The browser code lays values out but
- * takes every name, unit and digit count from here.
+ * takes every name, unit and digit count from here. Link and poll values are listed only
+ * once they have a `dashboard` section: the views show the link from the status themselves.
  */
 import { CATALOGUE, type Catalogue, SOURCES } from "./index.js";
 import type { ValueSource } from "./types.js";
@@ -23,8 +24,11 @@ export interface DashboardValue {
   } | null;
 }
 
+const OFF_READING = new Set(["status", "reading"]);
+
 export function dashboardValues(cat: Catalogue = CATALOGUE): DashboardValue[] {
-  return cat.values.map((v) => ({
+  const listed = cat.values.filter((v) => v.dashboard || !OFF_READING.has(SOURCES[v.source].part));
+  return listed.map((v) => ({
     id: v.id,
     source: v.source,
     field: v.field,

@@ -1,18 +1,20 @@
 /**
  * The value catalogue: every value the bridge publishes, described once (src/values/types.ts),
  * and the helpers its consumers derive their tables with. A group of values (BMS, cell
- * statistics, battery estimates, the bridge's verdicts, motor, ride) is one file of entries
+ * statistics, battery estimates, the bridge's verdicts, motor, ride, the device link) is one file of entries
  * listed in GROUPS; docs/architecture.md "How to add a value" walks through it.
  */
 import { BATTERY_FAMILIES, BATTERY_VALUES } from "./battery.js";
 import { BMS_VALUES } from "./bms.js";
 import { CELL_FAMILIES, CELL_STATS, CELL_SUMMARY } from "./cells.js";
+import { LINK_VALUES, POLL_VALUES } from "./link.js";
 import { MOTOR_VALUES } from "./motor.js";
 import { RIDE_VALUES } from "./ride.js";
 import { BMS_VERDICTS } from "./verdicts.js";
 import type { IndexedValueDef, ValueDef, ValueSource } from "./types.js";
 
 export type * from "./types.js";
+export { LINK_OPTIONS } from "./link.js";
 export { FAULT_OPTIONS } from "./motor.js";
 export { nodePartOf, RIDE_SOURCES, RIDE_STATE_OPTIONS } from "./ride.js";
 
@@ -30,6 +32,8 @@ const GROUPS: readonly (readonly ValueDef[])[] = [
   BMS_VERDICTS,
   MOTOR_VALUES,
   RIDE_VALUES,
+  LINK_VALUES,
+  POLL_VALUES,
 ];
 
 export const CATALOGUE: Catalogue = {
@@ -87,15 +91,16 @@ export function inPinnedOrder<T>(
 
 /**
  * Where each source's values sit: the part of a reading a consumer holds (a reading's or CAN
- * node's `bms`, a motor node's `values`, or the CAN motor node itself), the path inside it,
- * and the same place as a Jinja expression on the state document. A group of values in a new
- * place is one row here.
+ * node's `bms`, a motor node's `values`, the CAN motor node itself, the device's status or the
+ * reading itself), the path inside it, and the same place as a Jinja expression on the
+ * document of its topic (the status: the connection topic). A group of values in a new place
+ * is one row here.
  */
 export const SOURCES: Readonly<
   Record<
     ValueSource,
     {
-      readonly part: "bms" | "values" | "node";
+      readonly part: "bms" | "values" | "node" | "status" | "reading";
       readonly within: readonly string[];
       readonly jinja: string;
     }
@@ -113,7 +118,18 @@ export const SOURCES: Readonly<
   rideStats: { part: "node", within: ["stats"], jinja: "value_json.stats" },
   refloat: { part: "node", within: ["refloat"], jinja: "value_json.refloat" },
   batteryCut: { part: "node", within: ["batteryCut"], jinja: "value_json.batteryCut" },
+  link: { part: "status", within: [], jinja: "value_json" },
+  poll: { part: "reading", within: [], jinja: "value_json" },
 };
+
+/**
+ * The HA device a source's entities sit on, for key collisions: the Express (or a CAN BMS
+ * node: BMS values, the link, the poll) or a CAN motor node.
+ */
+function haDeviceOf(source: ValueSource): "bms" | "motor" {
+  const part = SOURCES[source].part;
+  return part === "values" || part === "node" ? "motor" : "bms";
+}
 
 /** The sources read from a BMS part (`bms`, a CAN node's `bms`), in SOURCES order. */
 export const BMS_SOURCES: readonly ValueSource[] = (Object.keys(SOURCES) as ValueSource[]).filter(
@@ -138,8 +154,8 @@ export function numberOf(v: ValueDef, part: object | undefined): number | undefi
 
 /**
  * Descriptions that contradict each other (duplicate ids, HA keys, columns or metric helps)
- * or that no consumer would honour (a presence rule or staysAvailable where it has no effect);
- * [] when sound.
+ * or that no consumer would honour (a presence rule or staysAvailable where it has no effect,
+ * a history column or metric kind its source's consumers do not write); [] when sound.
  */
 export function catalogueProblems(cat: Catalogue): string[] {
   const problems: string[] = [];
@@ -153,9 +169,7 @@ export function catalogueProblems(cat: Catalogue): string[] {
   seen("id", [...cat.values.map((v) => v.id), ...cat.families.map((f) => f.id)]);
   seen(
     "HA key",
-    cat.values
-      .filter((v) => v.ha)
-      .map((v) => `${SOURCES[v.source].part === "bms" ? "bms" : "motor"}:${v.ha?.key}`),
+    cat.values.filter((v) => v.ha).map((v) => `${haDeviceOf(v.source)}:${v.ha?.key}`),
   );
   seen("history column", [
     ...cat.values.flatMap((v) => (v.history ? [v.history.column] : [])),
@@ -167,6 +181,14 @@ export function catalogueProblems(cat: Catalogue): string[] {
       problems.push(`${v.id}: presence applies to bms values only`);
     if (v.ha?.staysAvailable && SOURCES[v.source].part !== "bms")
       problems.push(`${v.id}: staysAvailable applies to BMS values only`);
+    const part = SOURCES[v.source].part;
+    // Motor values are kept whole in the row's `can` JSON; a status is not a reading.
+    if (v.history && (part === "values" || part === "status"))
+      problems.push(`${v.id}: no history column for ${v.source} values`);
+    const kind = v.metric?.kind ?? "gauge";
+    if (kind === "counter" && v.source !== "link") problems.push(`${v.id}: counters are link values only`);
+    if ((kind === "histogram") !== (v.metric !== undefined && v.source === "poll"))
+      problems.push(`${v.id}: poll values, and only they, are histograms`);
   }
   const helps = new Map<string, string>();
   for (const m of [...cat.values.map((v) => v.metric), ...cat.families.map((f) => f.metric)]) {

@@ -11,7 +11,8 @@ import type { BmsReading } from "../model/reading.js";
  * estimates `bms.battery.<field>` or a CAN motor node's `values.<field>`. `cellSummary`: a
  * value over a whole per-cell array (`bms.<field>`, e.g. any cell balancing), there once the
  * BMS reports cells; `bmsHealth`: the bridge's verdict on the BMS data (`bms.stale`,
- * `bms.stuck`, src/model/sensorHealth.ts).
+ * `bms.stuck`, src/model/sensorHealth.ts). `link`: the poller's status of the device (its
+ * connection topic, src/model/reading.ts DeviceStatus); `poll`: the reading itself (`latencyMs`).
  */
 export type ValueSource =
   | "bms"
@@ -23,7 +24,9 @@ export type ValueSource =
   | "ride"
   | "rideStats"
   | "refloat"
-  | "batteryCut";
+  | "batteryCut"
+  | "link"
+  | "poll";
 
 export type Platform = "sensor" | "binary_sensor";
 export type StateClass = "measurement" | "total" | "total_increasing";
@@ -67,6 +70,18 @@ export interface HaSpec extends HaMetadata {
 export interface MetricSpec {
   readonly name: string;
   readonly help: string;
+  /**
+   * Default "gauge": the last value. "counter": a total of the poller (`link` values), exposed
+   * as a Prometheus counter that survives the poller starting over. "histogram": every
+   * reading's value observed (`poll` values), into `buckets`.
+   */
+  readonly kind?: "gauge" | "counter" | "histogram";
+  /** Histogram bucket bounds, in the metric's unit. */
+  readonly buckets?: readonly number[];
+  /** The metric is the value ÷ this (a latency in ms as seconds). Default 1. */
+  readonly divideBy?: number;
+  /** A text value as a 0/1 gauge: 1 while it equals this (the link state "online"). */
+  readonly oneWhen?: string;
   /**
    * Fixed labels besides `device` (and `can_id` for motor values): a value that is one series
    * of a family's gauge, e.g. the IC temperature as `vesc_temperature_celsius{sensor="ic"}`.

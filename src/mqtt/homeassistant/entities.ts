@@ -1,6 +1,6 @@
 /**
  * The Home Assistant entity model, how a catalogue value becomes an entity, and the entities
- * that are not reading values (link and identity diagnostics). Reading values come from the
+ * that are not catalogue values (identity diagnostics). Reading and link values come from the
  * value catalogue (src/values/), whose units, device classes and state classes follow Home
  * Assistant's sensor tables (checked by test/helpers/haRules.ts against
  * test/fixtures/ha_sensor_rules.json).
@@ -18,7 +18,16 @@
  * - Optional fields (lifetime totals, motor values): present when the firmware sends them.
  */
 
-import { defaultTemplate, type Platform, type StateClass, type ValueDef } from "../../values/index.js";
+import {
+  CATALOGUE,
+  type Catalogue,
+  defaultTemplate,
+  type Platform,
+  SOURCES,
+  type StateClass,
+  type ValueDef,
+  valuesWith,
+} from "../../values/index.js";
 
 export type { Platform, StateClass };
 /** Which retained topic an entity reads: the reading document, the link status or the alerts document. */
@@ -52,8 +61,10 @@ export interface EntityDef {
 }
 
 /**
- * A catalogue value (src/values/) as an entity on the state topic. `onBms`: a BMS value, which
- * also follows the BMS availability unless its entry stays available (the verdicts).
+ * A catalogue value (src/values/) as an entity on the state topic, or a link value on the
+ * connection topic (visible while the device is down: only the bridge's availability). `onBms`:
+ * a BMS value, which also follows the BMS availability unless its entry stays available (the
+ * verdicts).
  */
 export function valueEntity(
   v: ValueDef & { readonly ha: NonNullable<ValueDef["ha"]> },
@@ -65,15 +76,14 @@ export function valueEntity(
     name: v.label,
     ...metadata,
     platform: platform ?? "sensor",
-    source: "state",
+    source: SOURCES[v.source].part === "status" ? "connection" : "state",
     template: template ?? defaultTemplate(v),
+    ...(SOURCES[v.source].part === "status" ? { bridgeAvailabilityOnly: true } : {}),
     ...(onBms && !staysAvailable ? { bmsAvailability: true } : {}),
   };
 }
 
 // ── diagnostics ───────────────────────────────────────────────────────────────
-
-const LINK_OPTIONS = ["connecting", "online", "stale", "offline", "yielded"] as const;
 
 /** Firmware/hardware from the reading document (`device` block); for the Express and CAN nodes alike. */
 export function identityEntities(): EntityDef[] {
@@ -99,69 +109,11 @@ export function identityEntities(): EntityDef[] {
   ];
 }
 
-/** Link diagnostics of a configured device, read from its connection topic. */
-export function linkEntities(): EntityDef[] {
-  const conn = { source: "connection" as const, diagnostic: true, bridgeAvailabilityOnly: true };
-  return [
-    {
-      key: "connected",
-      platform: "binary_sensor",
-      name: "Connected",
-      deviceClass: "connectivity",
-      template: "{{ 'ON' if value_json.link == 'online' else 'OFF' }}",
-      ...conn,
-    },
-    {
-      key: "link",
-      platform: "sensor",
-      name: "Link",
-      deviceClass: "enum",
-      options: LINK_OPTIONS,
-      template: "{{ value_json.link }}",
-      icon: "mdi:lan-connect",
-      ...conn,
-    },
-    {
-      key: "reconnects",
-      platform: "sensor",
-      name: "Reconnects",
-      stateClass: "total_increasing",
-      template: "{{ value_json.reconnects }}",
-      icon: "mdi:restart",
-      ...conn,
-    },
-    {
-      key: "last_error",
-      platform: "sensor",
-      name: "Last error",
-      template: "{{ value_json.lastError | default('none') }}",
-      icon: "mdi:alert-circle-outline",
-      ...conn,
-    },
-    {
-      key: "crc_errors",
-      platform: "sensor",
-      name: "CRC errors",
-      stateClass: "total_increasing",
-      template: "{{ value_json.crcErrors }}",
-      icon: "mdi:alert",
-      enabledByDefault: false,
-      ...conn,
-    },
-    {
-      key: "latency",
-      platform: "sensor",
-      name: "Poll latency",
-      source: "state",
-      deviceClass: "duration",
-      unit: "ms",
-      stateClass: "measurement",
-      precision: 0,
-      template: "{{ value_json.latencyMs | default(0) }}",
-      diagnostic: true,
-      enabledByDefault: false,
-    },
-  ];
+/** Link diagnostics of a configured device: its link values, then its poll values (src/values/link.ts). */
+export function linkEntities(cat: Catalogue = CATALOGUE): EntityDef[] {
+  return [...valuesWith(cat, "link", "ha"), ...valuesWith(cat, "poll", "ha")].map((v) =>
+    valueEntity(v, false),
+  );
 }
 
 /** Element-wise equality of two arrays (the sorted key and index lists of a presence). */
