@@ -11,7 +11,7 @@ export interface DeviceView {
   readonly deviceId: string;
   readonly status?: DeviceStatus;
   readonly reading?: Reading;
-  /** Active alerts, by rule. */
+  /** Active alerts: the device's and its CAN BMS nodes' (those carry `canId`). */
   readonly alerts: Alert[];
 }
 
@@ -25,8 +25,12 @@ type Listener = (event: LiveEvent) => void;
 interface Entry {
   status?: DeviceStatus;
   reading?: Reading;
+  /** By alertKey: a node's rule is not the device's. */
   alerts: Map<string, Alert>;
 }
+
+/** `rule` for the device's own alerts, `can<id>/rule` for a CAN BMS node's. */
+const alertKey = (a: Alert): string => (a.canId === undefined ? a.rule : `can${a.canId}/${a.rule}`);
 
 export class LiveState {
   private readonly devices = new Map<string, Entry>();
@@ -51,8 +55,8 @@ export class LiveState {
 
   alert(a: Alert): void {
     const e = this.entry(a.deviceId);
-    if (a.active) e.alerts.set(a.rule, a);
-    else e.alerts.delete(a.rule);
+    if (a.active) e.alerts.set(alertKey(a), a);
+    else e.alerts.delete(alertKey(a));
     this.recent.push(a);
     if (this.recent.length > 100) this.recent.shift();
     this.emit({ type: "alert", data: a });

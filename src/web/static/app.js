@@ -24,8 +24,10 @@ if (params.has("token")) {
 const withToken = (path) =>
   token ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}` : path;
 
-/** deviceId → { status, reading, alerts: Map(rule → alert) } */
+/** deviceId → { status, reading, alerts: Map(alertKey → alert) } */
 const devices = new Map();
+/** A CAN BMS node's alerts (canId set) are its own, not the device's rule of the same name. */
+const alertKey = (a) => (a.canId === undefined ? a.rule : `can${a.canId}/${a.rule}`);
 let selected = decodeURIComponent((location.hash.match(/device=([^&]+)/) || [])[1] || "") || null;
 let range = "1h";
 let renderQueued = false;
@@ -60,7 +62,7 @@ function connect() {
       const en = entry(d.deviceId);
       en.status = d.status;
       en.reading = d.reading;
-      for (const a of d.alerts) en.alerts.set(a.rule, a);
+      for (const a of d.alerts) en.alerts.set(alertKey(a), a);
     }
     retryMs = 1000;
     setLive("live");
@@ -85,8 +87,8 @@ function connect() {
   es.addEventListener("alert", (e) => {
     const a = JSON.parse(e.data);
     const en = entry(a.deviceId);
-    if (a.active) en.alerts.set(a.rule, a);
-    else en.alerts.delete(a.rule);
+    if (a.active) en.alerts.set(alertKey(a), a);
+    else en.alerts.delete(alertKey(a));
     queueRender();
   });
   es.onopen = () => setLive("live");

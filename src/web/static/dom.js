@@ -13,6 +13,8 @@ export const RULE_TITLES = {
   cell_delta: "Cell delta high",
   temperature_high: "Temperature high",
   soc_low: "SOC low",
+  cell_drift: "Cell drifting",
+  cell_resistance_high: "Cell resistance high",
   stale: "Data stale",
 };
 

@@ -1,4 +1,5 @@
-// Rendering of the device list, alerts banner, tiles, cell bars and CAN motor nodes.
+// Rendering of the device list, alerts banner, tiles, cell bars and CAN nodes. A BMS on CAN
+// gets the same tiles and cell bars as the device's own BMS (bmsTiles, renderCells).
 import { $, h, LINK_TEXT, num, RULE_TITLES } from "./dom.js";
 import { label, shownOf, text, unit, valueIn, withUnit } from "./values.js";
 
@@ -37,8 +38,18 @@ export function renderAlerts(devices) {
       items.push(
         h(
           "div",
-          { class: "alert", "data-testid": "alert", "data-rule": a.rule, "data-device": id },
-          h("b", {}, `${id} · ${RULE_TITLES[a.rule] || a.rule}:`),
+          {
+            class: "alert",
+            "data-testid": "alert",
+            "data-rule": a.rule,
+            "data-device": id,
+            "data-can-id": a.canId,
+          },
+          h(
+            "b",
+            {},
+            `${id}${a.canId === undefined ? "" : ` · CAN ${a.canId}`} · ${RULE_TITLES[a.rule] || a.rule}:`,
+          ),
           a.message,
           h("span", { class: "when" }, a.time ? `since ${new Date(a.time).toLocaleTimeString()}` : ""),
         ),
@@ -104,152 +115,182 @@ export function renderDevice(id, en) {
   upd.textContent = r ? `updated ${new Date(r.time).toLocaleTimeString()}` : "no reading yet";
 
   const b = r?.bms;
-  const tiles = [];
-  if (b) {
-    // packCurrent/packPower: the current the BMS measures (i_in_ic unless only i_in reads).
-    const current = b.packCurrent;
-    const power = b.packPower;
-    tiles.push(
-      tile(
-        "packVoltage",
-        label("packVoltage"),
-        text("packVoltage", b.packVoltage),
-        unit("packVoltage"),
-        `${label("chargeVoltage")} ${withUnit("chargeVoltage", b.chargeVoltage)}`,
-      ),
-    );
-    tiles.push(
-      tile(
-        "current",
-        label("packCurrent"),
-        text("packCurrent", current),
-        unit("packCurrent"),
-        typeof current !== "number"
-          ? ""
-          : current > 0.05
-            ? "charging"
-            : current < -0.05
-              ? "discharging"
-              : "idle",
-      ),
-    );
-    tiles.push(tile("power", label("packPower"), text("packPower", power), unit("packPower")));
-    // The bridge says which sensors are measured and which are stuck (bms.fitted / bms.stuck).
-    const fittedT = b.fitted ? b.fitted.temperatures : null;
-    const stuckT = b.stuck ? b.stuck.temperatures : [];
-    if (typeof b.soc === "number" && (!b.fitted || b.fitted.soc))
-      tiles.push(
-        tile(
-          "soc",
-          label("soc"),
-          text("soc", b.soc),
-          unit("soc"),
-          null,
-          h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, b.soc))}%` })),
-        ),
-      );
-    const est = b.battery;
-    // The BMS's own SOC when it measures one (above), else the bridge's estimate as the gauge.
-    if (est && typeof est.socEstimatePercent === "number") {
-      const bmsShown = typeof est.bmsSocPercent === "number";
-      const soc = est.socEstimatePercent;
-      const how = `${est.socMethod || "estimate"}${est.calibrated ? "" : ", not calibrated yet"}`;
-      tiles.push(
-        tile(
-          "soc-estimate",
-          label("socEstimate"),
-          text("socEstimate", soc),
-          unit("socEstimate"),
-          bmsShown
-            ? `bridge estimate (${how}) · BMS says ${text("soc", est.bmsSocPercent)} %`
-            : `bridge estimate (${how})`,
-          bmsShown
-            ? null
-            : h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, soc))}%` })),
-        ),
-      );
-    }
-    if (est && (est.charging || est.discharging)) {
-      const id = est.charging ? "timeToFull" : "timeToEmpty";
-      const s = est.charging ? est.timeToFullS : est.timeToEmptyS;
-      tiles.push(
-        tile("runtime", label(id), text(id, s), unit(id), est.charging ? "charging" : "discharging"),
-      );
-    }
-    if (typeof b.soh === "number") tiles.push(tile("soh", label("soh"), text("soh", b.soh), unit("soh")));
-    const shown = b.temperatures.map((t, i) => [t, i + 1]).filter(([, n]) => !fittedT || fittedT.includes(n));
-    const temps = shown
-      .map(([t, n]) => `T${n} ${num(t, 1)}${stuckT.includes(n) ? " (stuck)" : ""}`)
-      .join(" · ");
-    // null = not applicable / implausible: shown as "–", never the maximum; nor is a stuck sensor.
-    const known = shown.filter(([t, n]) => typeof t === "number" && !stuckT.includes(n)).map(([t]) => t);
-    const tmax = known.length ? Math.max(...known) : b.icTemperature;
-    tiles.push(
-      tile(
-        "temperature",
-        "Temperature",
-        num(tmax, 1),
-        "°C",
-        `${temps}${temps ? " · " : ""}${label("icTemperature")} ${text("icTemperature", b.icTemperature)}`,
-      ),
-    );
-    if (b.stale)
-      tiles.push(
-        tile(
-          "bms-stale",
-          label("bmsStale"),
-          "frozen",
-          "",
-          "reply unchanged: the Express repeats a cached reading",
-        ),
-      );
-    if (typeof b.ampHoursChargedTotal === "number")
-      tiles.push(
-        tile(
-          "charged",
-          label("ampHoursChargedTotal"),
-          text("ampHoursChargedTotal", b.ampHoursChargedTotal),
-          unit("ampHoursChargedTotal"),
-          withUnit("wattHoursChargedTotal", b.wattHoursChargedTotal || 0),
-        ),
-      );
-    if (typeof b.ampHoursDischargedTotal === "number")
-      tiles.push(
-        tile(
-          "discharged",
-          label("ampHoursDischargedTotal"),
-          text("ampHoursDischargedTotal", b.ampHoursDischargedTotal),
-          unit("ampHoursDischargedTotal"),
-          withUnit("wattHoursDischargedTotal", b.wattHoursDischargedTotal || 0),
-        ),
-      );
-    tiles.push(
-      tile(
-        "counters",
-        label("ampHours"),
-        text("ampHours", b.ampHours),
-        unit("ampHours"),
-        withUnit("wattHours", b.wattHours),
-      ),
-    );
-    // Every non-motor value reads from the BMS part (bms, bms.stats, bms.<group>).
-    for (const v of shownOf().filter((x) => x.source !== "motor")) {
-      if (LAID_OUT.has(v.id)) continue;
-      const x = valueIn(v, b);
-      if (x !== undefined) tiles.push(tile(v.id, label(v.id), text(v.id, x), unit(v.id)));
-    }
-  }
-  $("tiles").replaceChildren(...tiles);
-  renderCells(b);
+  $("tiles").replaceChildren(...(b ? bmsTiles(b) : []));
+  renderCells(b, $("cells"), $("cell-summary"));
+  renderBmsNodes(r);
   renderMotors(r);
 }
 
-function renderCells(b) {
-  const box = $("cells");
+/** The tiles of one BMS: the device's own (reading.bms) or a CAN node's (can[id].bms). */
+function bmsTiles(b) {
+  const tiles = [];
+  // packCurrent/packPower: the current the BMS measures (i_in_ic unless only i_in reads).
+  const current = b.packCurrent;
+  const power = b.packPower;
+  tiles.push(
+    tile(
+      "packVoltage",
+      label("packVoltage"),
+      text("packVoltage", b.packVoltage),
+      unit("packVoltage"),
+      `${label("chargeVoltage")} ${withUnit("chargeVoltage", b.chargeVoltage)}`,
+    ),
+  );
+  tiles.push(
+    tile(
+      "current",
+      label("packCurrent"),
+      text("packCurrent", current),
+      unit("packCurrent"),
+      typeof current !== "number"
+        ? ""
+        : current > 0.05
+          ? "charging"
+          : current < -0.05
+            ? "discharging"
+            : "idle",
+    ),
+  );
+  tiles.push(tile("power", label("packPower"), text("packPower", power), unit("packPower")));
+  // The bridge says which sensors are measured and which are stuck (bms.fitted / bms.stuck).
+  const fittedT = b.fitted ? b.fitted.temperatures : null;
+  const stuckT = b.stuck ? b.stuck.temperatures : [];
+  if (typeof b.soc === "number" && (!b.fitted || b.fitted.soc))
+    tiles.push(
+      tile(
+        "soc",
+        label("soc"),
+        text("soc", b.soc),
+        unit("soc"),
+        null,
+        h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, b.soc))}%` })),
+      ),
+    );
+  const est = b.battery;
+  // The BMS's own SOC when it measures one (above), else the bridge's estimate as the gauge.
+  if (est && typeof est.socEstimatePercent === "number") {
+    const bmsShown = typeof est.bmsSocPercent === "number";
+    const soc = est.socEstimatePercent;
+    const how = `${est.socMethod || "estimate"}${est.calibrated ? "" : ", not calibrated yet"}`;
+    tiles.push(
+      tile(
+        "soc-estimate",
+        label("socEstimate"),
+        text("socEstimate", soc),
+        unit("socEstimate"),
+        bmsShown
+          ? `bridge estimate (${how}) · BMS says ${text("soc", est.bmsSocPercent)} %`
+          : `bridge estimate (${how})`,
+        bmsShown
+          ? null
+          : h("div", { class: "gauge" }, h("i", { style: `width:${Math.max(0, Math.min(100, soc))}%` })),
+      ),
+    );
+  }
+  if (est && (est.charging || est.discharging)) {
+    const id = est.charging ? "timeToFull" : "timeToEmpty";
+    const s = est.charging ? est.timeToFullS : est.timeToEmptyS;
+    tiles.push(tile("runtime", label(id), text(id, s), unit(id), est.charging ? "charging" : "discharging"));
+  }
+  if (typeof b.soh === "number") tiles.push(tile("soh", label("soh"), text("soh", b.soh), unit("soh")));
+  const shown = b.temperatures.map((t, i) => [t, i + 1]).filter(([, n]) => !fittedT || fittedT.includes(n));
+  const temps = shown
+    .map(([t, n]) => `T${n} ${num(t, 1)}${stuckT.includes(n) ? " (stuck)" : ""}`)
+    .join(" · ");
+  // null = not applicable / implausible: shown as "–", never the maximum; nor is a stuck sensor.
+  const known = shown.filter(([t, n]) => typeof t === "number" && !stuckT.includes(n)).map(([t]) => t);
+  const tmax = known.length ? Math.max(...known) : b.icTemperature;
+  tiles.push(
+    tile(
+      "temperature",
+      "Temperature",
+      num(tmax, 1),
+      "°C",
+      `${temps}${temps ? " · " : ""}${label("icTemperature")} ${text("icTemperature", b.icTemperature)}`,
+    ),
+  );
+  if (b.stale)
+    tiles.push(
+      tile(
+        "bms-stale",
+        label("bmsStale"),
+        "frozen",
+        "",
+        "reply unchanged: the Express repeats a cached reading",
+      ),
+    );
+  if (typeof b.ampHoursChargedTotal === "number")
+    tiles.push(
+      tile(
+        "charged",
+        label("ampHoursChargedTotal"),
+        text("ampHoursChargedTotal", b.ampHoursChargedTotal),
+        unit("ampHoursChargedTotal"),
+        withUnit("wattHoursChargedTotal", b.wattHoursChargedTotal || 0),
+      ),
+    );
+  if (typeof b.ampHoursDischargedTotal === "number")
+    tiles.push(
+      tile(
+        "discharged",
+        label("ampHoursDischargedTotal"),
+        text("ampHoursDischargedTotal", b.ampHoursDischargedTotal),
+        unit("ampHoursDischargedTotal"),
+        withUnit("wattHoursDischargedTotal", b.wattHoursDischargedTotal || 0),
+      ),
+    );
+  tiles.push(
+    tile(
+      "counters",
+      label("ampHours"),
+      text("ampHours", b.ampHours),
+      unit("ampHours"),
+      withUnit("wattHours", b.wattHours),
+    ),
+  );
+  // Every non-motor value reads from the BMS part (bms, bms.stats, bms.<group>).
+  for (const v of shownOf().filter((x) => x.source !== "motor")) {
+    if (LAID_OUT.has(v.id)) continue;
+    const x = valueIn(v, b);
+    if (x !== undefined) tiles.push(tile(v.id, label(v.id), text(v.id, x), unit(v.id)));
+  }
+  return tiles;
+}
+
+/**
+ * Each BMS on CAN as its own panel: tiles and cell bars as for the device's BMS. Built, put in
+ * the page, then filled: the bar layout reads the box's width.
+ */
+function renderBmsNodes(r) {
+  const nodes = r?.can ? Object.values(r.can).filter((n) => n.kind === "bms") : [];
+  $("bms-nodes-card").hidden = nodes.length === 0;
+  const panels = nodes.map((n) => {
+    const summary = h("div", { class: "cell-summary", "data-testid": "cell-summary" });
+    const cells = h("div", { class: "cells", "data-testid": "cells" });
+    const body = n.error
+      ? [h("div", { class: "fault" }, n.error)]
+      : [
+          h("div", { class: "tiles", "data-testid": "tiles" }, ...(n.bms ? bmsTiles(n.bms) : [])),
+          h("div", { class: "card-head" }, h("h3", {}, "Cells"), summary),
+          cells,
+        ];
+    const el = h(
+      "div",
+      { class: "bms-node", "data-testid": "bms-node", "data-can-id": n.canId },
+      h("h3", {}, `CAN ${n.canId}${n.device ? ` · ${n.device.hardware}` : ""}`),
+      ...body,
+    );
+    return { el, fill: n.error ? null : () => renderCells(n.bms, cells, summary) };
+  });
+  $("bms-nodes").replaceChildren(...panels.map((p) => p.el));
+  for (const p of panels) p.fill?.();
+}
+
+function renderCells(b, box, summary) {
   const cells = b?.cells || [];
   if (cells.length === 0) {
     box.replaceChildren(h("div", { class: "empty" }, "No cell data"));
-    $("cell-summary").textContent = "";
+    summary.textContent = "";
     return;
   }
   // A null cell is an implausible reading: no bar height, not in min/max/average.
@@ -266,7 +307,7 @@ function renderCells(b) {
   });
   if (count === 0) {
     box.replaceChildren(h("div", { class: "empty" }, "No plausible cell data"));
-    $("cell-summary").textContent = "";
+    summary.textContent = "";
     return;
   }
   const min = cells[lo];
@@ -279,7 +320,6 @@ function renderCells(b) {
   const bottom = min - pad;
   const span = max + pad - bottom;
   const balancing = b.balancing || [];
-  const summary = $("cell-summary");
   summary.replaceChildren(
     "Δ ",
     h("b", { "data-testid": "cell-delta" }, `${Math.round(delta * 1000)} mV`),
