@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ALERT_RULES } from "../alerts/alerts.js";
 import type { Alert, Bus } from "../model/bus.js";
-import type { DeviceStatus, Reading } from "../model/reading.js";
+import type { BmsReading, DeviceStatus, Reading } from "../model/reading.js";
 import { BusSink } from "../model/sink.js";
 import {
   CATALOGUE,
@@ -81,6 +81,8 @@ interface DeviceShape {
   cells: number;
   temps: number;
   readonly can: Set<string>;
+  /** Per CAN BMS node (by can_id): its cell and sensor counts, as for the device's own BMS. */
+  readonly canBms: Map<string, { readonly cells: number; readonly temps: number }>;
   /** Per SensorGauge: the sensors that have a series. */
   readonly sensors: (readonly number[])[];
 }
@@ -103,7 +105,8 @@ function statusGauges(reg: Registry) {
   return {
     link: gauge(reg, "vesc_link_up", "1 while the device link is online", ["device"]),
     lastReading: gauge(reg, "vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
-    alert: gauge(reg, "vesc_alert_active", "1 while the alert rule is active", ["device", "rule"]),
+    // can_id only on a CAN BMS node's alerts.
+    alert: gauge(reg, "vesc_alert_active", "1 while the alert rule is active", ["device", "can_id", "rule"]),
   };
 }
 
@@ -176,11 +179,16 @@ export class Metrics {
     type Registered = { readonly metric: MetricSpec; readonly labelNames: string[] };
     const valueMetric = (v: Metered): Registered => ({
       metric: v.metric,
-      labelNames: ["device", ...(v.metric.perSensor ? ["sensor"] : Object.keys(v.metric.labels ?? {}))],
+      // can_id: a CAN BMS node's series of the same value (absent on the device's own).
+      labelNames: [
+        "device",
+        "can_id",
+        ...(v.metric.perSensor ? ["sensor"] : Object.keys(v.metric.labels ?? {})),
+      ],
     });
     const bmsMetrics: Registered[] = [
       ...cat.families.flatMap((f) =>
-        f.metric ? [{ metric: f.metric, labelNames: ["device", f.metric.indexLabel] }] : [],
+        f.metric ? [{ metric: f.metric, labelNames: ["device", "can_id", f.metric.indexLabel] }] : [],
       ),
       ...readingValues.map(valueMetric),
     ];
@@ -269,6 +277,7 @@ export class Metrics {
       cells: 0,
       temps: 0,
       can: new Set<string>(),
+      canBms: new Map(),
       sensors: this.sensorGauges.map(() => NO_NUMBERS),
     };
     this.g.lastReading.set(d, Date.parse(r.time) / 1000);
@@ -312,7 +321,55 @@ export class Metrics {
         if (x !== undefined) this.set(v.gauge, { device, can_id: id, ...v.labels }, x);
       }
     }
+    for (const [id, node] of Object.entries(r.can ?? {})) {
+      if (node.kind !== "bms") continue;
+      if (node.bms) this.applyCanBms(device, id, node.bms, shape);
+      else this.removeCanBms(device, id, shape);
+    }
     this.shape.set(device, shape);
+  }
+
+  /**
+   * A BMS on CAN: the device's BMS gauges (cells, balancing, temperatures, pack values, battery
+   * estimate) labelled with its can_id. Read from the node as it came: few devices have one.
+   */
+  private applyCanBms(device: string, canId: string, bms: BmsReading, shape: DeviceShape): void {
+    const was = shape.canBms.get(canId) ?? { cells: 0, temps: 0 };
+    const cell = this.family("cells");
+    const balancing = this.family("balancing");
+    const temp = this.family("temperatures");
+    bms.cells.forEach((v, i) => {
+      if (cell) this.set(cell, { device, can_id: canId, cell: i + 1 }, v ?? undefined);
+      balancing?.set({ device, can_id: canId, cell: i + 1 }, bms.balancing[i] ? 1 : 0);
+    });
+    for (let i = bms.cells.length; i < was.cells; i++) {
+      cell?.remove({ device, can_id: canId, cell: i + 1 });
+      balancing?.remove({ device, can_id: canId, cell: i + 1 });
+    }
+    if (temp)
+      for (let i = 0; i < bms.temperatures.length; i++)
+        this.set(temp, { device, can_id: canId, sensor: i + 1 }, bms.temperatures[i] ?? undefined);
+    for (let i = bms.temperatures.length; i < was.temps; i++)
+      temp?.remove({ device, can_id: canId, sensor: i + 1 });
+    for (const v of this.bmsGauges)
+      this.set(v.gauge, { device, can_id: canId, ...v.labels }, metricNumber(v.def, bms));
+    shape.canBms.set(canId, { cells: bms.cells.length, temps: bms.temperatures.length });
+  }
+
+  /** A CAN BMS node that did not answer: no series rather than its last numbers. */
+  private removeCanBms(device: string, canId: string, shape: DeviceShape): void {
+    const was = shape.canBms.get(canId);
+    if (!was) return;
+    const cell = this.family("cells");
+    const balancing = this.family("balancing");
+    const temp = this.family("temperatures");
+    for (let i = 0; i < was.cells; i++) {
+      cell?.remove({ device, can_id: canId, cell: i + 1 });
+      balancing?.remove({ device, can_id: canId, cell: i + 1 });
+    }
+    for (let i = 0; i < was.temps; i++) temp?.remove({ device, can_id: canId, sensor: i + 1 });
+    for (const v of this.bmsGauges) v.gauge.remove({ device, can_id: canId, ...v.labels });
+    shape.canBms.delete(canId);
   }
 
   observeStatus(s: DeviceStatus): void {
@@ -335,7 +392,11 @@ export class Metrics {
   }
 
   observeAlert(a: Alert): void {
-    this.g.alert.set({ device: a.deviceId, rule: a.rule }, a.active ? 1 : 0);
+    const labels =
+      a.canId === undefined
+        ? { device: a.deviceId, rule: a.rule }
+        : { device: a.deviceId, can_id: a.canId, rule: a.rule };
+    this.g.alert.set(labels, a.active ? 1 : 0);
   }
 
   /** Drops every series of a device (an embedder that stopped polling it). */
@@ -357,6 +418,9 @@ export class Metrics {
     for (const id of shape?.can ?? [])
       for (const v of this.motor) v.gauge.remove({ device, can_id: id, ...v.labels });
     for (const rule of ALERT_RULES) this.g.alert.remove({ device, rule });
+    for (const id of shape?.canBms.keys() ?? [])
+      for (const rule of ALERT_RULES) this.g.alert.remove({ device, can_id: id, rule });
+    if (shape) for (const id of [...shape.canBms.keys()]) this.removeCanBms(device, id, shape);
     this.g.link.remove({ device });
     this.g.lastReading.remove({ device });
     for (const c of Object.values(this.c)) c.remove({ device });
