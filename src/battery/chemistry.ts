@@ -83,6 +83,27 @@ const END_OF_CHARGE_SOC = 97;
  * replace the built-in table (a user's measured curve for the same chemistry).
  */
 export function ocvCurve(chemistry: Chemistry = "nmc", points?: readonly OcvPoint[]): OcvCurve {
+  if (points === undefined && chemistry !== "custom") {
+    // A built-in curve is the same for every pack: one frozen copy, not one per device.
+    let shared = BUILT_IN.get(chemistry);
+    if (shared === undefined) {
+      shared = deepFrozen(buildCurve(chemistry, TABLES[chemistry]));
+      BUILT_IN.set(chemistry, shared);
+    }
+    return shared;
+  }
+  return buildCurve(chemistry, points);
+}
+
+const BUILT_IN = new Map<Chemistry, OcvCurve>();
+
+function deepFrozen(c: OcvCurve): OcvCurve {
+  for (const p of c.points) Object.freeze(p);
+  Object.freeze(c.points);
+  return Object.freeze(c);
+}
+
+function buildCurve(chemistry: Chemistry, points: readonly OcvPoint[] | undefined): OcvCurve {
   const table = points ?? (chemistry === "custom" ? undefined : TABLES[chemistry]);
   if (table === undefined)
     throw new OcvCurveError("chemistry custom needs an ocv table of [soc %, volts] points");
