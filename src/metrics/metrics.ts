@@ -2,8 +2,9 @@
  * Prometheus metrics (prom-client) on a registry of our own, never the global default one,
  * so two bridges in one process (tests, embedders) do not collide. Value gauges come from
  * the value catalogue (src/values/: each value's `metric`) and mirror the last reading per
- * device; device counters (CRC errors, reconnects …) become Prometheus counters that survive
- * a poller restart resetting its own tallies.
+ * device; the link's totals (CRC errors, reconnects …, the catalogue's `link` counters) become
+ * Prometheus counters that survive a poller restart resetting its own tallies, and the poll
+ * latency (a `poll` histogram) is observed per reading.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ALERT_RULES } from "../alerts/alerts.js";
@@ -18,6 +19,7 @@ import {
   type MetricSpec,
   nodePartOf,
   fieldOf,
+  numberOf,
   RIDE_SOURCES,
   type ValueDef,
   valuesWith,
@@ -58,15 +60,19 @@ const EXPOSITION_ORDER = [
 /** The bridge's verdicts follow the BMS values; the stuck sensors have always come first. */
 const VERDICT_ORDER = ["vesc_temperature_stuck"];
 
+/** The link counters after the latency histogram; the decoder's two have always come first. */
+const COUNTER_ORDER = ["vesc_crc_errors_total", "vesc_discarded_bytes_total"];
+
 const NO_LABELS: Readonly<Record<string, string>> = {};
 const NO_NUMBERS: readonly number[] = [];
 
 type Metered = ValueDef & { readonly metric: MetricSpec };
 type PerSensor = NonNullable<MetricSpec["perSensor"]>;
 
-/** A value as a gauge's number: booleans (verdicts, flags) are 1 and 0. */
+/** A value as a gauge's number: booleans (verdicts, flags) are 1 and 0; text 1 while it is `oneWhen`. */
 function metricNumber(v: ValueDef, part: object | undefined): number | undefined {
   const x = fieldOf(v, part);
+  if (typeof x === "string" && v.metric?.oneWhen !== undefined) return x === v.metric.oneWhen ? 1 : 0;
   return typeof x === "number" ? x : typeof x === "boolean" ? (x ? 1 : 0) : undefined;
 }
 
@@ -97,30 +103,24 @@ interface ValueGauge {
 const gauge = <K extends string>(reg: Registry, name: string, help: string, labelNames: K[]): Gauge<K> =>
   new Gauge({ name, help, labelNames, registers: [reg] });
 
-const counter = (reg: Registry, name: string, help: string): Counter<"device"> =>
-  new Counter({ name, help, labelNames: ["device"], registers: [reg] });
+/** A link total of the catalogue (MetricSpec kind "counter") and its counter. */
+interface LinkCounter {
+  readonly def: Metered;
+  readonly counter: Counter<"device">;
+}
 
-/** The bridge's own per-device gauges (link, alerts): not reading values. */
+/** A poll value of the catalogue (MetricSpec kind "histogram") and its histogram. */
+interface PollHistogram {
+  readonly def: Metered;
+  readonly histogram: Histogram<"device">;
+}
+
+/** The bridge's own per-device gauges (reading time, alerts): not catalogue values. */
 function statusGauges(reg: Registry) {
   return {
-    link: gauge(reg, "vesc_link_up", "1 while the device link is online", ["device"]),
     lastReading: gauge(reg, "vesc_last_reading_timestamp_seconds", "Time of the last reading", ["device"]),
     // can_id only on a CAN BMS node's alerts.
     alert: gauge(reg, "vesc_alert_active", "1 while the alert rule is active", ["device", "can_id", "rule"]),
-  };
-}
-
-function deviceCounters(reg: Registry) {
-  return {
-    crc: counter(reg, "vesc_crc_errors_total", "Frames dropped for a bad CRC"),
-    discarded: counter(reg, "vesc_discarded_bytes_total", "Bytes the frame decoder discarded"),
-    reconnects: counter(reg, "vesc_reconnects_total", "Reconnects of the device link"),
-    frames: counter(reg, "vesc_frames_received_total", "Frames received from the device"),
-    implausible: counter(
-      reg,
-      "vesc_implausible_values_total",
-      "BMS values published as null because no pack can have them (docs/protocol.md)",
-    ),
   };
 }
 
@@ -137,11 +137,13 @@ export class Metrics {
   private readonly families = new Map<IndexedValueDef["field"], Gauge<string>>();
   private readonly bmsGauges: readonly ValueGauge[];
   private readonly g: ReturnType<typeof statusGauges>;
+  /** The link's gauges (link up), set from every status. */
+  private readonly linkGauges: readonly ValueGauge[];
   private readonly motor: readonly ValueGauge[];
-  private readonly latency: Histogram<"device">;
-  private readonly c: ReturnType<typeof deviceCounters>;
-  /** Last cumulative value per device and counter, to turn totals into increments. */
-  private readonly seen = new Map<string, Record<keyof Metrics["c"], number>>();
+  private readonly histograms: readonly PollHistogram[];
+  private readonly counters: readonly LinkCounter[];
+  /** Last total per device and counter (in `counters` order), to turn totals into increments. */
+  private readonly seen = new Map<string, number[]>();
   /** What the gauges need from each device's newest reading, applied at the next scrape (see observeReading). */
   private readonly snapshots = new Map<string, DeviceSnapshot>();
   /** Series per device, to remove cells/sensors that disappeared. */
@@ -210,6 +212,10 @@ export class Metrics {
       gauge: byName.get(def.metric.name) as Gauge<string>,
       labels: def.metric.labels ?? NO_LABELS,
     }));
+    const linkValues = valuesWith(cat, "link", "metric");
+    this.linkGauges = linkValues
+      .filter((v) => (v.metric.kind ?? "gauge") === "gauge")
+      .map((def) => ({ def, gauge: register(def.metric, ["device"]), labels: NO_LABELS }));
     this.g = statusGauges(this.registry);
     const nodeValues = [
       valuesWith(cat, "motor", "metric"),
@@ -220,14 +226,26 @@ export class Metrics {
       gauge: register(def.metric, ["device", "can_id", ...Object.keys(def.metric.labels ?? {})]),
       labels: def.metric.labels ?? NO_LABELS,
     }));
-    this.latency = new Histogram({
-      name: "vesc_poll_latency_seconds",
-      help: "Round-trip time of one poll",
-      labelNames: ["device"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [this.registry],
-    });
-    this.c = deviceCounters(this.registry);
+    this.histograms = valuesWith(cat, "poll", "metric").map((def) => ({
+      def,
+      histogram: new Histogram({
+        name: def.metric.name,
+        help: def.metric.help,
+        labelNames: ["device"],
+        ...(def.metric.buckets ? { buckets: [...def.metric.buckets] } : {}),
+        registers: [this.registry],
+      }),
+    }));
+    const totals = linkValues.filter((v) => v.metric.kind === "counter");
+    this.counters = inPinnedOrder(totals, COUNTER_ORDER, (v) => v.metric.name).map((def) => ({
+      def,
+      counter: new Counter({
+        name: def.metric.name,
+        help: def.metric.help,
+        labelNames: ["device"],
+        registers: [this.registry],
+      }),
+    }));
     const counts = () => mqttPublishErrors.count;
     new Counter({
       name: "vesc2mqtt_mqtt_publish_errors_total",
@@ -251,7 +269,7 @@ export class Metrics {
   }
 
   /**
-   * Gauges mirror the LAST reading, so only the latency histogram is fed per reading; the
+   * Gauges mirror the LAST reading, so only the poll histograms are fed per reading; the
    * rest is applied from the newest reading of each device when Prometheus scrapes. Setting
    * ~60 labelled gauges per reading (prom-client allocates and hashes on every set) was the
    * bridge's largest per-reading cost at fleet scale.
@@ -260,14 +278,18 @@ export class Metrics {
     let snap = this.snapshots.get(r.deviceId);
     if (!snap) {
       snap = new DeviceSnapshot(
-        this.latency.labels({ device: r.deviceId }),
+        this.histograms.map((h) => h.histogram.labels({ device: r.deviceId })),
         this.bmsValues,
         this.sensorGauges.map((g) => g.spec),
       );
       this.snapshots.set(r.deviceId, snap);
     }
-    // The device's labelled child, made once: labelling per observation cost as much as the rest.
-    if (r.latencyMs !== undefined) snap.latency.observe(r.latencyMs / 1000);
+    // The device's labelled children, made once: labelling per observation cost as much as the rest.
+    for (let k = 0; k < this.histograms.length; k++) {
+      const def = (this.histograms[k] as PollHistogram).def;
+      const x = numberOf(def, r);
+      if (x !== undefined) snap.observers[k]?.observe(x / (def.metric.divideBy ?? 1));
+    }
     snap.fill(r);
   }
 
@@ -374,19 +396,14 @@ export class Metrics {
 
   observeStatus(s: DeviceStatus): void {
     const device = s.deviceId;
-    this.g.link.set({ device }, s.link === "online" ? 1 : 0);
-    const prev = this.seen.get(device) ?? { crc: 0, discarded: 0, reconnects: 0, frames: 0, implausible: 0 };
-    const now = {
-      crc: s.crcErrors,
-      discarded: s.discardedBytes,
-      reconnects: s.reconnects,
-      frames: s.framesReceived,
-      implausible: s.implausibleValues ?? 0,
-    };
-    for (const k of Object.keys(now) as Array<keyof typeof now>) {
+    for (const v of this.linkGauges) this.set(v.gauge, { device }, metricNumber(v.def, s));
+    const prev = this.seen.get(device);
+    const now = this.counters.map((c) => numberOf(c.def, s) ?? 0);
+    for (let k = 0; k < now.length; k++) {
+      const total = now[k] as number;
+      const before = prev?.[k] ?? 0;
       // A smaller total means the poller started over: count the new total as increment.
-      const inc = now[k] >= prev[k] ? now[k] - prev[k] : now[k];
-      this.c[k].inc({ device }, inc);
+      (this.counters[k] as LinkCounter).counter.inc({ device }, total >= before ? total - before : total);
     }
     this.seen.set(device, now);
   }
@@ -421,10 +438,10 @@ export class Metrics {
     for (const id of shape?.canBms.keys() ?? [])
       for (const rule of ALERT_RULES) this.g.alert.remove({ device, can_id: id, rule });
     if (shape) for (const id of [...shape.canBms.keys()]) this.removeCanBms(device, id, shape);
-    this.g.link.remove({ device });
+    for (const v of this.linkGauges) v.gauge.remove({ device });
     this.g.lastReading.remove({ device });
-    for (const c of Object.values(this.c)) c.remove({ device });
-    this.latency.remove({ device });
+    for (const c of this.counters) c.counter.remove({ device });
+    for (const h of this.histograms) h.histogram.remove({ device });
     this.shape.delete(device);
     this.seen.delete(device);
   }
@@ -453,7 +470,8 @@ export class Metrics {
  */
 class DeviceSnapshot {
   constructor(
-    readonly latency: { observe(seconds: number): void },
+    /** Per poll histogram: the device's series. */
+    readonly observers: readonly { observe(x: number): void }[],
     private readonly values: readonly ValueDef[],
     private readonly perSensor: readonly PerSensor[],
   ) {

@@ -233,6 +233,36 @@ describe("the value catalogue", () => {
     expect(await metrics.text()).not.toContain('vesc_remaining_amp_hours{device="pack"}');
   });
 
+  test("a new link total is a Prometheus counter that survives the poller starting over", async () => {
+    let timeouts = 5;
+    const status = () => ({
+      deviceId: "pack",
+      link: "online" as const,
+      url: "tcp://127.0.0.1:65102",
+      reconnects: 0,
+      crcErrors: 0,
+      discardedBytes: 0,
+      framesReceived: 0,
+      timeouts,
+    });
+    const metrics = new Metrics({
+      catalogue: extendCatalogue(CATALOGUE, [TIMEOUTS]),
+      statuses: () => [status()],
+    });
+    const text = await metrics.text();
+    expect(text).toContain(
+      "# HELP vesc_timeouts_total Polls that timed out\n# TYPE vesc_timeouts_total counter",
+    );
+    expect(text).toContain('vesc_timeouts_total{device="pack"} 5');
+    expect(text).toContain('vesc_link_up{device="pack"} 1');
+    timeouts = 2; // a restarted poller counts from 0 again
+    expect(await metrics.text()).toContain('vesc_timeouts_total{device="pack"} 7');
+    metrics.removeDevice("pack");
+    await expect(metrics.registry.getSingleMetric("vesc_timeouts_total")?.get()).resolves.toMatchObject({
+      values: [],
+    });
+  });
+
   test("a new stored value gets a history column after every existing one", () => {
     const stored = historyScalars(cat);
     expect(stored.slice(0, SCALARS.length).map(([c]) => c)).toEqual(SCALARS.map(([c]) => c));
