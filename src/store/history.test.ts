@@ -609,6 +609,36 @@ describe("history files of earlier versions", () => {
         db.close();
       }
     },
+    // Schema 2: schema 1's tables, meta 'vector' recorded, minute averages of revision 2.
+    2: (path) => {
+      const db = new Database(path);
+      try {
+        db.exec(V1_DDL);
+        db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema'").run();
+        db.prepare("INSERT INTO meta VALUES ('vector', ?)").run(
+          "2:packVoltage,chargeVoltage,current,currentIc,ampHours,wattHours,soc,soh,icTemperature,humidity," +
+            "humidityTemperature,maxCellTemperature,ampHoursChargedTotal,wattHoursChargedTotal," +
+            "ampHoursDischargedTotal,wattHoursDischargedTotal,pressure,latencyMs,power,cellMin,cellMax,cellAverage,cellDelta",
+        );
+        db.prepare("INSERT INTO devices (id, name) VALUES (1, 'pack')").run();
+        const row = db.prepare(
+          "INSERT INTO readings (device, t, pack_voltage, current, current_ic, soc, latency_ms, cells, temps) VALUES (1, ?, 72123, 0, -1200, 8000, 12, ?, ?)",
+        );
+        row.run(T0, cellsBlob(), tempBlob());
+        row.run(T0 + 5000, cellsBlob(), tempBlob());
+        // Revision 2's power: pack voltage × the measured i_in_ic.
+        const vec = new Float32Array(28).fill(Number.NaN);
+        vec.set([72.123, Number.NaN, 0, -1.2], 0);
+        vec[6] = 80;
+        vec[17] = 12;
+        vec[18] = 72.123 * -1.2;
+        vec.set([3.901, 3.905, 3.903, 0.004, 25.5, 3.901, 3.905, 0, 0], 19);
+        db.prepare("INSERT INTO rollup_1m VALUES (1, ?, 2, 2, 1, ?)").run(T0, Buffer.from(vec.buffer));
+        db.prepare("INSERT INTO alerts VALUES (1, ?, 'soc_low', 1, 'SOC 8 %')").run(T0);
+      } finally {
+        db.close();
+      }
+    },
   };
 
   test("every earlier version's file opens, is upgraded in place and keeps its data", () => {
@@ -638,7 +668,30 @@ describe("history files of earlier versions", () => {
         expect(wide.bucketMs).toBeGreaterThanOrEqual(300_000);
         expect(wide.series.packVoltage[0]).toBeCloseTo(72.123, 3);
         expect(wide.series.power[0]).toBeCloseTo(72.123 * -1.2, 2);
-        expect(store.alerts({ from: T0, to: T0 }).map((a) => a.message)).toEqual(["SOC 8 %"]);
+        // The old alert is the device's own (no canId); a node's alert can be stored beside it.
+        expect(store.alerts({ from: T0, to: T0 })).toStrictEqual([
+          {
+            deviceId: "pack",
+            rule: "soc_low",
+            active: true,
+            message: "SOC 8 %",
+            time: new Date(T0).toISOString(),
+          },
+        ]);
+        store.insertAlerts([
+          {
+            deviceId: "pack",
+            canId: 10,
+            rule: "soc_low",
+            active: true,
+            message: "SOC 7 %",
+            time: new Date(T0).toISOString(),
+          },
+        ]);
+        expect(store.alerts({ from: T0, to: T0 }).map((a) => [a.canId, a.message])).toEqual([
+          [undefined, "SOC 8 %"],
+          [10, "SOC 7 %"],
+        ]);
         store.insert([syntheticReading({ time: T0 + 10_000 })]);
         expect(store.stats().readings).toBe(3);
       } finally {

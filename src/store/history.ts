@@ -143,7 +143,7 @@ export class HistoryStore {
       ),
       device: db.prepare("SELECT id FROM devices WHERE name = ?").pluck(),
       newDevice: db.prepare("INSERT INTO devices (name) VALUES (?)"),
-      alert: db.prepare("INSERT INTO alerts (device, t, rule, active, message) VALUES (?,?,?,?,?)"),
+      alert: db.prepare("INSERT INTO alerts (device, t, rule, active, message, can_id) VALUES (?,?,?,?,?,?)"),
     };
   }
 
@@ -254,6 +254,7 @@ export class HistoryStore {
               a.rule,
               a.active ? 1 : 0,
               a.message,
+              a.canId ?? null,
             );
         })
         .immediate(),
@@ -343,11 +344,12 @@ export class HistoryStore {
     return this.guard(() => {
       const rows = this.db
         .prepare(
-          `SELECT d.name AS deviceId, a.t, a.rule, a.active, a.message FROM alerts a JOIN devices d ON d.id = a.device
-           WHERE a.t >= ? AND a.t <= ? ${q.deviceId === undefined ? "" : "AND d.name = ?"} ORDER BY a.t LIMIT ?`,
+          `SELECT d.name AS deviceId, a.can_id AS canId, a.t, a.rule, a.active, a.message FROM alerts a JOIN devices d ON d.id = a.device
+           WHERE a.t >= ? AND a.t <= ? ${q.deviceId === undefined ? "" : "AND d.name = ?"} ORDER BY a.t, a.rowid LIMIT ?`,
         )
         .all(...[q.from, q.to, ...(q.deviceId === undefined ? [] : [q.deviceId]), q.limit ?? 1000]) as Array<{
         deviceId: string;
+        canId: number | null;
         t: number;
         rule: string;
         active: number;
@@ -355,6 +357,8 @@ export class HistoryStore {
       }>;
       return rows.map((r) => ({
         deviceId: r.deviceId,
+        // A device's own alert has no canId at all, so its JSON is what it was before nodes had alerts.
+        ...(r.canId === null ? {} : { canId: r.canId }),
         rule: r.rule,
         active: r.active === 1,
         message: r.message,
