@@ -10,10 +10,11 @@ import type { BmsReading, CanNodeReading, Reading } from "../model/reading.js";
 import {
   CATALOGUE,
   type Catalogue,
+  fieldOf,
   type HistorySpec,
   inPinnedOrder,
-  numberOf,
   RIDE_SOURCES,
+  SOURCES,
   type ValueDef,
   type ValueSource,
 } from "../values/index.js";
@@ -48,20 +49,34 @@ const ON_BMS: readonly ValueSource[] = ["bms", "bmsStats", "battery"];
 /** [column, value id, scale to integer, the value]. */
 export type StoredScalar = readonly [string, string, number, ValueDef];
 
+type Stored = ValueDef & { readonly history: HistorySpec };
+const storedAs = (v: Stored): StoredScalar => [v.history.column, v.id, v.history.scale, v] as const;
+
 /** The stored BMS scalars of a catalogue, in column order. */
 export function historyScalars(cat: Catalogue): readonly StoredScalar[] {
   // Catalogue order, not grouped by source: a value added later (any source) gets the last column.
   const stored = cat.values.filter(
-    (v): v is ValueDef & { readonly history: HistorySpec } =>
+    (v): v is Stored =>
       (ON_BMS.includes(v.source) || RIDE_SOURCES.includes(v.source)) && v.history !== undefined,
   );
-  return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(
-    (v) => [v.history.column, v.id, v.history.scale, v] as const,
-  );
+  return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(storedAs);
+}
+
+/** The stored values of the reading itself (the poll latency), in catalogue order. */
+export function readingScalars(cat: Catalogue): readonly StoredScalar[] {
+  return cat.values
+    .filter((v): v is Stored => SOURCES[v.source].part === "reading" && v.history !== undefined)
+    .map(storedAs);
 }
 
 /** [column, value id, scale to integer, the value]. Column order is the table's. */
 export const SCALARS: readonly StoredScalar[] = historyScalars(CATALOGUE);
+
+/** The reading's own columns, stored after SCALARS and before the BLOBs. */
+export const READING_SCALARS: readonly StoredScalar[] = readingScalars(CATALOGUE);
+
+/** Row position of the cells BLOB; temps and balancing follow it, then the `can` JSON. */
+export const CELLS_AT = 1 + SCALARS.length + READING_SCALARS.length;
 
 const familyScale = (field: string) =>
   CATALOGUE.families.find((f) => f.field === field)?.history?.scale ?? Number.NaN;
@@ -69,7 +84,7 @@ const familyScale = (field: string) =>
 const CELL_SCALE = familyScale("cells");
 const TEMPERATURE_SCALE = familyScale("temperatures");
 
-/** One stored row, in column order: device, t, ...SCALARS, latency_ms, cells, temps, balancing, can. */
+/** One stored row, in column order: t, ...SCALARS, ...READING_SCALARS, cells, temps, balancing, can. */
 export type Row = Array<number | bigint | Buffer | string | null>;
 
 const INT16_MAX = 32767;
@@ -128,16 +143,23 @@ function rideNodeOf(reading: Reading): CanNodeReading | undefined {
   return undefined;
 }
 
-/** The row for one reading (without the device key, which the store prepends). */
-export function encodeReading(reading: Reading): Row {
+/** A stored value as its integer: round(value × scale); null when absent or not a number. */
+function storedInteger(def: ValueDef, scale: number, part: object | undefined): number | null {
+  const x = fieldOf(def, part);
+  return typeof x === "number" && Number.isFinite(x) ? Math.round(x * scale) : null;
+}
+
+/**
+ * The row for one reading (without the device key, which the store prepends). `scalars`: the
+ * catalogue's (tests pass their own catalogue's historyScalars).
+ */
+export function encodeReading(reading: Reading, scalars: readonly StoredScalar[] = SCALARS): Row {
   const bms = reading.bms;
   const ride = rideNodeOf(reading);
   const row: Row = [Date.parse(reading.time)];
-  for (const [, , scale, def] of SCALARS) {
-    const v = numberOf(def, RIDE_SOURCES.includes(def.source) ? ride : bms);
-    row.push(v !== undefined && Number.isFinite(v) ? Math.round(v * scale) : null);
-  }
-  row.push(reading.latencyMs === undefined ? null : Math.round(reading.latencyMs));
+  for (const [, , scale, def] of scalars)
+    row.push(storedInteger(def, scale, RIDE_SOURCES.includes(def.source) ? ride : bms));
+  for (const [, , scale, def] of READING_SCALARS) row.push(storedInteger(def, scale, reading));
   row.push(bms && bms.cells.length > 0 ? packInt16(bms.cells, CELL_SCALE) : null);
   row.push(bms && bms.temperatures.length > 0 ? packInt16(bms.temperatures, TEMPERATURE_SCALE) : null);
   row.push(bms ? packBits(bms.balancing) : null);
@@ -165,7 +187,7 @@ export type FixedField =
 
 export const FIXED_FIELDS: readonly FixedField[] = [
   ...SCALARS.map(([, key]) => key as ScalarKey),
-  "latencyMs",
+  ...READING_SCALARS.map(([, key]) => key as FixedField),
   "power",
   "cellMin",
   "cellMax",
@@ -185,7 +207,7 @@ export interface Layout {
 
 export const vectorLength = (l: Layout) => FIXED_FIELDS.length + l.temps + l.cells * 2;
 
-/** Row as returned by better-sqlite3 in raw mode: t, ...SCALARS, latency, cells, temps, balancing. */
+/** Row as returned by better-sqlite3 in raw mode: t, ...SCALARS, ...READING_SCALARS, cells, temps, balancing. */
 export function decodeToVector(row: readonly unknown[], layout: Layout, out: Float64Array): void {
   out.fill(Number.NaN);
   let k = 0;
@@ -193,15 +215,17 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
     const v = row[i + 1];
     out[k++] = typeof v === "number" ? v / scale : Number.NaN;
   });
-  const latency = row[SCALARS.length + 1];
-  out[k++] = typeof latency === "number" ? latency : Number.NaN;
+  READING_SCALARS.forEach(([, , scale], i) => {
+    const v = row[SCALARS.length + 1 + i];
+    out[k++] = typeof v === "number" ? v / scale : Number.NaN;
+  });
   // power = pack voltage × the current the BMS measures (model/bmsReading.ts packCurrent)
   const pv = out[PACK_VOLTAGE] ?? Number.NaN;
   const current = out[CURRENT] ?? Number.NaN;
   const currentIc = out[CURRENT_IC] ?? Number.NaN;
   const icMissing = Number.isNaN(currentIc) || currentIc === 0;
   out[k++] = pv * (icMissing && !Number.isNaN(current) && current !== 0 ? current : currentIc);
-  const cells = unpackInt16(row[SCALARS.length + 2] as Uint8Array | null, CELL_SCALE);
+  const cells = unpackInt16(row[CELLS_AT] as Uint8Array | null, CELL_SCALE);
   if (cells.length > 0) {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -222,10 +246,10 @@ export function decodeToVector(row: readonly unknown[], layout: Layout, out: Flo
     }
   }
   k += 4;
-  const temps = unpackInt16(row[SCALARS.length + 3] as Uint8Array | null, TEMPERATURE_SCALE);
+  const temps = unpackInt16(row[CELLS_AT + 1] as Uint8Array | null, TEMPERATURE_SCALE);
   for (let i = 0; i < layout.temps && i < temps.length; i++) out[k + i] = temps[i] ?? Number.NaN;
   k += layout.temps;
-  const bal = row[SCALARS.length + 4] as Uint8Array | null;
+  const bal = row[CELLS_AT + 2] as Uint8Array | null;
   for (let i = 0; i < layout.cells && i < cells.length; i++) {
     out[k + i] = cells[i] ?? Number.NaN;
     out[k + layout.cells + i] = bit(bal, i);
@@ -237,7 +261,7 @@ const csvName = (field: string) => CATALOGUE.families.find((f) => f.field === fi
 /** CSV header names for a layout, in vector order (after the leading `time`). */
 export function csvColumns(layout: Layout): string[] {
   const fixed = FIXED_FIELDS.map((f) => {
-    const s = SCALARS.find(([, key]) => key === f);
+    const s = SCALARS.find(([, key]) => key === f) ?? READING_SCALARS.find(([, key]) => key === f);
     return s ? s[0] : f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   });
   const temps = Array.from({ length: layout.temps }, (_, i) => `${csvName("temperatures")}_${i + 1}`);

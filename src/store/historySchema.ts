@@ -10,10 +10,17 @@
  * Only a file written by a newer vesc2mqtt (a higher version) is refused.
  */
 import type Database from "better-sqlite3";
-import { decodeToVector, FIXED_FIELDS, SCALARS, vectorLength } from "./historyCodec.js";
+import {
+  CELLS_AT,
+  decodeToVector,
+  FIXED_FIELDS,
+  READING_SCALARS,
+  SCALARS,
+  vectorLength,
+} from "./historyCodec.js";
 import { MinuteRollup, ROLLUP_SCHEMA } from "./rollup.js";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Bump when a derived value of decodeToVector (historyCodec.ts) is computed differently:
@@ -26,8 +33,9 @@ export const VECTOR_REVISION = 2;
 /** What the minute averages of this build hold; stored in meta 'vector'. */
 export const VECTOR_SIGNATURE = `${VECTOR_REVISION}:${FIXED_FIELDS.join(",")}`;
 
-/** Row columns after device: t, the scalars, then the fixed tail. */
-export const COLUMNS = ["t", ...SCALARS.map(([c]) => c), "latency_ms", "cells", "temps", "balancing", "can"];
+/** Row columns after device: t, the scalars, the reading's own (latency_ms), then the fixed tail. */
+const STORED = [...SCALARS, ...READING_SCALARS];
+export const COLUMNS = ["t", ...STORED.map(([c]) => c), "cells", "temps", "balancing", "can"];
 
 const DDL = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,12 +43,12 @@ const DDL = `
   CREATE TABLE IF NOT EXISTS readings (
     device INTEGER NOT NULL, t INTEGER NOT NULL,
     ${SCALARS.map(([c]) => `${c} INTEGER`).join(", ")},
-    latency_ms INTEGER, cells BLOB, temps BLOB, balancing BLOB, can TEXT,
+    ${READING_SCALARS.map(([c]) => `${c} INTEGER, `).join("")}cells BLOB, temps BLOB, balancing BLOB, can TEXT,
     PRIMARY KEY (device, t)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS alerts (
     device INTEGER NOT NULL, t INTEGER NOT NULL, rule TEXT NOT NULL,
-    active INTEGER NOT NULL, message TEXT NOT NULL, can_id INTEGER);
+    active INTEGER NOT NULL, message TEXT NOT NULL);
   CREATE INDEX IF NOT EXISTS alerts_device_t ON alerts (device, t);
   CREATE INDEX IF NOT EXISTS alerts_t ON alerts (t);
   ${ROLLUP_SCHEMA}
@@ -57,10 +65,6 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   // 2: meta 'vector' records what the minute averages hold, so a codec change can rebuild them.
   1: (db) => {
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector', ?)").run(V1_VECTOR_SIGNATURE);
-  },
-  // 3: alerts.can_id names the CAN BMS node an alert belongs to; NULL (every older row) is the device's own.
-  2: (db) => {
-    db.exec("ALTER TABLE alerts ADD COLUMN can_id INTEGER");
   },
 };
 
@@ -117,7 +121,7 @@ function addMissingColumns(db: Database.Database): string[] {
     ),
   );
   const added: string[] = [];
-  for (const [column] of SCALARS) {
+  for (const [column] of STORED) {
     if (have.has(column)) continue;
     db.exec(`ALTER TABLE readings ADD COLUMN ${column} INTEGER`);
     added.push(column);
@@ -141,8 +145,8 @@ function rebuildMinuteAverages(db: Database.Database): number {
     for (;;) {
       const rows = page.all(device, after) as unknown[][];
       for (const row of rows) {
-        const cells = row[SCALARS.length + 2] as Uint8Array | null;
-        const temps = row[SCALARS.length + 3] as Uint8Array | null;
+        const cells = row[CELLS_AT] as Uint8Array | null;
+        const temps = row[CELLS_AT + 1] as Uint8Array | null;
         const layout = { cells: (cells?.byteLength ?? 0) >> 1, temps: (temps?.byteLength ?? 0) >> 1 };
         const v = new Float64Array(vectorLength(layout));
         decodeToVector(row, layout, v);
