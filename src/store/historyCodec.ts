@@ -8,6 +8,7 @@
  */
 import type { BmsReading, CanNodeReading, Reading } from "../model/reading.js";
 import {
+  BMS_SOURCES,
   CATALOGUE,
   type Catalogue,
   fieldOf,
@@ -16,7 +17,6 @@ import {
   RIDE_SOURCES,
   SOURCES,
   type ValueDef,
-  type ValueSource,
 } from "../values/index.js";
 
 /**
@@ -43,21 +43,22 @@ const SCHEMA_2_COLUMNS = [
   "pressure",
 ];
 
-/** The sources whose values sit in a reading's `bms` (a row's scalars); motor values go to the `can` JSON. */
-const ON_BMS: readonly ValueSource[] = ["bms", "bmsStats", "battery"];
-
 /** [column, value id, scale to integer, the value]. */
 export type StoredScalar = readonly [string, string, number, ValueDef];
 
 type Stored = ValueDef & { readonly history: HistorySpec };
 const storedAs = (v: Stored): StoredScalar => [v.history.column, v.id, v.history.scale, v] as const;
 
-/** The stored BMS scalars of a catalogue, in column order. */
+/**
+ * The stored scalars of a catalogue read from a reading's BMS part (every BMS source: values,
+ * statistics, summaries, estimates, verdicts) or its riding CAN node, in column order. Motor
+ * values go to the `can` JSON whole.
+ */
 export function historyScalars(cat: Catalogue): readonly StoredScalar[] {
   // Catalogue order, not grouped by source: a value added later (any source) gets the last column.
   const stored = cat.values.filter(
     (v): v is Stored =>
-      (ON_BMS.includes(v.source) || RIDE_SOURCES.includes(v.source)) && v.history !== undefined,
+      (BMS_SOURCES.includes(v.source) || RIDE_SOURCES.includes(v.source)) && v.history !== undefined,
   );
   return inPinnedOrder(stored, SCHEMA_2_COLUMNS, (v) => v.history.column).map(storedAs);
 }
@@ -143,9 +144,10 @@ function rideNodeOf(reading: Reading): CanNodeReading | undefined {
   return undefined;
 }
 
-/** A stored value as its integer: round(value × scale); null when absent or not a number. */
+/** A stored value as its integer: round(value × scale); a flag (a verdict) is 1 or 0; else null. */
 function storedInteger(def: ValueDef, scale: number, part: object | undefined): number | null {
   const x = fieldOf(def, part);
+  if (typeof x === "boolean") return x ? 1 : 0;
   return typeof x === "number" && Number.isFinite(x) ? Math.round(x * scale) : null;
 }
 
