@@ -20,7 +20,7 @@ import {
 } from "./historyCodec.js";
 import { MinuteRollup, ROLLUP_SCHEMA } from "./rollup.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Bump when a derived value of decodeToVector (historyCodec.ts) is computed differently:
@@ -48,7 +48,7 @@ const DDL = `
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS alerts (
     device INTEGER NOT NULL, t INTEGER NOT NULL, rule TEXT NOT NULL,
-    active INTEGER NOT NULL, message TEXT NOT NULL);
+    active INTEGER NOT NULL, message TEXT NOT NULL, can_id INTEGER);
   CREATE INDEX IF NOT EXISTS alerts_device_t ON alerts (device, t);
   CREATE INDEX IF NOT EXISTS alerts_t ON alerts (t);
   ${ROLLUP_SCHEMA}
@@ -65,6 +65,10 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   // 2: meta 'vector' records what the minute averages hold, so a codec change can rebuild them.
   1: (db) => {
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('vector', ?)").run(V1_VECTOR_SIGNATURE);
+  },
+  // 3: alerts.can_id names the CAN BMS node an alert belongs to; NULL (every older row) is the device's own.
+  2: (db) => {
+    db.exec("ALTER TABLE alerts ADD COLUMN can_id INTEGER");
   },
 };
 
