@@ -5,10 +5,18 @@
  * Home Assistant entities belong to the Express device only; the link ones stay visible while
  * the device is down, because they are what says why.
  */
+import type { LinkState } from "../model/reading.js";
 import type { ValueDef } from "./types.js";
 
-/** The poller's link states (src/model/reading.ts LinkState), as HA enum options. */
-export const LINK_OPTIONS: readonly string[] = ["connecting", "online", "stale", "offline", "yielded"];
+/** Every LinkState once (the record makes a new state a compile error here), as HA enum options. */
+const LINK_STATES: Record<LinkState, true> = {
+  connecting: true,
+  online: true,
+  stale: true,
+  offline: true,
+  yielded: true,
+};
+export const LINK_OPTIONS = Object.keys(LINK_STATES) as readonly LinkState[];
 
 /** A total of the poller (since it started): total_increasing in HA, a Prometheus counter. */
 const total = { stateClass: "total_increasing", diagnostic: true } as const;
