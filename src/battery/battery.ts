@@ -16,7 +16,12 @@ import {
   weakestCell,
 } from "./cellHealth.js";
 import { type OcvCurve, type OcvPoint, ocvCurve } from "./chemistry.js";
-import { type BatteryConfig, type BatteryConfigInput, batteryConfigSchema } from "./config.js";
+import {
+  type BatteryConfig,
+  type BatteryConfigInput,
+  batteryConfigSchema,
+  restCurrentAOf,
+} from "./config.js";
 import { counterSnapshotSchema, EnergyCounter, type EnergyTotals } from "./counters.js";
 import { RuntimeEstimator, runtimeSnapshotSchema } from "./runtime.js";
 import { type SocMethod, SocEstimator, socSnapshotSchema } from "./soc.js";
@@ -95,9 +100,6 @@ export class BatterySnapshotError extends Error {
   override readonly name = "BatterySnapshotError";
 }
 
-/** Rest is |I| ≤ this, or C/50 when that is larger, A. */
-const DEFAULT_REST_CURRENT_A = 0.5;
-
 export class BatteryEstimator {
   readonly config: BatteryConfig;
   readonly curve: OcvCurve;
@@ -115,8 +117,7 @@ export class BatteryEstimator {
     this.config = batteryConfigSchema.parse(options.config ?? {});
     const c = this.config;
     this.curve = ocvCurve(c.chemistry, c.ocv as readonly OcvPoint[] | undefined);
-    this.restCurrentA =
-      c.restCurrentA ?? Math.max(DEFAULT_REST_CURRENT_A, c.capacityAh === undefined ? 0 : c.capacityAh / 50);
+    this.restCurrentA = restCurrentAOf(c);
     this.counter = new EnergyCounter(
       {
         ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
