@@ -49,7 +49,7 @@ describe("MaskedLayout", () => {
   });
 
   it("decodes any mask at any firmware cut to exactly its keys, in wire order", () => {
-    // One layout for every run: more distinct (mask, cut) pairs than it keeps shapes for.
+    // One layout for every run: more distinct masks than it keeps plans for.
     const layout = toy();
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 3, max: 5 }), (mask, end) => {
@@ -80,6 +80,18 @@ describe("MaskedLayout", () => {
       }
       expect(isProtocolError(err), `cut at ${n}`).toBe(true);
     }
+  });
+
+  it("a reply ending inside an optional bit ends before it, also after a bit that fits", () => {
+    const layout = toy();
+    const { h: _h, ...noH } = ALL;
+    const upToG = layout.encodeFull(noH);
+    const mandatory = upToG.subarray(0, upToG.length - 4);
+    const ends = (payload: Uint8Array) => Object.keys(layout.decodeFull(payload));
+    // 3 of g's 4 bytes: no g; g and 2 of h's 4 bytes: g but no h.
+    expect(ends(Uint8Array.of(...mandatory, 0, 0, 0))).toEqual(expectedKeys(0xff, 3));
+    expect(ends(Uint8Array.of(...upToG, 0, 0))).toEqual(expectedKeys(0xff, 4));
+    expect(layout.decodeFull(Uint8Array.of(...upToG, 0, 0)).g).toBe(ALL.g);
   });
 
   it("an absent optional field ends the encoded reply; an absent mandatory one is an error", () => {

@@ -63,19 +63,26 @@ interface Slot<F extends string> {
   readonly size: number;
   /** Older firmware may end its reply before this bit. */
   readonly optional: boolean;
-  /** Index of the mc_fault_code field in `fields`, −1 if it is not here. */
+  /** One of `fields` is the mc_fault_code. */
+  readonly hasFault: boolean;
+}
+
+/** What decoding one mask needs, worked out once per mask. */
+interface Plan<F extends string> {
+  /** The masked slots in wire order. */
+  readonly slots: readonly Slot<F>[];
+  /** Index in `slots` of the first optional one (`slots.length` if none). */
+  readonly firstOptional: number;
+  /** Bytes of the slots before `firstOptional`. */
+  readonly fixedSize: number;
+  /** Index in `slots` of the one carrying the fault field, −1 if none. */
   readonly faultAt: number;
+  /** shapes[end − firstOptional]: an object with exactly the keys of a reply of the first `end` slots. */
+  readonly shapes: readonly MaskedValues<F>[];
 }
 
-interface Shape<F extends string> {
-  /** The decoded fields in wire order. */
-  readonly fields: readonly F[];
-  /** An object with exactly the reply's keys (values are placeholders). */
-  readonly shape: MaskedValues<F>;
-}
-
-/** Reply shapes kept per layout: a few masks × firmware cuts in practice. */
-const MAX_SHAPES = 64;
+/** Masks planned per layout: a few in practice, but SELECTIVE masks come from the device. */
+const MAX_PLANS = 64;
 
 function hasAll<F extends string>(values: { readonly [K in F]?: number }, fields: readonly F[]): boolean {
   for (const f of fields) if (values[f] === undefined) return false;
@@ -85,12 +92,14 @@ function hasAll<F extends string>(values: { readonly [K in F]?: number }, fields
 export class MaskedLayout<F extends string> {
   readonly bits: readonly MaskedBit<F>[];
   private readonly slots: readonly Slot<F>[];
-  private readonly shapes = new Map<number, Shape<F>>();
+  private readonly faultField: F | undefined;
+  private readonly plans = new Map<number, Plan<F>>();
   /** The mask bits this layout has (a mask's other bits select nothing). */
   private readonly usedBits: number;
 
   constructor(private readonly spec: MaskedLayoutSpec<F>) {
     this.bits = spec.bits;
+    this.faultField = spec.faultField;
     const first = spec.bits.findIndex((b) => b.since !== undefined);
     if (first >= 0 && spec.bits.slice(first).some((b) => b.since === undefined)) {
       throw new Error(`${spec.full.name} layout: bits with a since must be a suffix`);
@@ -101,60 +110,66 @@ export class MaskedLayout<F extends string> {
       kind,
       size,
       optional: since !== undefined,
-      faultAt: spec.faultField === undefined ? -1 : fields.indexOf(spec.faultField),
+      hasFault: spec.faultField !== undefined && fields.includes(spec.faultField),
     }));
     this.usedBits = this.slots.reduce((m, entry) => (m | (1 << entry.bit)) >>> 0, 0);
   }
 
   /** The fields of the masked bits; a reply that ends before an optional bit ends there. */
   private decodeFields(r: ByteReader, mask: number): MaskedValues<F> {
-    const slots = this.slots;
-    const read: number[] = [];
+    const { slots, firstOptional, fixedSize, faultAt, shapes } = this.planOf(mask);
+    // Where the reply ends follows from its size; a short always-sent part throws as it is read.
     let end = slots.length;
-    let fault: number | undefined;
-    for (let i = 0; i < slots.length; i++) {
-      const entry = slots[i] as Slot<F>;
-      if (!((mask >>> entry.bit) & 1)) continue;
-      if (entry.optional && r.remaining < entry.size) {
+    let left = r.remaining - fixedSize;
+    for (let i = firstOptional; i < slots.length; i++) {
+      const size = (slots[i] as Slot<F>).size;
+      if (left < size) {
         end = i;
         break;
       }
-      for (const field of entry.fields) read.push(readField(r, entry.kind, field));
-      if (entry.faultAt >= 0) fault = read[read.length - entry.fields.length + entry.faultAt];
+      left -= size;
     }
-    const { fields, shape } = this.shapeOf(mask, end);
     // Filling a copy of a ready-made shape skips growing a fresh object key by key (2–3× faster).
-    const out: MaskedValues<F> = { ...shape };
+    const out: MaskedValues<F> = { ...(shapes[end - firstOptional] as MaskedValues<F>) };
     const nums: { [K in F]?: number } = out;
-    for (let j = 0; j < read.length; j++) nums[fields[j] as F] = read[j];
-    if (fault !== undefined) out.faultName = faultCodeName(fault);
+    for (let i = 0; i < end; i++) {
+      const { fields, kind } = slots[i] as Slot<F>;
+      for (let j = 0; j < fields.length; j++) {
+        const field = fields[j] as F;
+        nums[field] = readField(r, kind, field);
+      }
+    }
+    if (faultAt >= 0 && faultAt < end) out.faultName = faultCodeName(nums[this.faultField as F] as number);
     return out;
   }
 
-  /** The keys a reply to `mask` that ends before slot `end` has, in wire order, and an object of them. */
-  private shapeOf(mask: number, end: number): Shape<F> {
-    const key = (mask & this.usedBits) * 64 + end;
-    const known = this.shapes.get(key);
+  private planOf(mask: number): Plan<F> {
+    const key = mask & this.usedBits;
+    const known = this.plans.get(key);
     if (known) return known;
-    const fields: F[] = [];
-    const blank: MaskedValues<F> = {};
-    const nums: { [K in F]?: number } = blank;
-    let hasFault = false;
-    for (const entry of this.slots.slice(0, end)) {
-      if (!((mask >>> entry.bit) & 1)) continue;
-      for (const f of entry.fields) {
-        fields.push(f);
-        nums[f] = 0;
-      }
-      hasFault ||= entry.faultAt >= 0;
+    const slots = this.slots.filter((entry) => (mask >>> entry.bit) & 1);
+    const optionalAt = slots.findIndex((entry) => entry.optional);
+    const firstOptional = optionalAt < 0 ? slots.length : optionalAt;
+    const shapes: MaskedValues<F>[] = [];
+    for (let end = firstOptional; end <= slots.length; end++) {
+      const blank: MaskedValues<F> = {};
+      const nums: { [K in F]?: number } = blank;
+      for (const entry of slots.slice(0, end)) for (const f of entry.fields) nums[f] = 0;
+      if (slots.slice(0, end).some((entry) => entry.hasFault)) blank.faultName = "";
+      // The spread turns the key-by-key object (slow "dictionary" properties) into a fast one.
+      shapes.push({ ...blank });
     }
-    if (hasFault) blank.faultName = "";
-    // The spread turns the key-by-key object (slow "dictionary" properties) into a fast one.
-    const shape: Shape<F> = { fields, shape: { ...blank } };
-    // SELECTIVE masks come from the device: keep a bounded few, starting over when full.
-    if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
-    this.shapes.set(key, shape);
-    return shape;
+    const plan: Plan<F> = {
+      slots,
+      firstOptional,
+      fixedSize: slots.slice(0, firstOptional).reduce((n, entry) => n + entry.size, 0),
+      faultAt: slots.findIndex((entry) => entry.hasFault),
+      shapes,
+    };
+    // Bounded: start over when full.
+    if (this.plans.size >= MAX_PLANS) this.plans.clear();
+    this.plans.set(key, plan);
+    return plan;
   }
 
   /** Masked fields in order; an absent optional bit ends the reply, as older firmware's does. */
