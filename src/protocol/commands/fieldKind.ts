@@ -1,15 +1,17 @@
 /**
  * The scalar encodings of the bldc mask-selected replies (GET_VALUES, GET_VALUES_SETUP and
- * their SELECTIVE forms): buffer.c float16/float32 with a scale, int32, uint32 and uint8.
+ * their SELECTIVE forms, GET_STATS, GET_IMU_DATA): buffer.c float16/float32 with a scale,
+ * float32_auto, int32, uint32 and uint8.
  */
 import type { ByteReader, ByteWriter } from "../bytes.js";
 
 export type FieldKind =
   | { readonly type: "f16" | "f32"; readonly scale: number }
-  | { readonly type: "i32" | "u32" | "u8" };
+  | { readonly type: "f32auto" | "i32" | "u32" | "u8" };
 
 export const f16 = (scale: number): FieldKind => ({ type: "f16", scale });
 export const f32 = (scale: number): FieldKind => ({ type: "f32", scale });
+export const F32_AUTO: FieldKind = { type: "f32auto" };
 export const I32: FieldKind = { type: "i32" };
 export const U32: FieldKind = { type: "u32" };
 export const U8: FieldKind = { type: "u8" };
@@ -25,6 +27,8 @@ export function readField(r: ByteReader, kind: FieldKind, what: string): number 
       return r.float16(kind.scale, what);
     case "f32":
       return r.float32(kind.scale, what);
+    case "f32auto":
+      return r.float32Auto(what);
     case "i32":
       return r.int32(what);
     case "u32":
@@ -41,6 +45,9 @@ export function writeField(w: ByteWriter, kind: FieldKind, value: number): void 
       return;
     case "f32":
       w.float32(value, kind.scale);
+      return;
+    case "f32auto":
+      w.float32Auto(value);
       return;
     case "i32":
       w.int32(Math.trunc(value));

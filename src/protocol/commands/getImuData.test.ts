@@ -48,6 +48,16 @@ describe("COMM_GET_IMU_DATA", () => {
     );
   });
 
+  it("one mask with and without the id byte, in turn, decodes to exactly its keys each time", () => {
+    const rpy = { roll: 0.5, pitch: -0.25, yaw: 1.25 };
+    const since605 = encodeImuDataResponse({ mask: 7, imu: { ...rpy, controllerId: 84 } });
+    const before = since605.subarray(0, since605.length - 1);
+    for (const payload of [since605, before, since605, before]) {
+      const keys = payload === since605 ? ["roll", "pitch", "yaw", "controllerId"] : ["roll", "pitch", "yaw"];
+      expect(Object.keys(decodeImuData(payload).imu)).toEqual(keys);
+    }
+  });
+
   it("rejects truncated masked fields with ProtocolError", () => {
     const full = encodeImuDataResponse({ mask: 0xffff, imu: {} });
     expect(full.length).toBe(3 + 64);

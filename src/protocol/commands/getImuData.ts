@@ -8,6 +8,8 @@ import type { ImuValues } from "../../model/ride.js";
 import { ByteReader, ByteWriter } from "../bytes.js";
 import { type CommandCodec, expectCommand } from "../codec.js";
 import { CommandId } from "../commandId.js";
+import { F32_AUTO, U8 } from "./fieldKind.js";
+import { MaskedFields, maskedBit } from "./maskedLayout.js";
 
 const NAME = "COMM_GET_IMU_DATA";
 
@@ -38,6 +40,22 @@ export const IMU_SINCE_FW = 352;
 /** The trailing controller id byte. */
 export const IMU_CONTROLLER_ID_SINCE_FW = 605;
 
+/**
+ * The controller id sits at table bit 16, which a u16 echo never sets: every decode and
+ * encode selects it, and like any bit with a since it is read only when the reply holds it.
+ */
+const CONTROLLER_ID_BIT = 1 << 16;
+
+// A masked field absent from the values is encoded as 0 (the firmware sends every one).
+const table = new MaskedFields<keyof ImuValues>({
+  name: NAME,
+  bits: [
+    ...IMU_FIELDS.map((field, bit) => maskedBit(bit, [field], F32_AUTO)),
+    maskedBit(16, ["controllerId"], U8, IMU_CONTROLLER_ID_SINCE_FW),
+  ],
+  absentAsZero: true,
+});
+
 export interface ImuReply {
   readonly mask: number;
   readonly imu: ImuValues;
@@ -47,21 +65,13 @@ export function decodeImuData(payload: Uint8Array): ImuReply {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.GetImuData, NAME);
   const mask = r.uint16("mask");
-  const imu: ImuValues = {};
-  IMU_FIELDS.forEach((field, bit) => {
-    if ((mask >>> bit) & 1) imu[field] = r.float32Auto(field);
-  });
-  if (r.remaining >= 1) imu.controllerId = r.uint8("controller id");
-  return { mask, imu };
+  return { mask, imu: table.decode(r, mask | CONTROLLER_ID_BIT) };
 }
 
 /** The firmware's reply; the controller id is written when `imu.controllerId` is set (≥ 6.05). */
 export function encodeImuDataResponse(reply: ImuReply): Uint8Array {
   const w = new ByteWriter().uint8(CommandId.GetImuData).uint16(reply.mask);
-  IMU_FIELDS.forEach((field, bit) => {
-    if ((reply.mask >>> bit) & 1) w.float32Auto(reply.imu[field] ?? 0);
-  });
-  if (reply.imu.controllerId !== undefined) w.uint8(reply.imu.controllerId);
+  table.encode(w, reply.imu, reply.mask | CONTROLLER_ID_BIT);
   return w.finish();
 }
 

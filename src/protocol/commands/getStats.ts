@@ -2,12 +2,15 @@
  * COMM_GET_STATS (128), bldc ≥ 5.03: ride statistics since boot or COMM_RESET_STATS. The
  * request carries a u16 field mask; the reply echoes it as a u32, then one float32_auto per
  * masked field in bit order (bldc `comm/commands.c`, values from `motor/mc_interface.c`
- * mc_interface_stat_*). Reading does not reset the statistics.
+ * mc_interface_stat_*), decoded by one MaskedFields table. Reading does not reset the
+ * statistics.
  */
 import type { RideStats } from "../../model/ride.js";
 import { ByteReader, ByteWriter } from "../bytes.js";
 import { type CommandCodec, expectCommand } from "../codec.js";
 import { CommandId } from "../commandId.js";
+import { F32_AUTO } from "./fieldKind.js";
+import { MaskedFields, maskedBit } from "./maskedLayout.js";
 
 const NAME = "COMM_GET_STATS";
 
@@ -26,6 +29,13 @@ export const STATS_FIELDS: readonly (keyof RideStats)[] = [
   "elapsedS",
 ];
 
+// Every field is always sent (the firmware knows no cut); an absent one is encoded as 0.
+const table = new MaskedFields({
+  name: NAME,
+  bits: STATS_FIELDS.map((field, bit) => maskedBit(bit, [field], F32_AUTO)),
+  absentAsZero: true,
+});
+
 export const ALL_STATS_MASK = (1 << STATS_FIELDS.length) - 1;
 /** COMM_GET_STATS exists since bldc 5.03 (bldc 3778dbe2). */
 export const STATS_SINCE_FW = 503;
@@ -39,19 +49,13 @@ export function decodeStats(payload: Uint8Array): StatsReply {
   const r = new ByteReader(payload);
   expectCommand(r, CommandId.GetStats, NAME);
   const mask = r.uint32("mask");
-  const stats: RideStats = {};
-  STATS_FIELDS.forEach((field, bit) => {
-    if ((mask >>> bit) & 1) stats[field] = r.float32Auto(field);
-  });
-  return { mask, stats };
+  return { mask, stats: table.decode(r, mask) };
 }
 
 /** The firmware's reply; a masked field missing from `stats` is sent as 0. */
 export function encodeStatsResponse(reply: StatsReply): Uint8Array {
   const w = new ByteWriter().uint8(CommandId.GetStats).uint32(reply.mask >>> 0);
-  STATS_FIELDS.forEach((field, bit) => {
-    if ((reply.mask >>> bit) & 1) w.float32Auto(reply.stats[field] ?? 0);
-  });
+  table.encode(w, reply.stats, reply.mask);
   return w.finish();
 }
 

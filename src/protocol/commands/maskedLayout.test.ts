@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ByteReader, ByteWriter } from "../bytes.js";
 import { CommandId } from "../commandId.js";
 import { isProtocolError } from "../errors.js";
-import { f16, f32, I32, U8, U32 } from "./fieldKind.js";
-import { MaskedLayout, type MaskedValues, maskedBit } from "./maskedLayout.js";
+import { F32_AUTO, f16, f32, I32, U8, U32 } from "./fieldKind.js";
+import { MaskedFields, MaskedLayout, type MaskedValues, maskedBit } from "./maskedLayout.js";
 
 type Field = "a" | "x" | "fault" | "y" | "e" | "g" | "h";
 
@@ -114,5 +115,45 @@ describe("MaskedLayout", () => {
           bits: [maskedBit(0, ["a"], U8, 300), maskedBit(1, ["b"], U8)],
         }),
     ).toThrow(/suffix/);
+  });
+});
+
+describe("MaskedFields", () => {
+  type Stat = "p" | "q" | "r" | "id";
+  const table = new MaskedFields<Stat>({
+    name: "STAT",
+    bits: [
+      maskedBit(0, ["p"], F32_AUTO),
+      maskedBit(1, ["q"], F32_AUTO),
+      maskedBit(2, ["r"], F32_AUTO),
+      maskedBit(16, ["id"], U8, 605),
+    ],
+    absentAsZero: true,
+  });
+  const encode = (values: MaskedValues<Stat>, mask: number) => {
+    const w = new ByteWriter();
+    table.encode(w, values, mask);
+    return w.finish();
+  };
+
+  it("with absentAsZero an absent field is sent as 0; an absent optional one still ends the reply", () => {
+    expect(encode({ r: 1.5 }, 0b101)).toEqual(Uint8Array.of(0, 0, 0, 0, 0x3f, 0xc0, 0, 0));
+    expect(encode({ p: -2, id: 7 }, 0x10001)).toEqual(Uint8Array.of(0xc0, 0, 0, 0, 7));
+    expect(encode({ p: -2 }, 0x10001)).toEqual(Uint8Array.of(0xc0, 0, 0, 0));
+  });
+
+  it("float32_auto fields decode as written, the optional byte only when it is there", () => {
+    const payload = encode({ p: 0.1, q: -3.25, r: 1e6, id: 84 }, 0x10007);
+    expect(table.decode(new ByteReader(payload), 0x10007)).toStrictEqual({
+      p: Math.fround(0.1),
+      q: -3.25,
+      r: 1e6,
+      id: 84,
+    });
+    expect(table.decode(new ByteReader(payload.subarray(0, 12)), 0x10007)).toStrictEqual({
+      p: Math.fround(0.1),
+      q: -3.25,
+      r: 1e6,
+    });
   });
 });

@@ -1,10 +1,11 @@
 /**
- * A mask-selected bldc reply (GET_VALUES, GET_VALUES_SETUP): one table of mask bits in wire
- * order drives the plain command (every bit) and its SELECTIVE form (the request's uint32
- * mask, echoed ahead of the fields), decode and encode alike. Bits with a `since` were
- * appended by later firmware; they must be a suffix of the table, so an older reply simply
- * ends before them (decoded by remaining size, SELECTIVE still echoes the whole mask) and
- * an encoded reply ends at the first absent one.
+ * A mask-selected bldc reply: one table of mask bits in wire order. MaskedFields reads and
+ * writes the masked fields (GET_STATS and GET_IMU_DATA frame them themselves); MaskedLayout
+ * adds the framing GET_VALUES and GET_VALUES_SETUP share, the plain command (every bit) and
+ * its SELECTIVE form (the request's uint32 mask, echoed ahead of the fields). Bits with a
+ * `since` were appended by later firmware; they must be a suffix of the table, so an older
+ * reply simply ends before them (decoded by remaining size, SELECTIVE still echoes the whole
+ * mask) and an encoded reply ends at the first absent one.
  */
 import { ByteReader, ByteWriter } from "../bytes.js";
 import { type CommandCodec, expectCommand } from "../codec.js";
@@ -45,12 +46,19 @@ interface Command {
   readonly name: string;
 }
 
-export interface MaskedLayoutSpec<F extends string> {
-  readonly full: Command;
-  readonly selective: Command;
+export interface MaskedFieldsSpec<F extends string> {
+  /** Firmware name of the command, for error messages. */
+  readonly name: string;
   readonly bits: readonly MaskedBit<F>[];
   /** The mc_fault_code field, named as `faultName` too. */
   readonly faultField?: NoInfer<F>;
+  /** Encode an absent always-sent field as 0 instead of refusing the values. */
+  readonly absentAsZero?: boolean;
+}
+
+export interface MaskedLayoutSpec<F extends string> extends Pick<MaskedFieldsSpec<F>, "bits" | "faultField"> {
+  readonly full: Command;
+  readonly selective: Command;
 }
 
 export const ALL_BITS_MASK = 0xffffffff;
@@ -81,7 +89,7 @@ interface Plan<F extends string> {
   readonly shapes: readonly MaskedValues<F>[];
 }
 
-/** Masks planned per layout: a few in practice, but SELECTIVE masks come from the device. */
+/** Masks planned per table: a few in practice, but SELECTIVE masks come from the device. */
 const MAX_PLANS = 64;
 
 function hasAll<F extends string>(values: { readonly [K in F]?: number }, fields: readonly F[]): boolean {
@@ -89,20 +97,25 @@ function hasAll<F extends string>(values: { readonly [K in F]?: number }, fields
   return true;
 }
 
-export class MaskedLayout<F extends string> {
+/** The masked fields alone, for a command that frames them itself (mask width, trailer). */
+export class MaskedFields<F extends string> {
   readonly bits: readonly MaskedBit<F>[];
+  private readonly name: string;
+  private readonly absentAsZero: boolean;
   private readonly slots: readonly Slot<F>[];
   private readonly faultField: F | undefined;
   private readonly plans = new Map<number, Plan<F>>();
-  /** The mask bits this layout has (a mask's other bits select nothing). */
+  /** The mask bits this table has (a mask's other bits select nothing). */
   private readonly usedBits: number;
 
-  constructor(private readonly spec: MaskedLayoutSpec<F>) {
+  constructor(spec: MaskedFieldsSpec<F>) {
     this.bits = spec.bits;
+    this.name = spec.name;
+    this.absentAsZero = spec.absentAsZero ?? false;
     this.faultField = spec.faultField;
     const first = spec.bits.findIndex((b) => b.since !== undefined);
     if (first >= 0 && spec.bits.slice(first).some((b) => b.since === undefined)) {
-      throw new Error(`${spec.full.name} layout: bits with a since must be a suffix`);
+      throw new Error(`${spec.name} layout: bits with a since must be a suffix`);
     }
     this.slots = spec.bits.map(({ bit, fields, kind, size, since }) => ({
       bit,
@@ -116,7 +129,7 @@ export class MaskedLayout<F extends string> {
   }
 
   /** The fields of the masked bits; a reply that ends before an optional bit ends there. */
-  private decodeFields(r: ByteReader, mask: number): MaskedValues<F> {
+  decode(r: ByteReader, mask: number): MaskedValues<F> {
     const { slots, firstOptional, fixedSize, faultAt, shapes } = this.planOf(mask);
     // Where the reply ends follows from its size; a short always-sent part throws as it is read.
     let end = slots.length;
@@ -173,47 +186,17 @@ export class MaskedLayout<F extends string> {
   }
 
   /** Masked fields in order; an absent optional bit ends the reply, as older firmware's does. */
-  private encodeFields(w: ByteWriter, values: MaskedValues<F>, mask: number): void {
+  encode(w: ByteWriter, values: MaskedValues<F>, mask: number): void {
     const fields: { readonly [K in F]?: number } = values;
     for (const entry of this.slots) {
       if (!((mask >>> entry.bit) & 1)) continue;
-      if (!hasAll(fields, entry.fields)) {
+      // Absent fields matter only where they end the reply or are refused, not where they are 0.
+      if ((entry.optional || !this.absentAsZero) && !hasAll(fields, entry.fields)) {
         if (entry.optional) return;
-        throw new ProtocolError(
-          "ValueOutOfRange",
-          `${this.spec.full.name} field ${entry.fields.join("/")} missing`,
-        );
+        throw new ProtocolError("ValueOutOfRange", `${this.name} field ${entry.fields.join("/")} missing`);
       }
       for (const f of entry.fields) writeField(w, entry.kind, fields[f] ?? 0);
     }
-  }
-
-  decodeFull(payload: Uint8Array): MaskedValues<F> {
-    const r = new ByteReader(payload);
-    expectCommand(r, this.spec.full.id, this.spec.full.name);
-    return this.decodeFields(r, ALL_BITS_MASK);
-  }
-
-  /** The plain reply; optional bits are written up to the first absent one. */
-  encodeFull(values: MaskedValues<F>): Uint8Array {
-    const w = new ByteWriter().uint8(this.spec.full.id);
-    this.encodeFields(w, values, ALL_BITS_MASK);
-    return w.finish();
-  }
-
-  decodeSelective(payload: Uint8Array): SelectiveReply<MaskedValues<F>> {
-    const { id, name } = this.spec.selective;
-    const r = new ByteReader(payload);
-    expectCommand(r, id, name);
-    const mask = r.uint32("mask");
-    return { mask, values: this.decodeFields(r, mask) };
-  }
-
-  encodeSelective(response: SelectiveReply<MaskedValues<F>>): Uint8Array {
-    const mask = response.mask >>> 0;
-    const w = new ByteWriter().uint8(this.spec.selective.id).uint32(mask);
-    this.encodeFields(w, response.values, mask);
-    return w.finish();
   }
 
   /** The mask selecting the named fields. */
@@ -228,6 +211,54 @@ export class MaskedLayout<F extends string> {
     const out: Record<number, number> = {};
     for (const entry of this.bits) if (entry.since !== undefined) out[entry.bit] = entry.since;
     return out;
+  }
+}
+
+export class MaskedLayout<F extends string> {
+  readonly bits: readonly MaskedBit<F>[];
+  private readonly table: MaskedFields<F>;
+
+  constructor(private readonly spec: MaskedLayoutSpec<F>) {
+    this.bits = spec.bits;
+    this.table = new MaskedFields({ name: spec.full.name, bits: spec.bits, faultField: spec.faultField });
+  }
+
+  decodeFull(payload: Uint8Array): MaskedValues<F> {
+    const r = new ByteReader(payload);
+    expectCommand(r, this.spec.full.id, this.spec.full.name);
+    return this.table.decode(r, ALL_BITS_MASK);
+  }
+
+  /** The plain reply; optional bits are written up to the first absent one. */
+  encodeFull(values: MaskedValues<F>): Uint8Array {
+    const w = new ByteWriter().uint8(this.spec.full.id);
+    this.table.encode(w, values, ALL_BITS_MASK);
+    return w.finish();
+  }
+
+  decodeSelective(payload: Uint8Array): SelectiveReply<MaskedValues<F>> {
+    const { id, name } = this.spec.selective;
+    const r = new ByteReader(payload);
+    expectCommand(r, id, name);
+    const mask = r.uint32("mask");
+    return { mask, values: this.table.decode(r, mask) };
+  }
+
+  encodeSelective(response: SelectiveReply<MaskedValues<F>>): Uint8Array {
+    const mask = response.mask >>> 0;
+    const w = new ByteWriter().uint8(this.spec.selective.id).uint32(mask);
+    this.table.encode(w, response.values, mask);
+    return w.finish();
+  }
+
+  /** The mask selecting the named fields. */
+  mask(fields: readonly F[]): number {
+    return this.table.mask(fields);
+  }
+
+  /** The fwNumber that appended each optional bit, by bit. */
+  sinceByBit(): Readonly<Record<number, number>> {
+    return this.table.sinceByBit();
   }
 
   /** The plain command's codec (the request is the bare id). */
