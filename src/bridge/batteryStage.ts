@@ -95,11 +95,11 @@ export class BatteryStage {
     const own = bms ? this.#own.update(tMs, bms, r.device.uuid) : undefined;
     const can = r.can ? this.#nodesApplied(r.can, tMs, r.device.uuid) : undefined;
     if (own === undefined && can === undefined) return r;
-    return {
-      ...r,
-      ...(bms && own ? { bms: { ...bms, battery: own } } : {}),
-      ...(can ? { can } : {}),
-    };
+    // Key by key: the same keys in the same order as `{ ...r, bms, can }`, so the JSON is the same.
+    const out = copyOf(r);
+    if (bms && own) out.bms = withBattery(bms, own);
+    if (can) out.can = can;
+    return out as unknown as Reading;
   }
 
   /** The CAN nodes with each BMS node's estimate attached; undefined when there is none. */
@@ -121,7 +121,9 @@ export class BatteryStage {
       // The node's own UUID (its FW_VERSION) names the pack; the device's when it has none.
       const battery = tracker.update(tMs, node.bms, node.device?.uuid ?? deviceUuid);
       out ??= { ...nodes };
-      out[key] = { ...node, bms: { ...node.bms, battery } };
+      const copy = copyOf(node);
+      copy.bms = withBattery(node.bms, battery);
+      out[key] = copy as unknown as CanNodeReading;
     }
     return out;
   }
@@ -205,13 +207,35 @@ function restored(
   }
 }
 
+/**
+ * A shallow copy made key by key, without `skip`. V8 builds a literal that spreads an object
+ * and adds properties (`{ ...r, bms }`) through a slow path that allocates several times the
+ * object's size (docs/performance.md, "Readings built key by key"); the keys and their order
+ * are the same, so the JSON is too.
+ */
+function copyOf(o: object, skip?: string): Record<string, unknown> {
+  const from = o as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in from) if (k !== skip) out[k] = from[k];
+  return out;
+}
+
+/** `{ ...bms, battery }`, key by key. */
+function withBattery(bms: BmsReading, battery: BatteryReading): BmsReading {
+  const out = copyOf(bms);
+  out.battery = battery;
+  return out as unknown as BmsReading;
+}
+
 /** The estimate as published: without its time (the reading has one), plus the per-cell extremes. */
 export function batteryReadingOf(e: BatteryEstimate): BatteryReading {
-  const { timeMs: _timeMs, ...rest } = e;
   let maxR: number | null = null;
   for (const r of e.cellResistanceOhm) if (r !== null && (maxR === null || r > maxR)) maxR = r;
   let maxDrift: number | null = null;
   for (const d of e.cellDriftV)
     if (d !== null && (maxDrift === null || Math.abs(d) > Math.abs(maxDrift))) maxDrift = d;
-  return { ...rest, maxCellResistanceOhm: maxR, maxCellDriftV: maxDrift };
+  const out = copyOf(e, "timeMs");
+  out.maxCellResistanceOhm = maxR;
+  out.maxCellDriftV = maxDrift;
+  return out as unknown as BatteryReading;
 }
