@@ -12,7 +12,7 @@ import { toBmsReading } from "../model/bmsReading.js";
 import type { BatteryReading, Reading } from "../model/reading.js";
 import { decodeBmsValues } from "../protocol/index.js";
 import { BatteryStateStore } from "../store/batteryState.js";
-import { BatteryStage, batteryReadingOf } from "./batteryStage.js";
+import { BatteryStage, batteryReadingOf, DEFAULT_BATTERY_SAVE_EVERY_MS } from "./batteryStage.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vesc2mqtt-battery-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +67,11 @@ describe("BatteryStage", () => {
   test("counters survive a restart: a second store on the same file continues from the saved state", () => {
     const path = join(dir, "restart.db");
     const store1 = new BatteryStateStore(path);
-    const first = run(new BatteryStage({ deviceId: "pack", intervalMs: 150, store: store1 }), 0, 3);
+    const first = run(
+      new BatteryStage({ deviceId: "pack", intervalMs: 150, store: store1, saveEveryMs: 10_000 }),
+      0,
+      3,
+    );
     const stage1Last = first.at(-1) as BatteryReading;
     // The bridge saves on stop; here the stage is dropped after its periodic saves plus one final save.
     const stage1 = new BatteryStage({ deviceId: "pack", intervalMs: 150, store: store1 });
@@ -96,6 +100,65 @@ describe("BatteryStage", () => {
     expect((runB.at(-1) as BatteryReading).whCharged).toBeGreaterThan(endA.whCharged);
     // And the restored counters are the ones counted so far, not a fresh start.
     expect(startB.whCharged).toBeGreaterThan(4 * first[0]!.whCharged + 0.2);
+  });
+
+  test("periodic saves: once per interval per BMS, at its own phase, in batches; at most an interval lost", () => {
+    const path = join(dir, "fleet.db");
+    const store = new BatteryStateStore(path);
+    const ids = Array.from({ length: 40 }, (_, i) => `pack-${i}`);
+    const stages = ids.map((id) => new BatteryStage({ deviceId: id, intervalMs: 1000, store }));
+    const everyMs = DEFAULT_BATTERY_SAVE_EVERY_MS;
+    const saved = new Map<string, number[]>(ids.map((id) => [id, []]));
+    const whAt = new Map<string, Map<number, number>>(ids.map((id) => [id, new Map()]));
+    const bms = frames[0]!.bms;
+    // Charging at ~0.14 A for four intervals (from the first reading), one reading per second.
+    const seconds = (4 * everyMs) / 1000 + 1;
+    for (let s = 1; s <= seconds; s++) {
+      const tMs = T0 + s * 1000;
+      for (const [i, stage] of stages.entries()) {
+        const id = ids[i] as string;
+        const b = stage.apply({ deviceId: id, time: new Date(tMs).toISOString(), device, bms }).bms?.battery;
+        whAt.get(id)?.set(tMs, b?.whCharged ?? Number.NaN);
+      }
+      for (const id of ids) {
+        const at = store.load(id)?.savedMs;
+        const list = saved.get(id) as number[];
+        if (at !== undefined && at !== list.at(-1)) list.push(at);
+      }
+    }
+    const end = T0 + seconds * 1000;
+    for (const id of ids) {
+      const list = saved.get(id) as number[];
+      // One save per interval (the first within the first interval), never two in one.
+      expect(list.length).toBeGreaterThanOrEqual(4);
+      expect(list.length).toBeLessThanOrEqual(5);
+      for (let k = 1; k < list.length; k++)
+        expect((list[k] as number) - (list[k - 1] as number)).toBeGreaterThanOrEqual(everyMs);
+      // What a crash now would restore: counted no earlier than one interval (and a batch) ago.
+      const last = list.at(-1) as number;
+      expect(end - last).toBeLessThanOrEqual(everyMs + 1000);
+      const snap = store.load(id)?.snapshot as { counters: { totals: { whCharged: number } } };
+      expect(snap.counters.totals.whCharged).toBeGreaterThanOrEqual(whAt.get(id)?.get(last) ?? Number.NaN);
+    }
+    // Spread over the interval: the fleet's first saves fall in many different seconds.
+    const firstSeconds = new Set(
+      ids.map((id) => Math.floor(((saved.get(id) as number[])[0] as number) / 1000)),
+    );
+    expect(firstSeconds.size).toBeGreaterThan(ids.length / 2);
+    store.close();
+  });
+
+  test("stop writes every BMS of a device at once; close writes what is still queued", () => {
+    const path = join(dir, "stop.db");
+    const store = new BatteryStateStore(path, 60_000);
+    const stage = new BatteryStage({ deviceId: "pack", intervalMs: 150, store, saveEveryMs: 1 });
+    const last = run(stage, 0, 1).at(-1) as BatteryReading;
+    // Saves were due at every reading but wait for their batch; close() writes them.
+    store.close();
+    const again = new BatteryStateStore(path);
+    const snap = again.load("pack")?.snapshot as { counters: { totals: { whCharged: number } } };
+    again.close();
+    expect(snap.counters.totals.whCharged).toBeCloseTo(last.whCharged, 12);
   });
 
   test("without a store a restart counts from zero (what the store prevents)", () => {

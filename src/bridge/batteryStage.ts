@@ -4,8 +4,10 @@
  * estimate attached as `bms.battery` (so MQTT, Home Assistant, alerts, history, metrics and
  * the dashboard see the same numbers). Each BMS's state is restored from the
  * BatteryStateStore on its first reading (only if it was counted on the same device UUID and
- * cell count) and saved every `saveEveryMs` of reading time and on stop, so the counters
- * survive restarts and never go backwards. Config `battery: false` turns the step off.
+ * cell count) and saved every `saveEveryMs` of reading time (queued and written in batches,
+ * each BMS at its own phase of the interval so a fleet's saves spread out) and on stop, so
+ * the counters survive restarts and never go backwards. Config `battery: false` turns the
+ * step off.
  */
 import {
   type BatteryConfigInput,
@@ -14,7 +16,7 @@ import {
   type BatteryEstimatorOptions,
 } from "../battery/index.js";
 import type { BatteryReading, BmsReading, CanNodeReading, Reading } from "../model/reading.js";
-import type { BatteryIdentity, BatteryStateStore } from "../store/batteryState.js";
+import type { BatteryIdentity, BatteryStateStore, PendingBatteryState } from "../store/batteryState.js";
 
 export interface BatteryStageOptions extends Omit<BatteryEstimatorOptions, "config"> {
   readonly deviceId: string;
@@ -22,13 +24,16 @@ export interface BatteryStageOptions extends Omit<BatteryEstimatorOptions, "conf
   readonly config?: BatteryConfigInput | false;
   /** Where the state lives; none = counted from zero on every start. */
   readonly store?: BatteryStateStore | undefined;
-  /** Save at most this often, ms of reading time (default 10 000): a crash loses at most this much counting. */
+  /**
+   * Save this often, ms of reading time (default 60 000): a crash loses at most this much
+   * counting, plus the store's batch delay.
+   */
   readonly saveEveryMs?: number;
   /** Told when saved state cannot be used (the counters then start from zero). */
   readonly onRestoreError?: (message: string) => void;
 }
 
-export const DEFAULT_BATTERY_SAVE_EVERY_MS = 10_000;
+export const DEFAULT_BATTERY_SAVE_EVERY_MS = 60_000;
 
 /** The options with the estimates on: what each estimator is made with. */
 type OnOptions = Omit<BatteryStageOptions, "config"> & { readonly config?: BatteryConfigInput };
@@ -128,25 +133,30 @@ export class BatteryStage {
     return out;
   }
 
-  /** Writes every estimator's state now (the bridge calls it on stop). */
+  /** Writes every estimator's state now, in one transaction (the bridge calls it on stop). */
   save(nowMs: number = Date.now()): void {
-    if (!this.#enabled) return;
-    this.#own.save(nowMs);
-    for (const t of this.#nodes.values()) t.save(nowMs);
+    const store = this.#options.store;
+    if (!this.#enabled || !store) return;
+    this.#own.queueSave(nowMs);
+    for (const t of this.#nodes.values()) t.queueSave(nowMs);
+    store.flush();
   }
 }
 
-/** One BMS's estimator, its identity and when its state was last saved under `key`. */
-class PackTracker {
+/** One BMS's estimator, its identity and when its state is next saved under `key`. */
+class PackTracker implements PendingBatteryState {
   #estimator: BatteryEstimator | undefined;
   #identity: BatteryIdentity | undefined;
-  #savedAtMs = Number.NEGATIVE_INFINITY;
+  /** Reading time of the next periodic save; set by the first reading. */
+  #dueAtMs: number | undefined;
+  #queuedAtMs = 0;
+  #lastMs = 0;
   #dirty = false;
   #last: BatteryReading | undefined;
 
   constructor(
     private readonly options: OnOptions,
-    private readonly key: string,
+    readonly key: string,
     /** Told in a restore error after "battery state": "" for the device's own BMS. */
     private readonly what: string,
   ) {}
@@ -167,17 +177,46 @@ class PackTracker {
     }
     this.#last = batteryReadingOf(this.#estimator.update(tMs, bms));
     this.#dirty = true;
-    if (tMs - this.#savedAtMs >= (this.options.saveEveryMs ?? DEFAULT_BATTERY_SAVE_EVERY_MS)) this.save(tMs);
+    this.#lastMs = tMs;
+    const store = this.options.store;
+    if (store) {
+      const everyMs = this.options.saveEveryMs ?? DEFAULT_BATTERY_SAVE_EVERY_MS;
+      this.#dueAtMs ??= tMs + phaseOf(this.key, everyMs);
+      if (tMs >= this.#dueAtMs) {
+        this.#dueAtMs = tMs + everyMs;
+        this.queueSave(tMs);
+      } else store.flushDue(tMs);
+    }
     return this.#last;
   }
 
-  save(nowMs: number): void {
+  /** Queues this BMS's state with the store when anything was counted since the last save. */
+  queueSave(nowMs: number): void {
     const store = this.options.store;
     if (!store || !this.#dirty || !this.#estimator) return;
-    store.save(this.key, this.#estimator.snapshot(), nowMs, this.#identity);
-    this.#savedAtMs = nowMs;
-    this.#dirty = false;
+    this.#queuedAtMs = nowMs;
+    store.queue(this, nowMs);
   }
+
+  /** The state to write, taken when the store writes its batch. */
+  state(): { snapshot: unknown; savedMs: number; identity: BatteryIdentity | undefined } {
+    this.#dirty = false;
+    return {
+      snapshot: (this.#estimator as BatteryEstimator).snapshot(),
+      savedMs: Math.max(this.#queuedAtMs, this.#lastMs),
+      identity: this.#identity,
+    };
+  }
+}
+
+/**
+ * Where in the save interval a BMS saves (FNV-1a of its key): started in the same second, a
+ * fleet's BMSs would otherwise all be due in the same second, every interval.
+ */
+function phaseOf(key: string, everyMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % Math.max(1, Math.floor(everyMs));
 }
 
 /** The stored state when it was counted on this pack (`identity`; undefined: take it as it is). */

@@ -4,6 +4,9 @@
  * by the device id for a device's own BMS and `<device id>:can<id>` for a CAN BMS node).
  * Separate from the history file on purpose: it exists whether history is on or off, and
  * history retention or a deleted history file never resets the energy counters.
+ * Periodic saves are queued and written together, one transaction per batch (a fleet's
+ * saves one by one were a statement and a WAL commit each); load() and close() write what is
+ * queued first.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -30,6 +33,20 @@ export interface StoredBatteryState {
   readonly identity?: BatteryIdentity;
 }
 
+/** A BMS whose state is due to be written: asked for it when the batch goes out, not before. */
+export interface PendingBatteryState {
+  readonly key: string;
+  /** The snapshot as of now, when it was taken (reading time) and the pack it was counted on. */
+  state(): {
+    readonly snapshot: unknown;
+    readonly savedMs: number;
+    readonly identity?: BatteryIdentity | undefined;
+  };
+}
+
+/** How long a queued save may wait for others to join its batch, ms of reading time. */
+export const DEFAULT_BATCH_MS = 1000;
+
 interface Row {
   snapshot: string;
   saved_ms: number;
@@ -41,8 +58,16 @@ export class BatteryStateStore {
   readonly #db: Database.Database;
   readonly #get: Database.Statement<[string], Row>;
   readonly #put: Database.Statement<[string, string, number, string | null, number | null]>;
+  readonly #putAll: (pending: readonly PendingBatteryState[]) => void;
+  /** Queued by key: a BMS queued again before the batch went out is written once. */
+  readonly #queue = new Map<string, PendingBatteryState>();
+  /** Reading time of the oldest queued save. */
+  #queuedAtMs = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly batchMs: number = DEFAULT_BATCH_MS,
+  ) {
     try {
       mkdirSync(dirname(path), { recursive: true });
       this.#db = new Database(path);
@@ -65,6 +90,12 @@ export class BatteryStateStore {
       this.#put = this.#db.prepare(
         "INSERT INTO battery_state (device_id, snapshot, saved_ms, device_uuid, cells) VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET snapshot = excluded.snapshot, saved_ms = excluded.saved_ms, device_uuid = excluded.device_uuid, cells = excluded.cells",
       );
+      this.#putAll = this.#db.transaction((pending: readonly PendingBatteryState[]) => {
+        for (const p of pending) {
+          const s = p.state();
+          this.save(p.key, s.snapshot, s.savedMs, s.identity);
+        }
+      });
     } catch (e) {
       throw new BatteryStateError(`battery state file ${path} cannot be opened: ${(e as Error).message}`, {
         cause: e,
@@ -77,6 +108,7 @@ export class BatteryStateStore {
    * when none (or it is not JSON: then the counters start anew).
    */
   load(key: string): StoredBatteryState | undefined {
+    if (this.#queue.size > 0) this.flush();
     const row = this.#get.get(key);
     if (!row) return undefined;
     let snapshot: unknown;
@@ -102,7 +134,38 @@ export class BatteryStateStore {
     );
   }
 
+  /**
+   * Queues a save, written with the others queued within `batchMs` of reading time: by the
+   * first queue() or flushDue() call after that, by flush(), load() or close().
+   */
+  queue(pending: PendingBatteryState, nowMs: number): void {
+    if (this.#queue.size === 0) this.#queuedAtMs = nowMs;
+    this.#queue.set(pending.key, pending);
+    this.flushDue(nowMs);
+  }
+
+  /** Writes the queue once its oldest save waited `batchMs`; cheap when it has not (called per reading). */
+  flushDue(nowMs: number): void {
+    if (this.#queue.size > 0 && nowMs - this.#queuedAtMs >= this.batchMs) this.flush();
+  }
+
+  /** Writes everything queued now, in one transaction. */
+  flush(): void {
+    if (this.#queue.size === 0) return;
+    const pending = [...this.#queue.values()];
+    // Emptied first: a write that fails is not retried on every reading (the next periodic
+    // save queues the BMS again).
+    this.#queue.clear();
+    this.#putAll(pending);
+  }
+
+  /** Writes what is queued, then closes the file. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    try {
+      this.flush();
+    } finally {
+      this.#db.close();
+    }
   }
 }
