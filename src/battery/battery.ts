@@ -95,6 +95,8 @@ export const batterySnapshotSchema = z.strictObject({
   runtime: runtimeSnapshotSchema,
 });
 export type BatterySnapshot = z.output<typeof batterySnapshotSchema>;
+/** What snapshot() returns (plain JSON; its cell health in the packed version 2). */
+export type StoredBatterySnapshot = z.input<typeof batterySnapshotSchema>;
 
 export class BatterySnapshotError extends Error {
   override readonly name = "BatterySnapshotError";
@@ -251,7 +253,7 @@ export class BatteryEstimator {
     return next;
   }
 
-  snapshot(): BatterySnapshot {
+  snapshot(): StoredBatterySnapshot {
     return {
       version: 1,
       counters: this.counter.snapshot(),
