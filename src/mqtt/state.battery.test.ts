@@ -33,3 +33,22 @@ test("a changed BMS reply changes the key, with or without estimates", () => {
   const plain = syntheticReading({ deviceId: "pack", time: t0 });
   expect(JSON.parse(deviceStateDoc(plain).payload).bms).toEqual(JSON.parse(JSON.stringify(plain.bms)));
 });
+
+test("the split payload is the reading's JSON: battery last, a BMS of nothing but estimates, battery not last", () => {
+  const r = at(4000);
+  const { battery, ...own } = r.bms ?? { battery: undefined };
+  const doc = (bms: unknown) => deviceStateDoc({ ...r, bms: bms as Reading["bms"] });
+  const whole = (bms: unknown) =>
+    JSON.stringify({ deviceId: r.deviceId, time: r.time, device: r.device, bms, latencyMs: r.latencyMs });
+  // The estimates after a string that looks like their key: the split is still at the real one.
+  const tricky = { ...own, note: ',"battery":{"x":1}', battery };
+  expect(doc(tricky).payload).toBe(whole(tricky));
+  expect(changeKey(doc(tricky))).toContain("note");
+  expect(changeKey(doc(tricky))).not.toContain('"battery":{"socPercent"');
+  const onlyBattery = { battery };
+  expect(doc(onlyBattery).payload).toBe(whole(onlyBattery));
+  expect(changeKey(doc(onlyBattery)).endsWith(',"bms":{')).toBe(true);
+  // Estimates not last (a library caller's object): still published last, outside the key.
+  const first = { battery, ...own };
+  expect(doc(first).payload).toBe(doc(r.bms).payload);
+});
