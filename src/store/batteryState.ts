@@ -5,8 +5,8 @@
  * Separate from the history file on purpose: it exists whether history is on or off, and
  * history retention or a deleted history file never resets the energy counters.
  * Periodic saves are queued and written together, one transaction per batch (a fleet's
- * saves one by one were a statement and a WAL commit each); load() and close() write what is
- * queued first.
+ * saves one by one were a statement and a WAL commit each); loading a queued key and close()
+ * write the queue first.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -108,7 +108,7 @@ export class BatteryStateStore {
    * when none (or it is not JSON: then the counters start anew).
    */
   load(key: string): StoredBatteryState | undefined {
-    if (this.#queue.size > 0) this.flush();
+    if (this.#queue.has(key)) this.flush();
     const row = this.#get.get(key);
     if (!row) return undefined;
     let snapshot: unknown;
@@ -136,7 +136,7 @@ export class BatteryStateStore {
 
   /**
    * Queues a save, written with the others queued within `batchMs` of reading time: by the
-   * first queue() or flushDue() call after that, by flush(), load() or close().
+   * first queue() or flushDue() call after that, by flush(), close(), or load() of a queued key.
    */
   queue(pending: PendingBatteryState, nowMs: number): void {
     if (this.#queue.size === 0) this.#queuedAtMs = nowMs;
