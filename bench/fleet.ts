@@ -72,13 +72,13 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 function table(mode: FleetMode, steps: readonly FleetStep[]): string[] {
   return [
-    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 (sims) | RSS (heap) | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    `| ${mode} N | start-up | readings | missed | p50 / p99 / max poll latency | loop delay p99 (sims) | RSS (heap) | heap after GC | CPU (per device) | sims CPU | Mosquitto CPU | MQTT publishes/s | states retained at broker | pass |`,
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...steps.map(
       (s) =>
         `| ${s.n} | ${s.startupS.toFixed(1)} s | ${s.readings.toLocaleString("en-US")} | ${s.missedPolls} | ` +
         `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.maxLatency)} ms | ${fmt(s.loopDelayP99)} (${fmt(s.simLoopDelayP99)}) ms | ` +
-        `${s.rssMb.toFixed(0)} (${s.heapMb.toFixed(0)}) MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
+        `${s.rssMb.toFixed(0)} (${s.heapMb.toFixed(0)}) MB | ${s.heapAfterGcMb.toFixed(0)} MB | ${pct(s.bridgeCpu)} (${((s.bridgeCpu / s.n) * 1e6).toFixed(0)} µs/s) | ` +
         `${pct(s.simCpu)} | ${pct(s.brokerCpu)} | ${s.retained === undefined ? "–" : fmt(s.publishedPerS)} | ${s.retained === undefined ? "–" : `${s.retained}/${s.n}`} | ${s.passed ? "yes" : "NO"} |`,
     ),
   ];
@@ -150,6 +150,11 @@ function modeRows(mode: FleetMode, steps: readonly FleetStep[]): BenchRow[] {
         ours: (at.bridgeCpu / at.n) * 100,
       },
       { metric: `${mode}: RSS per device at N=${at.n}`, unit: "KB", ours: (at.rssMb * 1024) / at.n },
+      {
+        metric: `${mode}: heap after a forced GC per device at N=${at.n}`,
+        unit: "KB",
+        ours: (at.heapAfterGcMb * 1024) / at.n,
+      },
     );
   }
   return rows;
@@ -162,6 +167,8 @@ export async function runFleetBench(args: readonly string[] = []): Promise<Bench
   const profileDir = args.includes("--profile") ? args[args.indexOf("--profile") + 1] : undefined;
   const nodeArgs = args.includes("--node-args") ? (args[args.indexOf("--node-args") + 1] ?? "") : "";
   const execArgv = [
+    // Lets each step force a full GC after its window and report the heap that is retained.
+    "--expose-gc",
     ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
     ...nodeArgs.split(/\s+/).filter(Boolean),
   ];

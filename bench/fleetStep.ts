@@ -4,12 +4,14 @@
  * (bench/fleetSims.ts), one subject (the production Bridge, or bare Pollers) polling them at
  * 1 Hz and publishing to the Mosquitto given by the parent, then a measured window.
  * argv: mode n windowS brokerUrl brokerPid → sends one FleetStep over IPC and exits.
+ * FLEET_HEAP_SNAPSHOT_DIR=dir writes a heap snapshot there after the window's forced GC.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import mqtt from "mqtt";
 import { Bridge } from "../src/bridge/bridge.js";
 import { configSchema } from "../src/config/schema.js";
@@ -45,6 +47,8 @@ export interface FleetStep {
   readonly loopDelayP99: number;
   readonly rssMb: number;
   readonly heapMb: number;
+  /** Heap used after a forced full GC at the end of the window (NaN without --expose-gc): what is retained. */
+  readonly heapAfterGcMb: number;
   readonly bridgeCpu: number;
   readonly simCpu: number;
   /** p99 event-loop delay of the simulators' process over the window, ms. */
@@ -278,6 +282,12 @@ export async function step(
     const broker1 = procCpuSeconds(broker.pid);
     loop.disable();
     const mem = process.memoryUsage();
+    // heapUsed above includes garbage not yet collected; after a full GC it is what is retained.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const heapAfterGcMb = gc ? process.memoryUsage().heapUsed / 2 ** 20 : Number.NaN;
+    const snapshotDir = process.env.FLEET_HEAP_SNAPSHOT_DIR;
+    if (snapshotDir) v8.writeHeapSnapshot(path.join(snapshotDir, `fleet-${mode}-${n}.heapsnapshot`));
     const retained = mode === "sockets" ? undefined : await retainedStates(broker.url, base, n);
     // A device polled at 1 Hz answers windowS times (±1 for where the window cuts its cycle).
     let missed = 0;
@@ -296,6 +306,7 @@ export async function step(
       loopDelayP99: loop.percentile(99) / 1e6,
       rssMb,
       heapMb: mem.heapUsed / 2 ** 20,
+      heapAfterGcMb,
       bridgeCpu: (cpu.user + cpu.system) / 1e6 / elapsed,
       simCpu: (sim1.cpuSeconds - sim0.cpuSeconds) / elapsed,
       simLoopDelayP99: sim1.loopDelayP99Ms,
