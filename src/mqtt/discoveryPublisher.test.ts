@@ -96,3 +96,21 @@ test("components a retained scan found and the device no longer has are removed 
   const doc = JSON.parse(configs()[0]?.payload ?? "{}");
   expect(doc.cmps.cell_99_voltage).toEqual({ p: "sensor" }); // HA removes a component sent as only its platform
 });
+
+test("devices that published the same components share one remembered list, and a change still removes", () => {
+  const d = publisher();
+  const a = discoveryMemory({ id: "a", name: "A", can: [] });
+  const b = discoveryMemory({ id: "b", name: "B", can: [] });
+  see(d, a, syntheticReading({ time: 0, cells: 20 }));
+  see(d, b, syntheticReading({ time: 0, cells: 20 }));
+  const listA = a.published.get("vesc2mqtt_a");
+  expect(listA).toContain("cell_20_voltage");
+  expect(b.published.get("vesc2mqtt_b")).toBe(listA); // one list for the fleet, not one per device
+  // b shrinks: its removal is computed from what b published, and a keeps its own list.
+  for (let i = 0; i < DISCOVERY_SETTLE_READINGS; i++) see(d, b, syntheticReading({ time: 0, cells: 19 }));
+  const doc = JSON.parse(configs().findLast((p) => p.topic.includes("vesc2mqtt_b"))?.payload ?? "{}");
+  expect(doc.cmps.cell_20_voltage).toEqual({ p: "sensor" });
+  expect(b.published.get("vesc2mqtt_b")).not.toContain("cell_20_voltage");
+  expect(a.published.get("vesc2mqtt_a")).toBe(listA);
+  expect(listA).toContain("cell_20_voltage");
+});

@@ -30,10 +30,27 @@ export const DISCOVERY_SETTLE_READINGS = 3;
 /** PublishedComponents as a flat [key, platform, …] array: far smaller than a Map kept per HA device for the process's life. */
 type PackedComponents = readonly string[];
 
+/**
+ * Packed lists in use, by content: a fleet's devices mostly publish the same components, so
+ * they share one frozen list instead of holding a copy each (~200 keys a device). An entry
+ * goes when no device holds its list any more.
+ */
+const packedInUse = new Map<string, WeakRef<PackedComponents>>();
+const packedGone = new FinalizationRegistry<string>((content) => {
+  if (packedInUse.get(content)?.deref() === undefined) packedInUse.delete(content);
+});
+
 function pack(components: PublishedComponents): PackedComponents {
   const out: string[] = [];
   for (const [key, platform] of components) out.push(key, platform);
-  return out;
+  const content = out.join("\0");
+  const shared = packedInUse.get(content)?.deref();
+  // Compared element by element: a key scanned from the broker could hold a NUL.
+  if (shared && shared.length === out.length && shared.every((x, i) => x === out[i])) return shared;
+  const packed = Object.freeze(out);
+  packedInUse.set(content, new WeakRef(packed));
+  packedGone.register(packed, content);
+  return packed;
 }
 
 function unpack(packed: PackedComponents): PublishedComponents {
