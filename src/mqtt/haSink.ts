@@ -123,14 +123,26 @@ export class HaSink extends BusSink {
   protected async onStart(): Promise<void> {
     const m = this.options.mqtt;
     for (const d of this.options.devices) {
+      // Every field in one literal, the optional ones too: a spread and fields added later put
+      // most devices' memories in dictionary mode (a property hash table each, for life).
+      const discovery = discoveryMemory(d);
       this.#mem.set(d.id, {
-        ...discoveryMemory(d),
         desc: d,
+        presence: discovery.presence,
+        published: discovery.published,
+        shapeKey: discovery.shapeKey,
+        presenceKey: discovery.presenceKey,
+        keyedPresence: discovery.keyedPresence,
+        candidateShape: discovery.candidateShape,
+        candidateReadings: discovery.candidateReadings,
         republishPending: false,
         lastReadingAt: 0,
+        status: undefined,
+        availability: undefined,
         states: new Map(),
         alerts: new Map(),
         alertsKnown: false,
+        canAlerts: undefined,
         linkSince: 0,
         bmsAvailability: new Map(),
       });
