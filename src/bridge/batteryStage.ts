@@ -15,6 +15,7 @@ import {
   BatteryEstimator,
   type BatteryEstimatorOptions,
 } from "../battery/index.js";
+import { copyOf } from "../model/copy.js";
 import type { BatteryReading, BmsReading, CanNodeReading, Reading } from "../model/reading.js";
 import type { BatteryIdentity, BatteryStateStore, PendingBatteryState } from "../store/batteryState.js";
 
@@ -244,19 +245,6 @@ function restored(
     );
     return new BatteryEstimator(options);
   }
-}
-
-/**
- * A shallow copy made key by key, without `skip`. V8 builds a literal that spreads an object
- * and adds properties (`{ ...r, bms }`) through a slow path that allocates several times the
- * object's size (docs/performance.md, "Readings built key by key"); the keys and their order
- * are the same, so the JSON is too.
- */
-function copyOf(o: object, skip?: string): Record<string, unknown> {
-  const from = o as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k in from) if (k !== skip) out[k] = from[k];
-  return out;
 }
 
 /** `{ ...bms, battery }`, key by key. */

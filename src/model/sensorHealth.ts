@@ -16,6 +16,7 @@
  * - ignored: sensors the config names as ignored read as null ("not applicable").
  * Time is the readings' own `time`, so replays and tests are deterministic.
  */
+import { copyOf } from "./copy.js";
 import type { BmsHealth, BmsReading, CanNodeReading, Reading } from "./reading.js";
 
 export interface SensorConfig {
@@ -195,17 +196,6 @@ export class SensorHealth {
 }
 
 const EMPTY: ReadonlySet<number> = new Set();
-
-/**
- * A shallow copy made key by key, for the annotated readings: V8 takes a slow, allocating
- * path for a literal that spreads one object and then adds keys (docs/performance.md).
- */
-function copyOf(o: object): Record<string, unknown> {
-  const from = o as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k in from) out[k] = from[k];
-  return out;
-}
 
 /** Keys the bridge derives or adds; the comparison is over what the BMS sent. */
 const DERIVED = new Set(["stats", "fitted", "stuck", "unverified", "stale"]);
