@@ -9,13 +9,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { Bridge } from "../../src/bridge/bridge.js";
-import { validateConfig } from "../../src/config/load.js";
+import { afterAll, afterEach, expect, test } from "vitest";
+import type { Bridge } from "../../src/bridge/bridge.js";
 import type { BatteryReading } from "../../src/model/reading.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
 import { BatteryStateStore } from "../../src/store/batteryState.js";
-import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
+import { batteryBridge, brokerWithRecorder, fastDevice } from "../helpers/batteryBridge.js";
 import { describeWithBinary, MOSQUITTO } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
 
@@ -32,48 +31,20 @@ afterAll(() => {
 });
 
 function bridgeFor(brokerUrl: string, port: number, dataDir: string, clientId: string): Bridge {
-  const config = validateConfig(
-    {
-      data_dir: dataDir,
-      mqtt: { url: brokerUrl, client_id: clientId },
-      web: { enabled: false },
-      history: { enabled: false },
-      devices: [
-        {
-          id: "pack",
-          connection: { type: "tcp", host: "127.0.0.1", port },
-          interval_s: 0.1,
-          request_timeout_s: 1,
-          stale_after_intervals: 20,
-          read_bms: false,
-          can: [{ id: 10, kind: "bms" }],
-        },
-      ],
-    },
-    { env: {} },
-  );
-  return new Bridge({ config, ha: { birthDelayMs: () => 20, reconnectPeriodMs: 200, retainedScanMs: 0 } });
+  const node = fastDevice("pack", port, { read_bms: false, can: [{ id: 10, kind: "bms" }] });
+  return batteryBridge(brokerUrl, dataDir, clientId, [node]);
 }
 
 describeWithBinary(MOSQUITTO, "battery estimates of a BMS on CAN", () => {
-  const broker = new Mosquitto();
-  const rec = new Recorder();
+  const { broker, rec } = brokerWithRecorder();
   let sim: Simulator | undefined;
   let bridge: Bridge | undefined;
 
-  beforeAll(async () => {
-    await broker.start();
-    await rec.start(broker.url);
-  });
   afterEach(async () => {
     await bridge?.stop();
     bridge = undefined;
     await sim?.close();
     sim = undefined;
-  });
-  afterAll(async () => {
-    await rec.stop();
-    await broker.dispose();
   });
 
   const nodeStates = (from: number): NodeDoc[] =>

@@ -8,11 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { Bridge } from "../../src/bridge/bridge.js";
-import { validateConfig } from "../../src/config/load.js";
 import { startSimulator } from "../../src/sim/index.js";
 import { BatteryStateStore } from "../../src/store/batteryState.js";
-import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
+import { batteryBridge, brokerWithRecorder, fastDevice } from "../helpers/batteryBridge.js";
 import { describeWithBinary, MOSQUITTO } from "../helpers/require.js";
 import { waitFor } from "../helpers/waitFor.js";
 
@@ -26,42 +24,21 @@ interface Doc {
 }
 
 describeWithBinary(MOSQUITTO, "battery: false", () => {
-  const broker = new Mosquitto();
-  const rec = new Recorder();
-  afterAll(async () => {
-    await rec.stop();
-    await broker.dispose();
-  });
+  const { broker, rec } = brokerWithRecorder();
 
   test("no estimates, no battery entities, no stored state; the device beside it has them", async () => {
-    await broker.start();
-    await rec.start(broker.url);
     const dataDir = mkdtempSync(join(tmpdir(), "vesc2mqtt-battery-off-"));
     dirs.push(dataDir);
     const sim = await startSimulator({ port: 0, seed: 3, scenario: "charging" });
-    const device = (id: string, battery: unknown) => ({
-      id,
-      connection: { type: "tcp", host: "127.0.0.1", port: sim.port },
-      interval_s: 0.1,
-      request_timeout_s: 1,
-      stale_after_intervals: 20,
-      can: [{ id: 10, kind: "bms" }],
-      ...(battery === undefined ? {} : { battery }),
-    });
-    const config = validateConfig(
-      {
-        data_dir: dataDir,
-        mqtt: { url: broker.url, client_id: "bridge-battery-off" },
-        web: { enabled: false },
-        history: { enabled: false },
-        devices: [device("off", false), device("on", undefined)],
-      },
-      { env: {} },
-    );
-    const bridge = new Bridge({
-      config,
-      ha: { birthDelayMs: () => 20, reconnectPeriodMs: 200, retainedScanMs: 0 },
-    });
+    const device = (id: string, battery: unknown) =>
+      fastDevice(id, sim.port, {
+        can: [{ id: 10, kind: "bms" }],
+        ...(battery === undefined ? {} : { battery }),
+      });
+    const bridge = batteryBridge(broker.url, dataDir, "bridge-battery-off", [
+      device("off", false),
+      device("on", undefined),
+    ]);
     const docs = (topic: string): Doc[] =>
       rec.messages
         .filter((m) => m.topic === topic && m.payload.length > 0)
