@@ -86,3 +86,24 @@ test("a node's alert is its own series, next to the device's of the same rule", 
     [10, 1],
   ]);
 });
+
+test("removing a device drops a node's alert series, also after the node went quiet", async () => {
+  const m = new Metrics();
+  const time = "2026-01-01T00:00:00Z";
+  m.observeReading(answering);
+  await m.text();
+  m.observeAlert({
+    deviceId: "pack",
+    canId: 10,
+    rule: "cell_under_voltage",
+    active: true,
+    message: "x",
+    time,
+  });
+  // A node never seen with a BMS can still have alerts (an embedder feeding them directly).
+  m.observeAlert({ deviceId: "pack", canId: 11, rule: "cell_delta", active: true, message: "y", time });
+  m.observeReading(withNode({ "10": { canId: 10, kind: "bms", error: "timeout" } }));
+  await m.text();
+  m.removeDevice("pack");
+  expect(await series(m, "vesc_alert_active")).toEqual([]);
+});

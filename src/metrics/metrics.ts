@@ -146,6 +146,8 @@ export class Metrics {
   private readonly counters: readonly LinkCounter[];
   /** Last total per device and counter (in `counters` order), to turn totals into increments. */
   private readonly seen = new Map<string, number[]>();
+  /** Per device: the CAN ids its alerts came from, so removeDevice finds every alert series. */
+  private readonly alertCanIds = new Map<string, Set<number>>();
   /** What the gauges need from each device's newest reading, applied at the next scrape (see observeReading). */
   private readonly snapshots = new Map<string, DeviceSnapshot>();
   /** Series per device, to remove cells/sensors that disappeared. */
@@ -417,6 +419,11 @@ export class Metrics {
       a.canId === undefined
         ? { device: a.deviceId, rule: a.rule }
         : { device: a.deviceId, can_id: a.canId, rule: a.rule };
+    if (a.canId !== undefined) {
+      let ids = this.alertCanIds.get(a.deviceId);
+      if (!ids) this.alertCanIds.set(a.deviceId, (ids = new Set()));
+      ids.add(a.canId);
+    }
     this.g.alert.set(labels, a.active ? 1 : 0);
   }
 
@@ -439,8 +446,10 @@ export class Metrics {
     for (const id of shape?.can ?? [])
       for (const v of this.motor) v.gauge.remove({ device, can_id: id, ...v.labels });
     for (const rule of ALERT_RULES) this.g.alert.remove({ device, rule });
-    for (const id of shape?.canBms.keys() ?? [])
+    // Over every node an alert came from: a node that went quiet has left shape.canBms already.
+    for (const id of this.alertCanIds.get(device) ?? [])
       for (const rule of ALERT_RULES) this.g.alert.remove({ device, can_id: id, rule });
+    this.alertCanIds.delete(device);
     if (shape) for (const id of [...shape.canBms.keys()]) this.removeCanBms(device, id, shape);
     for (const v of this.linkGauges) v.gauge.remove({ device });
     this.g.lastReading.remove({ device });
