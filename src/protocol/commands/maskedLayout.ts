@@ -179,8 +179,13 @@ export class MaskedFields<F extends string> {
       faultAt: slots.findIndex((entry) => entry.hasFault),
       shapes,
     };
-    // Bounded: start over when full.
-    if (this.plans.size >= MAX_PLANS) this.plans.clear();
+    // Bounded: start over when full, keeping the all-bits plan every plain reply uses, so a
+    // device cycling through masks cannot make the others rebuild theirs.
+    if (this.plans.size >= MAX_PLANS) {
+      const all = this.plans.get(this.usedBits);
+      this.plans.clear();
+      if (all) this.plans.set(this.usedBits, all);
+    }
     this.plans.set(key, plan);
     return plan;
   }
