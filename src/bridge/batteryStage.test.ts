@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { framePayload, fw605BmsFrames, fw605DeviceInfo } from "../../test/helpers/fw605Sequence.js";
 import { toBmsReading } from "../model/bmsReading.js";
@@ -35,6 +36,38 @@ function* readings(lap0: number, laps: number): Generator<Reading> {
         device,
         bms: f.bms,
       };
+}
+
+/** Saved whCharged per key, read through a second connection (as after a crash): no flush on read. */
+function savedWh(path: string, key: string): number | undefined {
+  const db = new Database(path, { readonly: true });
+  try {
+    const row = db.prepare("SELECT snapshot FROM battery_state WHERE device_id = ?").get(key) as
+      | { snapshot: string }
+      | undefined;
+    return row
+      ? (JSON.parse(row.snapshot) as { counters: { totals: { whCharged: number } } }).counters.totals
+          .whCharged
+      : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Makes every write of `key` (or of any key) fail with a real SQLite error, from a second connection. */
+function failWrites(path: string, key?: string): () => void {
+  const db = new Database(path);
+  const when = key === undefined ? "" : ` WHEN NEW.device_id = '${key}'`;
+  db.exec(
+    `CREATE TRIGGER fail_insert BEFORE INSERT ON battery_state${when} BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+  );
+  db.exec(
+    `CREATE TRIGGER fail_update BEFORE UPDATE ON battery_state${when} BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+  );
+  return () => {
+    db.exec("DROP TRIGGER fail_insert; DROP TRIGGER fail_update");
+    db.close();
+  };
 }
 
 function run(stage: BatteryStage, lap0: number, laps: number): BatteryReading[] {
@@ -159,6 +192,71 @@ describe("BatteryStage", () => {
     const snap = again.load("pack")?.snapshot as { counters: { totals: { whCharged: number } } };
     again.close();
     expect(snap.counters.totals.whCharged).toBeCloseTo(last.whCharged, 12);
+  });
+
+  test("a failed batch loses no BMS: the others are saved on the next flush, and on stop", () => {
+    const path = join(dir, "failed-batch.db");
+    const told: string[] = [];
+    const store = new BatteryStateStore(path, 60_000, (m) => told.push(m));
+    const a = new BatteryStage({ deviceId: "a", intervalMs: 150, store, saveEveryMs: 1 });
+    const b = new BatteryStage({ deviceId: "b", intervalMs: 150, store, saveEveryMs: 1 });
+    const lastA = run(a, 0, 1).at(-1) as BatteryReading;
+    const lastB = run(b, 0, 1).at(-1) as BatteryReading;
+    const heal = failWrites(path, "b");
+    // b's row fails, the transaction rolls back: a was not saved either.
+    expect(store.flush()).toBe(false);
+    expect(savedWh(path, "a")).toBeUndefined();
+    heal();
+    // Stop: a is still unsaved (not forgotten as saved), so it is written now.
+    a.save(T0 + LAP_MS);
+    expect(savedWh(path, "a")).toBeCloseTo(lastA.whCharged, 12);
+    b.save(T0 + LAP_MS);
+    expect(savedWh(path, "b")).toBeCloseTo(lastB.whCharged, 12);
+    store.close();
+    expect(told).toEqual([
+      expect.stringMatching(/^battery state not saved .*disk full/),
+      "battery state saves work again",
+    ]);
+  });
+
+  test("a BMS whose snapshot cannot be taken does not stop the others' saves, and is reported", () => {
+    const path = join(dir, "bad-snapshot.db");
+    const told: string[] = [];
+    const store = new BatteryStateStore(path, 60_000, (m) => told.push(m));
+    const a = new BatteryStage({ deviceId: "a", intervalMs: 150, store, saveEveryMs: 1 });
+    const lastA = run(a, 0, 1).at(-1) as BatteryReading;
+    const broken = {
+      key: "broken",
+      state(): never {
+        throw new Error("snapshot failed");
+      },
+    };
+    store.queue(broken, T0 + LAP_MS);
+    store.queue(broken, T0 + LAP_MS + 60_000); // due: the batch goes out
+    expect(savedWh(path, "a")).toBeCloseTo(lastA.whCharged, 12);
+    expect(savedWh(path, "broken")).toBeUndefined();
+    store.close();
+    expect(told).toEqual(["battery state broken not saved: snapshot failed"]);
+  });
+
+  test("a store that cannot write never throws into apply(): estimates go on, one report per episode", () => {
+    const path = join(dir, "store-down.db");
+    const told: string[] = [];
+    const store = new BatteryStateStore(path, 1000, (m) => told.push(m));
+    const a = new BatteryStage({ deviceId: "a", intervalMs: 150, store, saveEveryMs: 1000 });
+    const heal = failWrites(path);
+    // ~21 s of readings: a save due every second, each batch fails.
+    const down = run(a, 0, 1);
+    expect(down).toHaveLength(139);
+    expect(savedWh(path, "a")).toBeUndefined();
+    expect(told).toEqual([expect.stringMatching(/^battery state not saved .*disk full/)]);
+    heal();
+    const up = run(a, 1, 1);
+    expect(savedWh(path, "a")).toBeGreaterThan(0);
+    expect(savedWh(path, "a")).toBeLessThanOrEqual((up.at(-1) as BatteryReading).whCharged);
+    store.close();
+    expect(told).toHaveLength(2);
+    expect(told[1]).toBe("battery state saves work again");
   });
 
   test("without a store a restart counts from zero (what the store prevents)", () => {

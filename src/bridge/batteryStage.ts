@@ -201,12 +201,16 @@ class PackTracker implements PendingBatteryState {
 
   /** The state to write, taken when the store writes its batch. */
   state(): { snapshot: unknown; savedMs: number; identity: BatteryIdentity | undefined } {
-    this.#dirty = false;
     return {
       snapshot: (this.#estimator as BatteryEstimator).snapshot(),
       savedMs: Math.max(this.#queuedAtMs, this.#lastMs),
       identity: this.#identity,
     };
+  }
+
+  /** The state taken by state() is committed; readings only come between batches, so nothing newer is lost. */
+  saved(): void {
+    this.#dirty = false;
   }
 }
 

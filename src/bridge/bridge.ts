@@ -12,7 +12,7 @@ import type { DeviceStatus, Reading } from "../model/reading.js";
 import { SensorHealth } from "../model/sensorHealth.js";
 import { EmbeddedBroker } from "../mqtt/embeddedBroker.js";
 import { Poller } from "../session/poller.js";
-import { BatteryStateError, BatteryStateStore } from "../store/batteryState.js";
+import { BatteryStateError, BatteryStateStore, DEFAULT_BATCH_MS } from "../store/batteryState.js";
 import type { PollerOptions } from "../session/types.js";
 import { createTransportFactory, transportUrl } from "../transport/fromSpec.js";
 import { BatteryStage, countsBattery } from "./batteryStage.js";
@@ -116,7 +116,9 @@ export class Bridge {
   /** `<data_dir>/battery.db`; without it (unwritable directory) the counters start from zero each start. */
   #openBatteryStore(): BatteryStateStore | undefined {
     try {
-      return new BatteryStateStore(join(this.options.config.dataDir, "battery.db"));
+      return new BatteryStateStore(join(this.options.config.dataDir, "battery.db"), DEFAULT_BATCH_MS, (m) =>
+        this.#log.warn(m),
+      );
     } catch (e) {
       if (!(e instanceof BatteryStateError)) throw e;
       this.#log.error(`${e.message}; battery counters will not survive a restart`);

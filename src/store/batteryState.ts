@@ -6,7 +6,8 @@
  * history retention or a deleted history file never resets the energy counters.
  * Periodic saves are queued and written together, one transaction per batch (a fleet's
  * saves one by one were a statement and a WAL commit each); loading a queued key and close()
- * write the queue first.
+ * write the queue first. A failed write never throws into the reading path: the batch stays
+ * queued (retried a batch delay later) and the failure is reported once per episode.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -42,6 +43,8 @@ export interface PendingBatteryState {
     readonly savedMs: number;
     readonly identity?: BatteryIdentity | undefined;
   };
+  /** Told once the state last taken by state() is committed (only then is it safe to forget it). */
+  saved?(): void;
 }
 
 /** How long a queued save may wait for others to join its batch, ms of reading time. */
@@ -58,15 +61,23 @@ export class BatteryStateStore {
   readonly #db: Database.Database;
   readonly #get: Database.Statement<[string], Row>;
   readonly #put: Database.Statement<[string, string, number, string | null, number | null]>;
-  readonly #putAll: (pending: readonly PendingBatteryState[]) => void;
+  readonly #putAll: (rows: readonly PreparedRow[]) => void;
   /** Queued by key: a BMS queued again before the batch went out is written once. */
   readonly #queue = new Map<string, PendingBatteryState>();
   /** Reading time of the oldest queued save. */
   #queuedAtMs = 0;
+  /** Latest reading time seen: a failed batch is retried a batch delay after it. */
+  #nowMs = 0;
+  /** In a failure episode (reported at its start and its end, never per batch). */
+  #failing = false;
+  /** Keys whose snapshot could not be taken, reported until they save again. */
+  readonly #badKeys = new Set<string>();
 
   constructor(
     readonly path: string,
     private readonly batchMs: number = DEFAULT_BATCH_MS,
+    /** Told when saves fail (a line per episode) or a BMS's state cannot be taken; default stderr. */
+    private readonly onError: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
   ) {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -90,11 +101,8 @@ export class BatteryStateStore {
       this.#put = this.#db.prepare(
         "INSERT INTO battery_state (device_id, snapshot, saved_ms, device_uuid, cells) VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET snapshot = excluded.snapshot, saved_ms = excluded.saved_ms, device_uuid = excluded.device_uuid, cells = excluded.cells",
       );
-      this.#putAll = this.#db.transaction((pending: readonly PendingBatteryState[]) => {
-        for (const p of pending) {
-          const s = p.state();
-          this.save(p.key, s.snapshot, s.savedMs, s.identity);
-        }
+      this.#putAll = this.#db.transaction((rows: readonly PreparedRow[]) => {
+        for (const r of rows) this.#put.run(r.key, r.json, r.savedMs, r.deviceUuid, r.cells);
       });
     } catch (e) {
       throw new BatteryStateError(`battery state file ${path} cannot be opened: ${(e as Error).message}`, {
@@ -139,6 +147,7 @@ export class BatteryStateStore {
    * first queue() or flushDue() call after that, by flush(), close(), or load() of a queued key.
    */
   queue(pending: PendingBatteryState, nowMs: number): void {
+    this.#nowMs = Math.max(this.#nowMs, nowMs);
     if (this.#queue.size === 0) this.#queuedAtMs = nowMs;
     this.#queue.set(pending.key, pending);
     this.flushDue(nowMs);
@@ -146,26 +155,77 @@ export class BatteryStateStore {
 
   /** Writes the queue once its oldest save waited `batchMs`; cheap when it has not (called per reading). */
   flushDue(nowMs: number): void {
+    this.#nowMs = Math.max(this.#nowMs, nowMs);
     if (this.#queue.size > 0 && nowMs - this.#queuedAtMs >= this.batchMs) this.flush();
   }
 
-  /** Writes everything queued now, in one transaction. */
-  flush(): void {
-    if (this.#queue.size === 0) return;
+  /**
+   * Writes everything queued now, in one transaction; false when it did not (never throws).
+   * A BMS whose snapshot cannot be taken is left out (and reported); a failed transaction
+   * puts the batch back in the queue, so no BMS is forgotten before its state is committed.
+   */
+  flush(): boolean {
+    if (this.#queue.size === 0) return true;
     const pending = [...this.#queue.values()];
-    // Emptied first: a write that fails is not retried on every reading (the next periodic
-    // save queues the BMS again).
     this.#queue.clear();
-    this.#putAll(pending);
+    const rows: PreparedRow[] = [];
+    const taken: PendingBatteryState[] = [];
+    for (const p of pending) {
+      try {
+        rows.push(rowOf(p));
+        taken.push(p);
+      } catch (e) {
+        // Not queued again: it stays unsaved (dirty) and its next periodic save tries again.
+        if (!this.#badKeys.has(p.key))
+          this.onError(`battery state ${p.key} not saved: ${(e as Error).message}`);
+        this.#badKeys.add(p.key);
+      }
+    }
+    try {
+      this.#putAll(rows);
+    } catch (e) {
+      for (const p of taken) if (!this.#queue.has(p.key)) this.#queue.set(p.key, p);
+      this.#queuedAtMs = this.#nowMs;
+      if (!this.#failing)
+        this.onError(`battery state not saved (retrying every batch): ${(e as Error).message}`);
+      this.#failing = true;
+      return false;
+    }
+    for (const p of taken) {
+      p.saved?.();
+      this.#badKeys.delete(p.key);
+    }
+    if (this.#failing) this.onError("battery state saves work again");
+    this.#failing = false;
+    return rows.length === pending.length;
   }
 
   /** Writes what is queued, then closes the file. */
   close(): void {
     if (!this.#db.open) return;
-    try {
-      this.flush();
-    } finally {
-      this.#db.close();
-    }
+    this.flush();
+    this.#db.close();
   }
+}
+
+/** A queued save as the statement takes it. */
+interface PreparedRow {
+  readonly key: string;
+  readonly json: string;
+  readonly savedMs: number;
+  readonly deviceUuid: string | null;
+  readonly cells: number | null;
+}
+
+function rowOf(p: PendingBatteryState): PreparedRow {
+  const s = p.state();
+  const json = JSON.stringify(s.snapshot) as string | undefined;
+  if (typeof json !== "string") throw new BatteryStateError("the snapshot is not JSON");
+  return {
+    key: p.key,
+    json,
+    savedMs: Math.round(s.savedMs),
+    deviceUuid: s.identity?.deviceUuid ?? null,
+    cells: s.identity?.cells ?? null,
+  };
 }
