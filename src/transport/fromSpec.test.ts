@@ -29,6 +29,8 @@ describe("parseDeviceUrl", () => {
     ["serial://dev/tty"],
     ["serial:///dev/tty?baud=abc"],
     ["10.0.0.5"],
+    ["hub://host/%zz"],
+    ["serial:///dev/%E0"],
   ])("rejects %s with a non-recoverable TransportError", (url) => {
     let caught: unknown;
     try {

@@ -47,7 +47,13 @@ export function parseDeviceUrlOf(
   const scheme = (m[1] ?? "").toLowerCase();
   const kind = kinds.find((k) => k.scheme === scheme);
   if (!kind) return fail(`unknown scheme "${scheme}" (${kinds.map((k) => k.scheme).join(", ")})`);
-  return { kind, spec: kind.parseUrl(m[2] ?? "", fail) };
+  try {
+    return { kind, spec: kind.parseUrl(m[2] ?? "", fail) };
+  } catch (e) {
+    // A row's decodeURIComponent on a bad %-escape: the URL's fault, said as such.
+    if (e instanceof URIError) return fail("malformed %-escape");
+    throw e;
+  }
 }
 
 /** Device URL + resolved password → factory. */
