@@ -2,7 +2,8 @@
  * AlertSink: runs the pure rules of alerts.ts on every reading and status from the bus and
  * emits an `alert` on the same bus when a rule turns on or off. Each CAN BMS node of a
  * reading is evaluated like the device's own BMS, with its own state, under the device's
- * thresholds; its alerts carry `canId`. Everyone else (MQTT/HA,
+ * thresholds; its alerts carry `canId`. A node that stops answering goes "stale" after the
+ * device's own stale time (`staleAfterMs`). Everyone else (MQTT/HA,
  * dashboard, history, metrics) learns about alerts from the bus, not from this class.
  */
 import type { Alert, Bus } from "../model/bus.js";
@@ -18,6 +19,7 @@ import {
   DEFAULT_ALERT_THRESHOLDS,
   type Evaluation,
   evaluateCanBms,
+  evaluateCanSilence,
   evaluateReading,
   evaluateStatus,
   mergeThresholds,
@@ -29,6 +31,11 @@ export interface AlertSinkOptions {
   readonly thresholds?: AlertThresholds;
   /** Per device id: overrides (config `devices[i].alerts`). */
   readonly overrides?: Readonly<Record<string, AlertOverride | undefined>>;
+  /**
+   * Per device id: how long its link takes to go stale (stale_after_intervals × interval, ms);
+   * a CAN BMS node silent that long is stale. Default: the config defaults, 3 × 5 s.
+   */
+  readonly staleAfterMs?: Readonly<Record<string, number | undefined>>;
   readonly logger?: Partial<Log>;
   /** Clock for status-driven alerts; tests pass a fixed one. */
   readonly now?: () => Date;
@@ -43,12 +50,22 @@ interface Subject {
   readonly canId?: number;
 }
 
+/** The device's stale time when none is given: 3 intervals of 5 s (the config defaults). */
+const DEFAULT_STALE_AFTER_MS = 15_000;
+
+/** When a CAN BMS node last answered, or (never answered) when it was first polled. */
+interface NodeSeen {
+  lastAnswerTime: string | undefined;
+  firstPollTime: string;
+}
+
 export class AlertSink extends BusSink {
   readonly name = "alerts";
   private readonly states = new Map<string, AlertState>();
   /** Who each state key belongs to, for active(). */
   private readonly subjects = new Map<string, Subject>();
   private readonly thresholdCache = new Map<string, AlertThresholds>();
+  private readonly nodesSeen = new Map<string, NodeSeen>();
 
   constructor(private readonly options: AlertSinkOptions) {
     super(options.bus, options.logger);
@@ -98,16 +115,32 @@ export class AlertSink extends BusSink {
     return this.states.get(key) ?? {};
   }
 
-  /** The device's own BMS, then each CAN BMS node that answered, with the device's thresholds. */
+  /** The device's own BMS, then each CAN BMS node, with the device's thresholds. */
   private reading(r: Reading): void {
     const t = this.for(r.deviceId);
     this.commit(r.deviceId, evaluateReading(r, t, this.state(r.deviceId)));
     if (!r.can) return;
     for (const node of Object.values(r.can)) {
-      if (node.kind !== "bms" || !node.bms || node.error !== undefined) continue;
+      if (node.kind !== "bms") continue;
       const key = stateKey(r.deviceId, node.canId);
-      if (!this.subjects.has(key)) this.subjects.set(key, { deviceId: r.deviceId, canId: node.canId });
-      this.commit(key, evaluateCanBms(r, node.canId, node.bms, t, this.state(key)));
+      let seen = this.nodesSeen.get(key);
+      if (!seen) {
+        seen = { lastAnswerTime: undefined, firstPollTime: r.time };
+        this.nodesSeen.set(key, seen);
+        this.subjects.set(key, { deviceId: r.deviceId, canId: node.canId });
+      }
+      if (node.bms && node.error === undefined) {
+        seen.lastAnswerTime = r.time;
+        this.commit(key, evaluateCanBms(r, node.canId, node.bms, t, this.state(key)));
+        continue;
+      }
+      const silence = {
+        error: node.error ?? "no BMS values",
+        lastAnswerTime: seen.lastAnswerTime,
+        silentMs: Date.parse(r.time) - Date.parse(seen.lastAnswerTime ?? seen.firstPollTime),
+        staleAfterMs: this.options.staleAfterMs?.[r.deviceId] ?? DEFAULT_STALE_AFTER_MS,
+      };
+      this.commit(key, evaluateCanSilence(r, node.canId, silence, t, this.state(key)));
     }
   }
 

@@ -34,10 +34,15 @@ function bms(cells: number[], temperatures: number[] = [25, 26]): BmsReading {
 const cells = (n: number, v: number): number[] =>
   Array.from({ length: 16 }, (_, i) => (i + 1 === n ? v : 3.7 + (i % 3) * 0.001));
 
-function reading(own: BmsReading | undefined, nodes: CanNodeReading[], deviceId = "pack"): Reading {
+function reading(
+  own: BmsReading | undefined,
+  nodes: CanNodeReading[],
+  deviceId = "pack",
+  time = "2026-01-01T00:00:00.000Z",
+): Reading {
   return {
     deviceId,
-    time: "2026-01-01T00:00:00.000Z",
+    time,
     device: { firmware: "6.05", hardware: "VESC Express T", uuid: "aabbccddeeff000000000000" },
     ...(own ? { bms: own } : {}),
     can: Object.fromEntries(nodes.map((n) => [String(n.canId), n])),
@@ -109,5 +114,81 @@ test("a motor node's values and a node's temperatures follow their kind and the 
   // 45 °C is below the default 55 °C, above strict's 40 °C; motor nodes have no BMS rules.
   expect(seen.map((a) => [a.deviceId, a.canId, a.rule])).toEqual([["strict", 10, "temperature_high"]]);
   expect(seen[0]?.message).toContain("sensor 1 at 45 °C (limit 40 °C)");
+  await sink.stop();
+});
+
+test("a node silent as long as the device's stale time goes stale, and an answer ends it", async () => {
+  const bus = new Bus();
+  // 3 intervals of 1 s, as the bridge passes stale_after_intervals × interval.
+  const sink = new AlertSink({ bus, staleAfterMs: { pack: 3000 } });
+  const seen: Alert[] = [];
+  bus.on("alert", (a) => seen.push(a));
+  await sink.start();
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const healthy = bms(cells(1, 3.7));
+  const silent: CanNodeReading = { canId: 10, kind: "bms", error: "timeout after 1000 ms" };
+  const poll = (s: number, node: CanNodeReading) =>
+    bus.emit("reading", reading(healthy, [node], "pack", at(s)));
+  poll(0, { canId: 10, kind: "bms", bms: bms(cells(7, 3.05)) });
+  expect(seen.map((a) => a.rule)).toEqual(["cell_under_voltage", "cell_delta"]);
+  poll(1, silent);
+  poll(2, silent);
+  expect(seen).toHaveLength(2); // 2 s of silence: not yet
+  poll(3, silent);
+  expect(seen.slice(2)).toEqual([
+    {
+      deviceId: "pack",
+      canId: 10,
+      rule: "stale",
+      active: true,
+      message: `no answer since ${at(0)} (timeout after 1000 ms)`,
+      time: at(3),
+    },
+  ]);
+  poll(4, silent);
+  expect(seen).toHaveLength(3);
+  // Like the device's own stale: the value alerts keep their last state meanwhile.
+  expect(sink.active("pack").map((a) => [a.canId, a.rule])).toEqual([
+    [10, "cell_under_voltage"],
+    [10, "cell_delta"],
+    [10, "stale"],
+  ]);
+  poll(5, { canId: 10, kind: "bms", bms: healthy });
+  expect(seen.slice(3).map((a) => [a.canId, a.rule, a.active])).toEqual([
+    [10, "cell_under_voltage", false],
+    [10, "cell_delta", false],
+    [10, "stale", false],
+  ]);
+  expect(sink.active("pack")).toEqual([]);
+  await sink.stop();
+});
+
+test("a node that never answers goes stale after the device's stale time from its first poll", async () => {
+  const bus = new Bus();
+  const sink = new AlertSink({ bus, staleAfterMs: { pack: 2000 } });
+  const seen: Alert[] = [];
+  bus.on("alert", (a) => seen.push(a));
+  await sink.start();
+  const silent: CanNodeReading = { canId: 11, kind: "bms", error: "timeout" };
+  for (const s of [0, 1, 2])
+    bus.emit("reading", reading(undefined, [silent], "pack", `2026-01-01T00:00:0${s}.000Z`));
+  expect(seen.map((a) => [a.canId, a.rule, a.active, a.message])).toEqual([
+    [11, "stale", true, "no answer yet (timeout)"],
+  ]);
+  // The device's own stale rule is unaffected: its link is fine.
+  expect(sink.active("pack").map((a) => a.canId)).toEqual([11]);
+  await sink.stop();
+});
+
+test("with the stale rule off, a silent node raises nothing", async () => {
+  const bus = new Bus();
+  const sink = new AlertSink({ bus, staleAfterMs: { pack: 1000 }, overrides: { pack: { stale: false } } });
+  const seen: Alert[] = [];
+  bus.on("alert", (a) => seen.push(a));
+  await sink.start();
+  const silent: CanNodeReading = { canId: 10, kind: "bms", error: "timeout" };
+  for (const s of [0, 5])
+    bus.emit("reading", reading(undefined, [silent], "pack", `2026-01-01T00:00:0${s}.000Z`));
+  expect(seen).toEqual([]);
   await sink.stop();
 });

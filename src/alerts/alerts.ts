@@ -388,7 +388,7 @@ export function evaluateReading(reading: Reading, t: AlertThresholds, prev: Aler
 
 /**
  * Runs the same value rules on a CAN BMS node of the reading (its state is separate from the
- * device's). "stale" stays with the device: the node has no link of its own.
+ * device's). An answer also ends the node's "stale" alert (evaluateCanSilence).
  */
 export function evaluateCanBms(
   reading: Reading,
@@ -398,9 +398,43 @@ export function evaluateCanBms(
   prev: AlertState,
 ): Evaluation {
   const results = checkBms(bms, t, prev);
+  if (prev.stale !== undefined) results.push(["stale", { active: false, message: () => "answering again" }]);
   return results.length > 0
     ? apply({ deviceId: reading.deviceId, canId }, reading.time, prev, results)
     : { state: prev, changed: NO_CHANGE };
+}
+
+/** A CAN BMS node that did not answer this poll, and for how long it has been silent. */
+export interface NodeSilence {
+  /** The node's error of this poll. */
+  readonly error: string;
+  /** ISO time of the node's last answer; undefined when it never answered. */
+  readonly lastAnswerTime: string | undefined;
+  /** ms since its last answer (or since it was first polled). */
+  readonly silentMs: number;
+  /** How long the device's own link takes to go stale (stale_after_intervals × interval). */
+  readonly staleAfterMs: number;
+}
+
+/**
+ * The "stale" rule of a CAN BMS node that did not answer: on once it has been silent as long
+ * as the device's link takes to go stale. Its value alerts keep their state, as the device's
+ * do while its link is stale.
+ */
+export function evaluateCanSilence(
+  reading: Reading,
+  canId: number,
+  silence: NodeSilence,
+  t: AlertThresholds,
+  prev: AlertState,
+): Evaluation {
+  if (!t.stale || prev.stale !== undefined || silence.silentMs < silence.staleAfterMs)
+    return { state: prev, changed: NO_CHANGE };
+  const since = silence.lastAnswerTime ? `since ${silence.lastAnswerTime}` : "yet";
+  const message = () => `no answer ${since} (${silence.error})`;
+  return apply({ deviceId: reading.deviceId, canId }, reading.time, prev, [
+    ["stale", { active: true, message }],
+  ]);
 }
 
 /** Runs the "stale" rule on a link status change; `now` is the ISO time of the change. */

@@ -96,6 +96,9 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
       // The schema fills every default; merging keeps this type-safe if it ever does not.
       thresholds: mergeThresholds(DEFAULT_ALERT_THRESHOLDS, config.alerts),
       overrides: Object.fromEntries(config.devices.map((d) => [d.id, d.alerts])),
+      staleAfterMs: Object.fromEntries(
+        config.devices.map((d) => [d.id, d.intervalS * 1000 * d.staleAfterIntervals]),
+      ),
       logger: log,
     }),
   );

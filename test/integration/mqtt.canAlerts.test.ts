@@ -4,11 +4,13 @@
  * Mosquitto. With a per-device override that puts every cell "over voltage", the node's own
  * retained alerts document (`<base>/pack/can/10/alerts`) has the alert, the device's does
  * not, the node's HA device has the alert entities reading it, and after a broker restart
- * (nothing retained survives) the document is back.
+ * (nothing retained survives) the document is back. A node that stops answering while the
+ * device's link stays up goes "stale" on its own document, and an answer clears it.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Bridge } from "../../src/bridge/bridge.js";
 import { validateConfig } from "../../src/config/load.js";
+import { CommandId } from "../../src/protocol/index.js";
 import { type Simulator, startSimulator } from "../../src/sim/index.js";
 import { scratchDataDir } from "../helpers/dataDir.js";
 import { Mosquitto, Recorder } from "../helpers/mosquitto.js";
@@ -102,5 +104,33 @@ describeWithBinary(MOSQUITTO, "alerts of a BMS on CAN against a real Mosquitto",
       timeoutMs: 10_000,
       what: "the node's alerts republished after the broker restart",
     });
+  });
+
+  test("a node that stops answering goes stale on its own document while the device stays fine", async () => {
+    if (!sim) throw new Error("simulator not started");
+    // The BMS on CAN id 10 stops answering; the device itself still answers (its link stays up).
+    const silence = sim.device.defineBehavior({
+      onRequest(_payload, ctx) {
+        const silent = ctx.forward?.canId === 10 && ctx.forward.inner[0] === CommandId.BmsGetValues;
+        return silent ? { handled: true, reply: null } : { handled: false };
+      },
+    });
+    // 20 intervals of 0.1 s: stale after 2 s without an answer, i.e. after a few 1 s timeouts.
+    await waitFor(async () => (await retained(NODE_ALERTS))?.rules.stale?.active === true, {
+      timeoutMs: 20_000,
+      what: "stale retained on the node's alerts topic",
+    });
+    const doc = await retained(NODE_ALERTS);
+    expect(doc?.rules.stale?.message).toMatch(/^no answer since \d{4}-\d\d-\d\dT.*Z \(.+\)$/);
+    // The value alert keeps its last state, as the device's own do while its link is stale.
+    expect(doc?.rules.cell_over_voltage?.active).toBe(true);
+    expect((await retained(DEVICE_ALERTS))?.rules.stale?.active).toBe(false);
+
+    silence();
+    await waitFor(async () => (await retained(NODE_ALERTS))?.rules.stale?.active === false, {
+      timeoutMs: 20_000,
+      what: "the node's stale alert cleared by its next answer",
+    });
+    expect((await retained(NODE_ALERTS))?.rules.cell_over_voltage?.active).toBe(true);
   });
 });
