@@ -119,6 +119,27 @@ describe("BatteryEstimator", () => {
     expect(() => BatteryEstimator.restore({}, "nope")).toThrow(BatterySnapshotError);
   });
 
+  it("a damaged or unknown-version cell health section starts anew; the counters and capacity survive", () => {
+    const opts = { config: { capacityAh: 10 }, intervalMs: 1000 };
+    const a = new BatteryEstimator(opts);
+    a.update(0, reading({ current: -10, cellSoc: 70 }));
+    a.update(1000, reading({ current: -10, cellSoc: 70 }));
+    const snap = JSON.parse(JSON.stringify(a.snapshot()));
+    snap.cellHealth = { version: 3, whatever: true };
+    const told: string[] = [];
+    const b = BatteryEstimator.restore(opts, snap, (m) => told.push(m));
+    expect(b.snapshot().counters).toEqual(a.snapshot().counters);
+    expect(b.snapshot().capacity).toEqual(a.snapshot().capacity);
+    expect(b.snapshot().soc).toEqual(a.snapshot().soc);
+    expect(b.snapshot().cellHealth).toEqual(new BatteryEstimator(opts).snapshot().cellHealth);
+    expect(told).toEqual([
+      expect.stringMatching(/^battery state partly restored: cellHealth.*; that section starts anew$/),
+    ]);
+    // Damaged counters still refuse the whole snapshot.
+    snap.counters.totals.whCharged = "x";
+    expect(() => BatteryEstimator.restore(opts, snap)).toThrow(/counters\.totals\.whCharged/);
+  });
+
   it("rest current defaults to 0.5 A, or C/50 for a big pack; the config can set it", () => {
     expect(new BatteryEstimator().restCurrentA).toBe(0.5);
     expect(new BatteryEstimator({ config: { capacityAh: 100 } }).restCurrentA).toBe(2);

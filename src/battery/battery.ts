@@ -102,6 +102,26 @@ export class BatterySnapshotError extends Error {
   override readonly name = "BatterySnapshotError";
 }
 
+/** What a restore cannot do without: the lifetime counters (losing them means counting from zero). */
+const snapshotCoreSchema = z.object({ version: z.literal(1), counters: counterSnapshotSchema });
+/** Sections that start anew on their own when damaged or of a version this build does not know. */
+const optionalSections = {
+  soc: socSnapshotSchema,
+  capacity: capacitySnapshotSchema,
+  cycles: cycleSnapshotSchema,
+  cellHealth: cellHealthSnapshotSchema,
+  runtime: runtimeSnapshotSchema,
+} as const;
+
+function issueText(issue: z.core.$ZodIssue | undefined, under?: string): string {
+  const where = [...(under === undefined ? [] : [under]), ...(issue?.path ?? [])].join(".") || "snapshot";
+  return `${where}: ${issue?.message ?? "invalid"}`;
+}
+
+function snapshotError(issue: z.core.$ZodIssue | undefined): BatterySnapshotError {
+  return new BatterySnapshotError(`battery state not restored: ${issueText(issue)}`);
+}
+
 export class BatteryEstimator {
   readonly config: BatteryConfig;
   readonly curve: OcvCurve;
@@ -115,7 +135,7 @@ export class BatteryEstimator {
   private lastDischargedAh: number;
   private verdicts: CellVerdicts | undefined;
 
-  constructor(options: BatteryEstimatorOptions = {}, snapshot?: BatterySnapshot) {
+  constructor(options: BatteryEstimatorOptions = {}, snapshot?: Partial<BatterySnapshot>) {
     this.config = batteryConfigSchema.parse(options.config ?? {});
     const c = this.config;
     this.curve = ocvCurve(c.chemistry, c.ocv as readonly OcvPoint[] | undefined);
@@ -141,15 +161,35 @@ export class BatteryEstimator {
     this.lastDischargedAh = this.counter.value.ahDischarged;
   }
 
-  /** Rebuilds an estimator from snapshot() output (e.g. read back from storage); bad JSON → BatterySnapshotError. */
-  static restore(options: BatteryEstimatorOptions, snapshot: unknown): BatteryEstimator {
+  /**
+   * Rebuilds an estimator from snapshot() output (e.g. read back from storage). Bad version or
+   * counters → BatterySnapshotError; any other damaged (or unknown) section starts anew and is
+   * told to `onDropped`, so one bad section never costs the lifetime energy totals.
+   */
+  static restore(
+    options: BatteryEstimatorOptions,
+    snapshot: unknown,
+    onDropped?: (message: string) => void,
+  ): BatteryEstimator {
     const parsed = batterySnapshotSchema.safeParse(snapshot);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.join(".") || "snapshot";
-      throw new BatterySnapshotError(`battery state not restored: ${where}: ${issue?.message ?? "invalid"}`);
+    if (parsed.success) return new BatteryEstimator(options, parsed.data);
+    const core = snapshotCoreSchema.safeParse(snapshot);
+    if (!core.success) throw snapshotError(core.error.issues[0]);
+    const raw = snapshot as Record<string, unknown>;
+    const kept: Partial<BatterySnapshot> = { ...core.data };
+    const dropped: string[] = [];
+    for (const [name, schema] of Object.entries(optionalSections)) {
+      const section = schema.safeParse(raw[name]);
+      if (section.success) Object.assign(kept, { [name]: section.data });
+      else dropped.push(issueText(section.error.issues[0], name));
     }
-    return new BatteryEstimator(options, parsed.data);
+    for (const name of Object.keys(raw))
+      if (name !== "version" && name !== "counters" && !(name in optionalSections))
+        dropped.push(`${name}: unknown section`);
+    onDropped?.(
+      `battery state partly restored: ${dropped.join("; ")}; ${dropped.length === 1 ? "that section starts" : "those sections start"} anew`,
+    );
+    return new BatteryEstimator(options, kept);
   }
 
   update(tMs: number, bms: BmsReading): BatteryEstimate {

@@ -277,6 +277,33 @@ describe("BatteryStage", () => {
     expect(whCharged).toBe(0);
   });
 
+  test("a row with a corrupt cell health restores its energy totals, reported; the next save keeps them", () => {
+    const path = join(dir, "bad-cell-health.db");
+    const store = new BatteryStateStore(path);
+    const first = new BatteryStage({ deviceId: "pack", intervalMs: 150, store });
+    const end = (run(first, 0, 1).at(-1) as BatteryReading).whCharged;
+    first.save(T0 + LAP_MS);
+    const row = store.load("pack");
+    const snap = { ...(row?.snapshot as object), cellHealth: { version: 2, cells: "garbage" } };
+    store.save("pack", snap, T0 + LAP_MS, row?.identity);
+    const warned: string[] = [];
+    const failed: string[] = [];
+    const again = new BatteryStage({
+      deviceId: "pack",
+      intervalMs: 150,
+      store,
+      onRestoreError: (m) => failed.push(m),
+      onRestoreWarning: (m) => warned.push(m),
+    });
+    const next = run(again, 1, 1);
+    again.save(T0 + 2 * LAP_MS);
+    store.close();
+    expect(failed).toEqual([]);
+    expect(warned).toEqual([expect.stringMatching(/^battery state partly restored: cellHealth/)]);
+    expect((next[0] as BatteryReading).whCharged).toBeGreaterThanOrEqual(end);
+    expect(savedWh(path, "pack")).toBeGreaterThan(end);
+  });
+
   test("state counted on another device or pack is not inherited by a reused device id", () => {
     const path = join(dir, "identity.db");
     const store = new BatteryStateStore(path);

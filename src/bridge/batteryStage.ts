@@ -32,6 +32,8 @@ export interface BatteryStageOptions extends Omit<BatteryEstimatorOptions, "conf
   readonly saveEveryMs?: number;
   /** Told when saved state cannot be used (the counters then start from zero). */
   readonly onRestoreError?: (message: string) => void;
+  /** Told when saved state was restored without a damaged section (that section starts anew, the counters do not). */
+  readonly onRestoreWarning?: (message: string) => void;
 }
 
 export const DEFAULT_BATTERY_SAVE_EVERY_MS = 60_000;
@@ -231,6 +233,7 @@ function restored(
   what: string,
   identity: BatteryIdentity | undefined,
 ): BatteryEstimator {
+  const named = (m: string) => (what === "" ? m : m.replace(/^battery state/, `battery state${what}`));
   const stored = options.store?.load(key);
   if (stored === undefined) return new BatteryEstimator(options);
   const was = stored.identity;
@@ -241,12 +244,9 @@ function restored(
     return new BatteryEstimator(options);
   }
   try {
-    return BatteryEstimator.restore(options, stored.snapshot);
+    return BatteryEstimator.restore(options, stored.snapshot, (m) => options.onRestoreWarning?.(named(m)));
   } catch (e) {
-    const message = (e as Error).message;
-    options.onRestoreError?.(
-      what === "" ? message : message.replace(/^battery state/, `battery state${what}`),
-    );
+    options.onRestoreError?.(named((e as Error).message));
     return new BatteryEstimator(options);
   }
 }

@@ -214,6 +214,7 @@ export class Bridge {
           intervalMs: Math.round(d.intervalS * 1000),
           store: this.#batteryStore,
           onRestoreError: (m) => this.#log.warn(`device ${d.id}: ${m}; counting from zero`),
+          onRestoreWarning: (m) => this.#log.warn(`device ${d.id}: ${m}`),
         });
         this.#battery.set(d.id, battery);
         poller.on("reading", (r) => {

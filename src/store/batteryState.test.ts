@@ -10,7 +10,7 @@ import Database from "better-sqlite3";
 import { expect, test } from "vitest";
 import { scratchDataDir } from "../../test/helpers/dataDir.js";
 import { framePayload, fw605BmsFrames } from "../../test/helpers/fw605Sequence.js";
-import { BatteryEstimator, BatterySnapshotError, batterySnapshotSchema } from "../battery/battery.js";
+import { BatteryEstimator, batterySnapshotSchema } from "../battery/battery.js";
 import { toBmsReading } from "../model/bmsReading.js";
 import { decodeBmsValues } from "../protocol/index.js";
 import { BatteryStateStore } from "./batteryState.js";
@@ -66,19 +66,23 @@ test("a version 1 row restores exactly; saved back it is version 2 and about hal
   expect(e1.cellResistanceOhm.every((r) => r !== null)).toBe(true);
 });
 
-test("a damaged packed list is refused, never half-loaded", () => {
+test("a damaged packed list is refused, never half-loaded: the cell health starts anew, reported", () => {
   const good = new BatteryEstimator(opts).snapshot();
   const bad = (resistanceSamples: unknown) => ({
     ...good,
     cellHealth: { ...good.cellHealth, resistanceSamples },
   });
-  expect(() => BatteryEstimator.restore(opts, bad(["not base64!"]))).toThrow(BatterySnapshotError);
+  const refused = (snapshot: unknown) => {
+    const told: string[] = [];
+    const b = BatteryEstimator.restore(opts, snapshot, (m) => told.push(m));
+    expect(told).toEqual([expect.stringMatching(/^battery state partly restored: cellHealth/)]);
+    expect(b.snapshot().cellHealth).toEqual(good.cellHealth);
+  };
+  refused(bad(["not base64!"]));
   // Seven bytes: not a whole float64.
-  expect(() => BatteryEstimator.restore(opts, bad([Buffer.alloc(7).toString("base64")]))).toThrow(
-    BatterySnapshotError,
-  );
+  refused(bad([Buffer.alloc(7).toString("base64")]));
   // A NaN (null) among resistance samples, which are never null.
   const nan = Buffer.alloc(8);
   nan.writeDoubleLE(Number.NaN, 0);
-  expect(() => BatteryEstimator.restore(opts, bad([nan.toString("base64")]))).toThrow(BatterySnapshotError);
+  refused(bad([nan.toString("base64")]));
 });
