@@ -172,4 +172,21 @@ describe("cell drift from history", () => {
     expect(d.points).toHaveLength(1);
     expect(d.points[0]?.driftMv).toEqual([20, -20]);
   });
+
+  test("the kept buckets are bounded over all devices, not only per device", () => {
+    const s = open();
+    const devices = Array.from({ length: 70 }, (_, i) => `d${i}`);
+    s.insert(devices.map((id) => ({ ...reading(T0, [3.9, 3.91], 0), deviceId: id })));
+    // 14 days of hours: 336 complete buckets a device, 23,520 for all of them.
+    const q = { from: T0, to: T0 + 14 * DAY_MS - 1, restCurrentA: 0.5, bucketMs: HOUR_MS };
+    const reader = () =>
+      (s as unknown as { drift: { cachedBuckets: number; cache: Map<number, Map<string, unknown>> } }).drift;
+    for (const deviceId of devices) {
+      expect(s.cellDrift({ ...q, deviceId }).points.length).toBeLessThanOrEqual(336);
+      const held = [...reader().cache.values()].reduce((n, m) => n + m.size, 0);
+      expect(held).toBeLessThanOrEqual(20_000);
+    }
+    const held = [...reader().cache.values()].reduce((n, m) => n + m.size, 0);
+    expect(reader().cachedBuckets).toBe(held);
+  });
 });

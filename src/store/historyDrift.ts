@@ -123,6 +123,8 @@ const tenth = (v: number) => Math.round(v * 10) / 10;
 const SETTLE_MS = 2 * 60_000;
 /** Cached buckets per device, at most (one Acc per cell count: ~250 bytes for 20 cells). */
 const MAX_CACHED_BUCKETS = 5000;
+/** Cached buckets over all devices, at most: a fleet's dashboards cannot grow it past ~5 MB. */
+const MAX_CACHED_BUCKETS_TOTAL = 20_000;
 
 /**
  * Drift queries of one database. A bucket that is complete (wholly inside the range and
@@ -135,6 +137,8 @@ export class CellDriftReader {
   private readonly cache = new Map<number, Map<string, Map<number, Acc>>>();
   /** device → the end of its newest cached bucket */
   private readonly cachedUntil = new Map<number, number>();
+  /** Buckets held in `cache`, over all devices. */
+  private cachedBuckets = 0;
 
   constructor(db: Database.Database) {
     this.slot = prepareDriftSlot(db);
@@ -150,8 +154,10 @@ export class CellDriftReader {
     if (device === undefined) {
       this.cache.clear();
       this.cachedUntil.clear();
+      this.cachedBuckets = 0;
       return;
     }
+    this.cachedBuckets -= this.cache.get(device)?.size ?? 0;
     this.cache.delete(device);
     this.cachedUntil.delete(device);
   }
@@ -177,10 +183,16 @@ export class CellDriftReader {
         sums = new Map();
         slots += this.readBucket(device, q, start, slotsPerBucket, restMa, sums);
         if (complete) {
+          if (this.cachedBuckets >= MAX_CACHED_BUCKETS_TOTAL) {
+            this.forget();
+            cached = undefined;
+          }
           if (!cached || cached.size >= MAX_CACHED_BUCKETS) {
+            this.cachedBuckets -= cached?.size ?? 0;
             cached = new Map();
             this.cache.set(device, cached);
           }
+          if (!cached.has(key)) this.cachedBuckets++;
           cached.set(key, sums);
           this.cachedUntil.set(device, Math.max(this.cachedUntil.get(device) ?? end, end));
         }
