@@ -144,8 +144,16 @@ describe("BatteryStage", () => {
     const saved = new Map<string, number[]>(ids.map((id) => [id, []]));
     const whAt = new Map<string, Map<number, number>>(ids.map((id) => [id, new Map()]));
     const bms = frames[0]!.bms;
-    // Charging at ~0.14 A for four intervals (from the first reading), one reading per second.
-    const seconds = (4 * everyMs) / 1000 + 1;
+    // Observed through a second connection, as a restart after a crash would: a load() on the
+    // store itself writes a queued key first, which would hide a batch that never went out.
+    const reader = new Database(path, { readonly: true });
+    const savedAt = reader.prepare(
+      "SELECT saved_ms AS savedMs, snapshot FROM battery_state WHERE device_id = ?",
+    );
+    const rowOf = (id: string) => savedAt.get(id) as { savedMs: number; snapshot: string } | undefined;
+    // Charging at ~0.14 A for four intervals (from the first reading), one reading per second,
+    // plus one second for the batch of a save due in the last second to go out.
+    const seconds = (4 * everyMs) / 1000 + 2;
     for (let s = 1; s <= seconds; s++) {
       const tMs = T0 + s * 1000;
       for (const [i, stage] of stages.entries()) {
@@ -154,7 +162,7 @@ describe("BatteryStage", () => {
         whAt.get(id)?.set(tMs, b?.whCharged ?? Number.NaN);
       }
       for (const id of ids) {
-        const at = store.load(id)?.savedMs;
+        const at = rowOf(id)?.savedMs;
         const list = saved.get(id) as number[];
         if (at !== undefined && at !== list.at(-1)) list.push(at);
       }
@@ -170,7 +178,9 @@ describe("BatteryStage", () => {
       // What a crash now would restore: counted no earlier than one interval (and a batch) ago.
       const last = list.at(-1) as number;
       expect(end - last).toBeLessThanOrEqual(everyMs + 1000);
-      const snap = store.load(id)?.snapshot as { counters: { totals: { whCharged: number } } };
+      const snap = JSON.parse(rowOf(id)?.snapshot ?? "null") as {
+        counters: { totals: { whCharged: number } };
+      };
       expect(snap.counters.totals.whCharged).toBeGreaterThanOrEqual(whAt.get(id)?.get(last) ?? Number.NaN);
     }
     // Spread over the interval: the fleet's first saves fall in many different seconds.
@@ -178,6 +188,20 @@ describe("BatteryStage", () => {
       ids.map((id) => Math.floor(((saved.get(id) as number[])[0] as number) / 1000)),
     );
     expect(firstSeconds.size).toBeGreaterThan(ids.length / 2);
+    reader.close();
+    store.close();
+  });
+
+  test("flushDue writes a queued save once it waited batchMs, not before", () => {
+    const path = join(dir, "flush-due.db");
+    const store = new BatteryStateStore(path, 1000);
+    const estimator = new BatteryStage({ deviceId: "x" }).estimator;
+    estimator.update(T0, frames[0]!.bms);
+    store.queue({ key: "pack", state: () => ({ snapshot: estimator.snapshot(), savedMs: T0 }) }, T0);
+    store.flushDue(T0 + 999);
+    expect(savedWh(path, "pack")).toBeUndefined();
+    store.flushDue(T0 + 1000);
+    expect(savedWh(path, "pack")).toBe(0);
     store.close();
   });
 
@@ -185,13 +209,25 @@ describe("BatteryStage", () => {
     const path = join(dir, "stop.db");
     const store = new BatteryStateStore(path, 60_000);
     const stage = new BatteryStage({ deviceId: "pack", intervalMs: 150, store, saveEveryMs: 1 });
-    const last = run(stage, 0, 1).at(-1) as BatteryReading;
-    // Saves were due at every reading but wait for their batch; close() writes them.
+    const nodeDevice = { ...device, uuid: "112233445566778899aabbcc", canId: 10 };
+    /** Each reading with the same BMS also as CAN node 10: two BMSs of one device. */
+    const both = (lap0: number) =>
+      [...readings(lap0, 1)].map((r) =>
+        stage.apply({ ...r, can: { "10": { canId: 10, kind: "bms", device: nodeDevice, bms: r.bms! } } }),
+      );
+    const last = both(0).at(-1) as Reading;
+    // Saves were due at every reading but wait for their batch: nothing written yet.
+    expect(savedWh(path, "pack")).toBeUndefined();
+    expect(savedWh(path, "pack:can10")).toBeUndefined();
+    stage.save(T0 + LAP_MS);
+    expect(savedWh(path, "pack")).toBeCloseTo(last.bms?.battery?.whCharged as number, 12);
+    expect(savedWh(path, "pack:can10")).toBeCloseTo(last.can?.["10"]?.bms?.battery?.whCharged as number, 12);
+    // Counting on, queued again; close() writes them.
+    const later = both(1).at(-1) as Reading;
+    expect(savedWh(path, "pack")).toBeLessThan(later.bms?.battery?.whCharged as number);
     store.close();
-    const again = new BatteryStateStore(path);
-    const snap = again.load("pack")?.snapshot as { counters: { totals: { whCharged: number } } };
-    again.close();
-    expect(snap.counters.totals.whCharged).toBeCloseTo(last.whCharged, 12);
+    expect(savedWh(path, "pack")).toBeCloseTo(later.bms?.battery?.whCharged as number, 12);
+    expect(savedWh(path, "pack:can10")).toBeCloseTo(later.can?.["10"]?.bms?.battery?.whCharged as number, 12);
   });
 
   test("a failed batch loses no BMS: the others are saved on the next flush, and on stop", () => {
