@@ -712,6 +712,23 @@ describe("history files of earlier versions", () => {
     }
   });
 
+  test("a schema 2 file that already has alerts.can_id upgrades without adding it twice", () => {
+    const path = join(dir, "v2-with-can-id.db");
+    EARLIER[2]?.(path);
+    const db = new Database(path);
+    try {
+      db.exec("ALTER TABLE alerts ADD COLUMN can_id INTEGER");
+    } finally {
+      db.close();
+    }
+    const store = HistoryStore.open({ path });
+    try {
+      expect(store.alerts({ from: T0, to: T0 }).map((a) => a.message)).toEqual(["SOC 8 %"]);
+    } finally {
+      store.close();
+    }
+  });
+
   test("a file from before a value was stored gains its column; old rows read it as absent", () => {
     const path = join(dir, "older-codec.db");
     HistoryStore.open({ path }).close();

@@ -68,7 +68,8 @@ const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
   },
   // 3: alerts.can_id names the CAN BMS node an alert belongs to; NULL (every older row) is the device's own.
   2: (db) => {
-    db.exec("ALTER TABLE alerts ADD COLUMN can_id INTEGER");
+    const columns = db.prepare("SELECT name FROM pragma_table_info('alerts')").pluck().all() as string[];
+    if (!columns.includes("can_id")) db.exec("ALTER TABLE alerts ADD COLUMN can_id INTEGER");
   },
 };
 
