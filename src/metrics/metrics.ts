@@ -420,9 +420,9 @@ export class Metrics {
         ? { device: a.deviceId, rule: a.rule }
         : { device: a.deviceId, can_id: a.canId, rule: a.rule };
     if (a.canId !== undefined) {
-      let ids = this.alertCanIds.get(a.deviceId);
-      if (!ids) this.alertCanIds.set(a.deviceId, (ids = new Set()));
+      const ids = this.alertCanIds.get(a.deviceId) ?? new Set<number>();
       ids.add(a.canId);
+      this.alertCanIds.set(a.deviceId, ids);
     }
     this.g.alert.set(labels, a.active ? 1 : 0);
   }
