@@ -46,11 +46,7 @@ describeWithBinary(MOSQUITTO, "battery estimates through the bridge", () => {
   });
 
   /** The state documents published on the device's state topic since message `from`. */
-  const states = (from: number): StateDoc[] =>
-    rec.messages
-      .slice(from)
-      .filter((m) => m.topic === "vesc2mqtt/pack/state" && m.payload.length > 0)
-      .map((m) => JSON.parse(m.payload.toString()) as StateDoc);
+  const states = (from: number): StateDoc[] => rec.jsonSeries<StateDoc>("vesc2mqtt/pack/state", from);
 
   test("the real 6.05's bytes: SOC estimate ≥ 95 %, energy never decreasing, kept across a restart", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "vesc2mqtt-battery-e2e-"));

@@ -48,10 +48,7 @@ describeWithBinary(MOSQUITTO, "battery estimates of a BMS on CAN", () => {
   });
 
   const nodeStates = (from: number): NodeDoc[] =>
-    rec.messages
-      .slice(from)
-      .filter((m) => m.topic === "vesc2mqtt/pack/can/10/state" && m.payload.length > 0)
-      .map((m) => JSON.parse(m.payload.toString()) as NodeDoc);
+    rec.jsonSeries<NodeDoc>("vesc2mqtt/pack/can/10/state", from);
 
   test("the CAN node's counters and SOC estimate, kept across a restart, with HA entities", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "vesc2mqtt-battery-can-"));

@@ -39,10 +39,7 @@ describeWithBinary(MOSQUITTO, "battery: false", () => {
       device("off", false),
       device("on", undefined),
     ]);
-    const docs = (topic: string): Doc[] =>
-      rec.messages
-        .filter((m) => m.topic === topic && m.payload.length > 0)
-        .map((m) => JSON.parse(m.payload.toString()) as Doc);
+    const docs = (topic: string): Doc[] => rec.jsonSeries<Doc>(topic);
     const cmps = (objectId: string) =>
       Object.keys(rec.json<{ cmps: object }>(`homeassistant/device/${objectId}/config`)?.cmps ?? {});
     try {

@@ -133,6 +133,14 @@ export class Recorder {
     return p ? (JSON.parse(p.toString()) as T) : undefined;
   }
 
+  /** Every non-empty payload on `topic` as JSON, in arrival order, from message index `from`. */
+  jsonSeries<T = unknown>(topic: string, from = 0): T[] {
+    return this.messages
+      .slice(from)
+      .filter((m) => m.topic === topic && m.payload.length > 0)
+      .map((m) => JSON.parse(m.payload.toString()) as T);
+  }
+
   text(topic: string): string | undefined {
     return this.latest.get(topic)?.toString();
   }
