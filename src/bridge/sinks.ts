@@ -3,7 +3,7 @@
  * bridge.ts never changes (docs/architecture.md, "How to add a sink"). A sink that serves
  * HTTP is named "web" and exposes `url` once started (`vesc2mqtt demo` prints it).
  */
-import type { Config } from "../config/schema.js";
+import type { Config, DeviceConfig } from "../config/schema.js";
 import type { Bus, Sink } from "../model/bus.js";
 import type { DeviceStatus } from "../model/reading.js";
 import type { Origin } from "../mqtt/homeassistant/discovery.js";
@@ -33,6 +33,9 @@ export interface SinkContext {
   /** Test knobs for the HA sink (birth delay, reconnect period). */
   readonly ha?: Partial<Pick<HaSinkOptions, "birthDelayMs" | "reconnectPeriodMs" | "retainedScanMs">>;
 }
+
+/** How long a device may go without a reading before its poller calls it stale, ms. */
+const staleMsOf = (d: DeviceConfig): number => d.intervalS * 1000 * d.staleAfterIntervals;
 
 export function buildSinks(ctx: SinkContext): Sink[] {
   const { config } = ctx;
@@ -64,7 +67,7 @@ export function buildSinks(ctx: SinkContext): Sink[] {
           ),
         ),
         // One interval of slack beyond the poller's own staleness, so the poller speaks first.
-        staleAfterMs: d.intervalS * 1000 * (d.staleAfterIntervals + 1),
+        staleAfterMs: staleMsOf(d) + d.intervalS * 1000,
       })),
       ...ctx.ha,
     }),
@@ -96,9 +99,7 @@ function storeAndWebSinks(ctx: SinkContext): Sink[] {
       // The schema fills every default; merging keeps this type-safe if it ever does not.
       thresholds: mergeThresholds(DEFAULT_ALERT_THRESHOLDS, config.alerts),
       overrides: Object.fromEntries(config.devices.map((d) => [d.id, d.alerts])),
-      staleAfterMs: Object.fromEntries(
-        config.devices.map((d) => [d.id, d.intervalS * 1000 * d.staleAfterIntervals]),
-      ),
+      staleAfterMs: Object.fromEntries(config.devices.map((d) => [d.id, staleMsOf(d)])),
       logger: log,
     }),
   );
