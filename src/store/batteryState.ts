@@ -133,13 +133,8 @@ export class BatteryStateStore {
   }
 
   save(key: string, snapshot: unknown, savedMs: number, identity?: BatteryIdentity): void {
-    this.#put.run(
-      key,
-      JSON.stringify(snapshot),
-      Math.round(savedMs),
-      identity?.deviceUuid ?? null,
-      identity?.cells ?? null,
-    );
+    const r = preparedRow(key, snapshot, savedMs, identity);
+    this.#put.run(r.key, r.json, r.savedMs, r.deviceUuid, r.cells);
   }
 
   /**
@@ -219,13 +214,22 @@ interface PreparedRow {
 
 function rowOf(p: PendingBatteryState): PreparedRow {
   const s = p.state();
-  const json = JSON.stringify(s.snapshot) as string | undefined;
+  return preparedRow(p.key, s.snapshot, s.savedMs, s.identity);
+}
+
+function preparedRow(
+  key: string,
+  snapshot: unknown,
+  savedMs: number,
+  identity: BatteryIdentity | undefined,
+): PreparedRow {
+  const json = JSON.stringify(snapshot) as string | undefined;
   if (typeof json !== "string") throw new BatteryStateError("the snapshot is not JSON");
   return {
-    key: p.key,
+    key,
     json,
-    savedMs: Math.round(s.savedMs),
-    deviceUuid: s.identity?.deviceUuid ?? null,
-    cells: s.identity?.cells ?? null,
+    savedMs: Math.round(savedMs),
+    deviceUuid: identity?.deviceUuid ?? null,
+    cells: identity?.cells ?? null,
   };
 }
